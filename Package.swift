@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout (one target per responsibility):
+//   CLapack, CDSDP, CClpExt  C libraries (OpenBLAS/LAPACKE, DSDP, COIN-OR CLP + stop/quiet shim)
+//   LipscopeLinearAlgebra    dense/sparse matrices and the LAPACK calls the engine needs
+//   LipscopeSolvers          conic problems (LP, SDP), their file formats and solver backends
+//   LipscopeEngine           networks, formats, bound methods, certificates, jobs (no UI)
+//   lipscope                 the CLI (and the workbench), thin clients of the engine
+let package = Package(
+    name: "lipscope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lipscope", targets: ["lipscope"]),
+        .library(name: "LipscopeEngine", targets: ["LipscopeEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
+        .systemLibrary(name: "CDSDP", path: "Sources/CDSDP"),
+        .target(
+            name: "CClpExt",
+            path: "Sources/CClpExt",
+            linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]
+        ),
+        .target(name: "LipscopeLinearAlgebra", dependencies: ["CLapack"]),
+        .target(
+            name: "LipscopeSolvers",
+            dependencies: ["LipscopeLinearAlgebra", "CDSDP", "CClpExt"]
+        ),
+        .target(
+            name: "LipscopeEngine",
+            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers"]
+        ),
+        .executableTarget(
+            name: "lipscope",
+            dependencies: [
+                "LipscopeEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "LipscopeEngineTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeEngineTests"
+        ),
+        .testTarget(
+            name: "LipscopeSolversTests",
+            dependencies: ["LipscopeSolvers", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeSolversTests"
+        ),
+        .testTarget(
+            name: "LipscopeCLITests",
+            dependencies: ["lipscope"],
+            path: "Tests/LipscopeCLITests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+#include "clp_ext.h"

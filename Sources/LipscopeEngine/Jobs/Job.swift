@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// A method running on its own thread. Events go to the sink as they happen (from that
+/// thread); the last one is `.finished`. `cancel()` is honored at the method's next check.
+public final class Job: Sendable {
+    public let token = CancellationToken()
+    private let outcome = Mutex<BoundResult?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    private init() {}
+
+    /// Starts `method` on a new thread (8 MiB stack: enumeration and parsing recurse).
+    public static func start(_ method: any BoundMethod, _ request: BoundRequest,
+                             sink: @escaping @Sendable (JobEvent) -> Void) -> Job {
+        let job = Job()
+        let thread = Thread {
+            let result = Job.run(method, request, token: job.token, sink: sink)
+            job.outcome.withLock { $0 = result }
+            job.done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return job
+    }
+
+    public func cancel() { token.cancel() }
+
+    /// Blocks until the job has finished and returns its result.
+    public func wait() -> BoundResult {
+        done.wait()
+        done.signal()
+        return outcome.withLock { $0! }
+    }
+
+    /// Runs `method` on the calling thread: checks applicability, times the run, and maps
+    /// cancellation and errors to statuses. Always emits exactly one `.finished`.
+    public static func run(_ method: any BoundMethod, _ request: BoundRequest,
+                           token: CancellationToken = CancellationToken(),
+                           sink: @escaping @Sendable (JobEvent) -> Void = { _ in }) -> BoundResult {
+        let context = JobContext(token: token, sink: sink)
+        var result: BoundResult
+        func statusResult(_ status: BoundStatus, _ reason: String) -> BoundResult {
+            method.result(request, value: nil, certified: false, status: status, details: ["reason": .string(reason)])
+        }
+        if !method.norms.contains(request.norm) {
+            result = statusResult(.notApplicable, "\(method.id) bounds \(method.norms.map(\.symbol).joined(separator: ", ")) only")
+        } else if let j = request.output, j < 0 || j >= request.network.outputSize {
+            result = statusResult(.failed, "output \(j) does not exist (the network has \(request.network.outputSize) outputs, numbered from 0)")
+        } else {
+            switch method.applicability(request) {
+            case .notApplicable(let why): result = statusResult(.notApplicable, why)
+            case .tooLarge(let why): result = statusResult(.tooLarge, why)
+            case .applicable:
+                do {
+                    result = try method.run(request, context: context)
+                } catch is CancelledError {
+                    result = statusResult(.cancelled, "cancelled by the user")
+                } catch {
+                    result = statusResult(.failed, String(describing: error))
+                }
+            }
+        }
+        if token.isCancelled, result.status == .optimal {
+            result = statusResult(.cancelled, "cancelled by the user")
+        }
+        result.seconds = context.elapsed
+        sink(.finished(result))
+        return result
+    }
+}

@@ -1,0 +1,43 @@
+import LipscopeLinearAlgebra
+
+/// ∏ₖ βₖ ‖Wₖ‖: each layer's induced norm times its activation's Lipschitz constant.
+public struct NaiveBound: BoundMethod {
+    public let id = "naive"
+    public let label = "Naive product"
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.l2, .linf]
+    public init() {}
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        if case .implicit = request.network {
+            return .notApplicable("an implicit network has no layer product; use contraction or implicit-sdp")
+        }
+        return .applicable
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
+        var product = 1.0
+        var layerNorms: [Double] = []
+        var operations = 0
+        for (k, layer) in net.layers.enumerated() {
+            try context.checkCancelled()
+            let norm: Double
+            switch request.norm {
+            case .l2: norm = try LinearAlgebra.spectralNorm(layer.weight.dense)
+            case .linf: norm = layer.weight.infinityNorm
+            }
+            let (alpha, beta) = layer.activation.slopeBounds
+            let lipschitz = max(abs(alpha), abs(beta))
+            layerNorms.append(norm)
+            product *= lipschitz * norm
+            operations += 2 * (layer.weight.rows + layer.weight.columns) + 2
+            context.emit(.progress(phase: "layer norms", done: k + 1, total: net.layers.count))
+        }
+        let bound = RoundingMargin.inflate(product, operations: operations)
+        return result(request, value: bound, certified: true, iterations: net.layers.count,
+                      details: ["layer_norms": .numbers(layerNorms),
+                                "certificate": .string("closed form; inflated by a floating-point rounding margin")])
+    }
+}

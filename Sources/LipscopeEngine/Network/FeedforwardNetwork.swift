@@ -1,0 +1,99 @@
+import LipscopeLinearAlgebra
+
+/// The input normalization an NNet file carries; the weights act on normalized inputs.
+public struct InputNormalization: Sendable, Equatable {
+    public var minimums: [Double]
+    public var maximums: [Double]
+    public var means: [Double]
+    public var ranges: [Double]
+}
+
+/// f(x) = σ_L(W_L σ_{L−1}(… σ₁(W₁x + b₁) …) + b_L).
+public struct FeedforwardNetwork: Sendable, Equatable {
+    public var name: String
+    public var inputSize: Int
+    public var layers: [Layer]
+    /// Set for NNet files: bounds are for the network as stored, on normalized inputs.
+    public var inputNormalization: InputNormalization?
+
+    public init(name: String, inputSize: Int, layers: [Layer], inputNormalization: InputNormalization? = nil) {
+        self.name = name
+        self.inputSize = inputSize
+        self.layers = layers
+        self.inputNormalization = inputNormalization
+    }
+
+    public var outputSize: Int { layers.last?.outputSize ?? inputSize }
+    /// Sizes from input to output, e.g. [2, 10, 30, 20, 2].
+    public var architecture: [Int] { [inputSize] + layers.map(\.outputSize) }
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.weight.rows * $1.weight.columns + $1.bias.count } }
+
+    /// The same function with an affine last layer: a non-identity final activation becomes a
+    /// hidden layer followed by an identity map. Methods assume this shape.
+    public var withLinearOutput: FeedforwardNetwork {
+        guard let last = layers.last, last.activation != .identity else { return self }
+        var copy = self
+        copy.layers.append(Layer(weight: .identity(last.outputSize), activation: .identity))
+        return copy
+    }
+
+    /// Hidden layers are all layers but the last (in the linear-output form).
+    public var hiddenLayers: ArraySlice<Layer> { layers.dropLast() }
+    public var hiddenNeuronCount: Int { hiddenLayers.reduce(0) { $0 + $1.outputSize } }
+
+    /// The network restricted to output j (row j of the last layer).
+    public func restricted(toOutput j: Int) -> FeedforwardNetwork {
+        var net = withLinearOutput
+        let last = net.layers.removeLast()
+        let row = last.weight.dense.selectingRows([j])
+        net.layers.append(Layer(weight: .dense(row), bias: [last.bias[j]], activation: .identity))
+        return net
+    }
+
+    public func forward(_ x: [Double]) -> [Double] {
+        precondition(x.count == inputSize)
+        var h = x
+        for layer in layers {
+            let v = layer.weight.apply(h)
+            h = (0..<v.count).map { layer.activation.apply(v[$0] + layer.bias[$0]) }
+        }
+        return h
+    }
+
+    /// The true Jacobian at x, or nil when x sits on a kink of a piecewise linear activation
+    /// (there the Jacobian does not exist and a one-sided choice would not be a valid lower bound).
+    public func jacobian(at x: [Double]) -> Matrix? {
+        jacobian(at: x, denseWeights: layers.map(\.weight.dense))
+    }
+
+    /// As `jacobian(at:)` with the dense weights precomputed (hot loops call this).
+    public func jacobian(at x: [Double], denseWeights: [Matrix]) -> Matrix? {
+        var h = x
+        var slopes: [[Double]] = []
+        slopes.reserveCapacity(layers.count)
+        for (k, layer) in layers.enumerated() {
+            let v = denseWeights[k] * h
+            var s = [Double](repeating: 0, count: v.count)
+            var next = [Double](repeating: 0, count: v.count)
+            for i in 0..<v.count {
+                let z = v[i] + layer.bias[i]
+                if layer.activation.isKink(z) { return nil }
+                s[i] = layer.activation.derivative(z)
+                next[i] = layer.activation.apply(z)
+            }
+            h = next
+            slopes.append(s)
+        }
+        return Self.product(denseWeights: denseWeights, slopes: slopes)
+    }
+
+    /// diag(s_L) W_L ⋯ diag(s₁) W₁, evaluated from the output side so the running matrix
+    /// has as many rows as the network has outputs.
+    public static func product(denseWeights w: [Matrix], slopes: [[Double]]) -> Matrix {
+        var j = w[w.count - 1].scalingRows(by: slopes[w.count - 1])
+        for k in stride(from: w.count - 2, through: 0, by: -1) {
+            j = j.scalingColumns(by: slopes[k]) * w[k]
+        }
+        return j
+    }
+}

@@ -1,0 +1,53 @@
+import LipscopeLinearAlgebra
+
+/// A loaded network: feedforward or implicit.
+public enum Network: Sendable, Equatable {
+    case feedforward(FeedforwardNetwork)
+    case implicit(ImplicitNetwork)
+
+    public var name: String {
+        switch self { case .feedforward(let n): n.name; case .implicit(let n): n.name }
+    }
+    public var kindName: String {
+        switch self { case .feedforward: "feedforward"; case .implicit: "implicit" }
+    }
+    public var inputSize: Int {
+        switch self { case .feedforward(let n): n.inputSize; case .implicit(let n): n.inputSize }
+    }
+    public var outputSize: Int {
+        switch self { case .feedforward(let n): n.outputSize; case .implicit(let n): n.outputSize }
+    }
+    public var parameterCount: Int {
+        switch self { case .feedforward(let n): n.parameterCount; case .implicit(let n): n.parameterCount }
+    }
+
+    /// Number of neurons whose slopes the relaxations range over.
+    public var hiddenNeuronCount: Int {
+        switch self {
+        case .feedforward(let n): n.withLinearOutput.hiddenNeuronCount
+        case .implicit(let n): n.stateSize
+        }
+    }
+
+    /// The equilibrium form, when every activation has a non-negative minimum slope.
+    public var equilibriumSystem: EquilibriumSystem? {
+        switch self {
+        case .feedforward(let n): EquilibriumSystem(n)
+        case .implicit(let n): EquilibriumSystem(n)
+        }
+    }
+
+    public func forward(_ x: [Double]) -> [Double] {
+        switch self {
+        case .feedforward(let n): n.forward(x)
+        case .implicit(let n): n.forward(x).output
+        }
+    }
+
+    public func jacobian(at x: [Double]) -> Matrix? {
+        switch self {
+        case .feedforward(let n): n.jacobian(at: x)
+        case .implicit(let n): n.jacobian(at: x)
+        }
+    }
+}

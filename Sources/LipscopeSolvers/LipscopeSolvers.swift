@@ -1,0 +1,1 @@
+// The solver layer: conic problems, file formats and backends (see README).

@@ -1,0 +1,2 @@
+import LipscopeEngine
+print("lipscope")
