@@ -6,7 +6,7 @@ public enum Norm: String, Codable, Sendable, CaseIterable {
     case linf = "inf"
 
     /// Accepts "2", "l2", "inf", "linf" (and "∞").
-    public init?(argument: String) {
+    public init?(name argument: String) {
         switch argument.lowercased() {
         case "2", "l2": self = .l2
         case "inf", "linf", "∞", "l_inf": self = .linf

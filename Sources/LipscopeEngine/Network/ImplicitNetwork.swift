@@ -70,7 +70,9 @@ public struct ImplicitNetwork: Sendable, Equatable {
     /// dy/du = C (I − S A)⁻¹ S B + D with S = diag(σ'(v)) at the fixed point; nil on a kink,
     /// when the iteration did not converge, or when I − S A is singular.
     public func jacobian(at u: [Double]) -> Matrix? {
-        let fp = fixedPoint(input: u)
+        // Tolerance relative to the input's scale: far from the origin 1e-10 absolute is below rounding.
+        let scale = max(1, u.map(abs).max() ?? 0)
+        let fp = fixedPoint(input: u, tolerance: 1e-10 * scale)
         guard fp.converged else { return nil }
         let v = zip(A * fp.state, zip(B * u, bias).map { $0 + $1 }).map { $0 + $1 }
         if v.contains(where: { activation.isKink($0) }) { return nil }

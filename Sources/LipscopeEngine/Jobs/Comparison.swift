@@ -1,0 +1,58 @@
+/// The side-by-side comparison: results of every method on one network, with each bound's
+/// ratio to the best lower bound in the same norm.
+public struct Comparison: Sendable, Codable {
+    public var network: NetworkSummary
+    public var results: [BoundResult]
+    public var seconds: Double
+
+    public init(network: NetworkSummary, results: [BoundResult], seconds: Double) {
+        self.network = network; self.results = results; self.seconds = seconds
+    }
+
+    /// Runs every registered method for each norm it supports (at its lowest degree).
+    public static func run(_ network: Network, norms: [Norm], request make: (Network, Norm) -> BoundRequest,
+                           methods: [any BoundMethod] = MethodRegistry.all,
+                           token: CancellationToken = CancellationToken(),
+                           sink: @escaping @Sendable (JobEvent) -> Void = { _ in }) -> Comparison {
+        let clock = ContinuousClock.now
+        var results: [BoundResult] = []
+        for norm in norms {
+            for method in methods where method.norms.contains(norm) {
+                var request = make(network, norm)
+                if request.degree == nil { request.degree = method.minimumDegree(for: network) }
+                results.append(Job.run(method, request, token: token, sink: sink))
+            }
+        }
+        let elapsed = ContinuousClock.now - clock
+        return Comparison(network: NetworkSummary(network), results: results, seconds: elapsed.seconds)
+    }
+
+    /// The largest lower bound (sampled or exact) in this norm.
+    public func bestLower(_ norm: Norm) -> Double? {
+        results.filter { $0.norm == norm && ($0.kind == .lower || $0.kind == .exact) }.compactMap(\.value).max()
+    }
+
+    public func ratioToBestLower(_ r: BoundResult) -> Double? {
+        guard let v = r.value, let lower = bestLower(r.norm), lower > 0 else { return nil }
+        return v / lower
+    }
+
+    enum CodingKeys: String, CodingKey { case network, results, seconds, bestLower = "best_lower" }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(network, forKey: .network)
+        try c.encode(results, forKey: .results)
+        try c.encode(seconds, forKey: .seconds)
+        var lower: [String: Double] = [:]
+        for norm in Norm.allCases { if let v = bestLower(norm) { lower[norm.rawValue] = v } }
+        try c.encode(lower, forKey: .bestLower)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        network = try c.decode(NetworkSummary.self, forKey: .network)
+        results = try c.decode([BoundResult].self, forKey: .results)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import LipscopeEngine
+
+struct BoundCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bound", abstract: "Run one method on a network.",
+        discussion: "Methods: \(MethodRegistry.names.joined(separator: ", ")).")
+
+    @Argument(help: "Network file (.json, .nnet).")
+    var network: String
+
+    @Option(name: .long, help: "Method name.")
+    var method: String
+
+    @Option(name: .long, help: "Norm: 2 or inf.")
+    var norm: Norm = .l2
+
+    @OptionGroup var options: RunOptions
+
+    func validate() throws {
+        guard MethodRegistry.method(named: method) != nil else {
+            throw ValidationError("unknown method '\(method)'; expected one of \(MethodRegistry.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let net = try NetworkLoader.load(path: network)
+        let method = MethodRegistry.method(named: method)!
+        let progress = ProgressLine(label: method.id)
+        let result = Job.run(method, options.request(net, norm: norm), sink: { progress.handle($0) })
+        if options.json {
+            print(Display.json(result))
+        } else {
+            print(Self.describe(result))
+        }
+        if result.status == .failed { throw ExitCode(ExitStatus.solverFailure) }
+    }
+
+    static func describe(_ r: BoundResult) -> String {
+        var lines = ["\(r.method) (\(r.norm.symbol)\(r.degree.map { ", degree \($0)" } ?? "")\(r.output.map { ", output \($0)" } ?? "")): \(r.status.rawValue)"]
+        if let v = r.value {
+            let mark = r.kind == .upper ? (r.certified ? "certified upper bound" : "UNCERTIFIED upper bound") : "\(r.kind.rawValue) bound"
+            lines.append("  value       \(Display.number(v))  (\(mark))")
+        }
+        if case .string(let reason)? = r.details["reason"] { lines.append("  reason      \(reason)") }
+        lines.append("  time        \(Display.seconds(r.seconds)), \(r.iterations) iterations")
+        for key in r.details.keys.sorted() where key != "reason" {
+            if case .string(let s) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(s)") }
+            if case .number(let x) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(Display.number(x))") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import LipscopeEngine
+
+/// Every applicable method on one network, one table.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare", abstract: "Run every applicable method and compare the bounds.")
+
+    @Argument(help: "Network file (.json, .nnet).")
+    var network: String
+
+    @Option(name: .long, help: "Norm: 2 or inf (default: both).")
+    var norm: Norm?
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let net = try NetworkLoader.load(path: network)
+        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: options.request)
+        if options.json {
+            print(Display.json(comparison))
+        } else {
+            print(Self.render(comparison))
+        }
+    }
+
+    static func render(_ c: Comparison) -> String {
+        let header = ["method", "norm", "deg", "bound", "kind", "cert", "status", "time", "iter", "÷ lower"]
+        let rows = c.results.map { r -> [String] in
+            let ratio = c.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
+            return [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Display.number(r.value), r.kind.rawValue,
+                    r.kind == .upper && r.value != nil ? (r.certified ? "yes" : "NO") : "",
+                    r.status.rawValue, Display.seconds(r.seconds), String(r.iterations), ratio]
+        }
+        return "\(c.network.name): \(c.network.kind), \(c.network.sizes.map(String.init).joined(separator: "-"))\n"
+            + Display.table(header, rows)
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import LipscopeEngine
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Describe a network: kind, sizes, activations, parameters, sparsity, well-posedness.")
+
+    @Argument(help: "Network file (.json, .nnet).")
+    var network: String
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        let net = try NetworkLoader.load(path: network)
+        let summary = NetworkSummary(net)
+        if json { print(Display.json(summary)); return }
+        var lines = [
+            "network     \(summary.name)  (\(network))",
+            "kind        \(summary.kind)",
+            "sizes       \(summary.sizes.map(String.init).joined(separator: " → "))\(summary.kind == "implicit" ? "  (inputs → states → outputs)" : "")",
+            "activations \(summary.activations.joined(separator: ", "))",
+            "parameters  \(summary.parameters)  (nonzero \(summary.nonzeros), \(summary.sparseLayers) sparse layers)",
+            "hidden      \(summary.hiddenNeurons) neurons",
+        ]
+        if let mu = summary.muInf { lines.append("μ∞(A)       \(Display.number(mu))") }
+        if let best = summary.bestWeightedMu {
+            lines.append("best μ_η(A) \(Display.number(best))  (spectral abscissa of the Metzler majorant)")
+            lines.append("well-posed  \(best < 1 ? "yes (weighted ℓ∞ contraction)" : "not shown by contraction")")
+        }
+        lines += summary.notes.map { "note        \($0)" }
+        print(lines.joined(separator: "\n"))
+    }
+}

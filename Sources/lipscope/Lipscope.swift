@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LipscopeEngine
+import LipscopeLinearAlgebra
+
+/// Exit statuses (README): 0 the method ran, 1 usage error, 2 input error, 3 solver failure.
+enum ExitStatus {
+    static let usage: Int32 = 1
+    static let input: Int32 = 2
+    static let solverFailure: Int32 = 3
+}
+
+struct Lipscope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lipscope",
+        abstract: "Certified upper bounds on the Lipschitz constant of neural networks.",
+        version: LipscopeVersion.string,
+        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self]
+    )
+
+    func run() throws {
+        print(Lipscope.helpMessage())
+    }
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (wall-clock timings on this machine).",
+        subcommands: [BenchCompareCommand.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() {
+        LinearAlgebra.configureThreads()
+        var command: ParsableCommand
+        do {
+            command = try Lipscope.parseAsRoot()
+        } catch {
+            if Lipscope.exitCode(for: error) == .success { Lipscope.exit(withError: error) }
+            FileHandle.standardError.write(Data((Lipscope.fullMessage(for: error) + "\n").utf8))
+            exit(ExitStatus.usage)
+        }
+        do {
+            try command.run()
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
+            exit(ExitStatus.input)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
+            exit(ExitStatus.usage)
+        } catch {
+            FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
+            exit(ExitStatus.solverFailure)
+        }
+    }
+}

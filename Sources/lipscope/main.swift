@@ -1,2 +1,0 @@
-import LipscopeEngine
-print("lipscope")
