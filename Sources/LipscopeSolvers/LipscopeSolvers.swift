@@ -1,1 +1,2 @@
-// The solver layer: conic problems, file formats and backends (see README).
+// The solver layer: conic problems (SDPProblem, LPProblem), their file formats (SDPAFormat,
+// MPSFormat) and backends behind the `Solver` protocol (DSDPSolver, CSDPSolver, CLPSolver).
