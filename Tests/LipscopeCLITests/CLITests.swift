@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// Runs the real `lipscope` binary: exit statuses and the `--json` contract.
+@Suite struct CLITests {
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/lipscope").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+
+    static func binaryPath() -> String {
+        // `swift test` builds the executable next to the test bundle.
+        let candidates = [Bundle.main.bundleURL.appendingPathComponent("lipscope").path,
+                          Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("lipscope").path, binary]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? binary
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binaryPath())
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func boundJSONHasEveryContractField() throws {
+        let r = try run(["bound", "\(Self.fixtures)/testnets/tiny_relu_1.json", "--method", "naive", "--norm", "2", "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["method", "norm", "degree", "output", "kind", "value", "certified", "status", "seconds", "iterations", "details"] {
+            #expect(object.keys.contains(key), "missing \(key)")
+        }
+        #expect(object["method"] as? String == "naive" && object["norm"] as? String == "2")
+        #expect(abs((object["value"] as! Double) - 4.110333416062645) < 1e-8)
+        #expect(object["certified"] as? Bool == true && object["status"] as? String == "optimal")
+    }
+
+    @Test func notContractiveExitsZeroWithNullValue() throws {
+        let r = try run(["bound", "\(Self.fixtures)/testnets/implicit_weighted_only.json", "--method", "contraction", "--norm", "inf", "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "not_contractive")
+        #expect(object["value"] is NSNull)
+    }
+
+    @Test func exitStatuses() throws {
+        #expect(try run(["bound", "\(Self.fixtures)/testnets/tiny_relu_1.json", "--method", "nope"]).status == 1)
+        #expect(try run(["bound", "\(Self.fixtures)/testnets/tiny_relu_1.json", "--method", "naive", "--norm", "7"]).status == 1)
+        let missing = try run(["info", "/nonexistent.json"])
+        #expect(missing.status == 2 && missing.stderr.contains("/nonexistent.json: expected an existing network file"))
+        let failed = try run(["bound", "\(Self.fixtures)/testnets/tiny_relu_1.json", "--method", "naive", "--output", "5", "--json"])
+        #expect(failed.status == 3 && failed.stdout.contains("\"status\":\"failed\""))
+    }
+
+    @Test func compareJSONListsEveryMethodAndTheBestLowerBound() throws {
+        let r = try run(["compare", "\(Self.fixtures)/testnets/tiny_relu_2.json", "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let results = try #require(object["results"] as? [[String: Any]])
+        let methods = Set(results.map { $0["method"] as! String })
+        #expect(methods.isSuperset(of: ["naive", "sampling", "relaxed-exact", "contraction", "contraction-weighted"]))
+        let lower = try #require(object["best_lower"] as? [String: Double])
+        #expect(lower["2"]! > 0 && lower["inf"]! > 0)
+    }
+
+    @Test func infoDescribesImplicitWellPosedness() throws {
+        let r = try run(["info", "\(Self.fixtures)/testnets/implicit_weighted_only.json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("kind        implicit"))
+        #expect(r.stdout.contains("well-posed  yes"))
+    }
+}
