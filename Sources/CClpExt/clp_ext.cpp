@@ -1,1 +1,92 @@
+#define CLP_EXTERN_C
+#include <coin/ClpSimplex.hpp>
+#include <coin/ClpEventHandler.hpp>
+#include <coin/ClpSolve.hpp>
+#include <coin/CoinMessageHandler.hpp>
 #include "clp_ext.h"
+
+#include <atomic>
+#include <memory>
+
+namespace {
+struct StopState {
+    std::atomic<bool> requested{false};
+    clpx_progress_fn fn = nullptr;
+    void *ctx = nullptr;
+};
+}  // namespace
+
+/* The token handed to C/Swift; handler clones inside CLP share the state. */
+struct clpx_stop {
+    std::shared_ptr<StopState> state = std::make_shared<StopState>();
+};
+
+namespace {
+
+class StopHandler : public ClpEventHandler {
+public:
+    explicit StopHandler(std::shared_ptr<StopState> s) : state_(std::move(s)) {}
+    StopHandler(const StopHandler &o) : ClpEventHandler(o), state_(o.state_) {}
+    StopHandler &operator=(const StopHandler &o) {
+        if (this != &o) { ClpEventHandler::operator=(o); state_ = o.state_; }
+        return *this;
+    }
+    ClpEventHandler *clone() const override { return new StopHandler(*this); }
+
+    int event(Event which) override {
+        if (state_->requested.load(std::memory_order_relaxed)) return 0;
+        if ((which == endOfIteration || which == endOfFactorization) && state_->fn && model_) {
+            int stop = state_->fn(state_->ctx, which == endOfIteration ? 0 : 1, model_->numberIterations(),
+                                  model_->objectiveValue(), model_->sumPrimalInfeasibilities(),
+                                  model_->sumDualInfeasibilities(), model_->algorithm());
+            if (stop) {
+                state_->requested.store(true);
+                return 0;
+            }
+        }
+        return -1;
+    }
+
+private:
+    std::shared_ptr<StopState> state_;
+};
+
+FILE *devnull() {
+    static FILE *f = fopen("/dev/null", "w");
+    return f;
+}
+
+}  // namespace
+
+extern "C" {
+
+clpx_stop *clpx_stop_new(void) { return new clpx_stop(); }
+
+void clpx_stop_free(clpx_stop *stop) { delete stop; }
+
+void clpx_stop_request(clpx_stop *stop) { stop->state->requested.store(true); }
+
+int clpx_stop_requested(const clpx_stop *stop) { return stop->state->requested.load() ? 1 : 0; }
+
+void clpx_attach(Clp_Simplex *model, clpx_stop *stop, clpx_progress_fn fn, void *ctx) {
+    auto p = stop->state;
+    p->fn = fn;
+    p->ctx = ctx;
+    StopHandler handler(p);
+    model->model_->passInEventHandler(&handler);
+}
+
+void clpx_set_log_file(Clp_Simplex *model, FILE *fp) {
+    model->model_->setLogLevel(0);
+    model->model_->messageHandler()->setLogLevel(0);
+    model->model_->messageHandler()->setFilePointer(fp ? fp : devnull());
+}
+
+int clpx_initial_dual_solve(Clp_Simplex *model) {
+    ClpSolve options;
+    options.setSolveType(ClpSolve::useDual);
+    options.setPresolveType(ClpSolve::presolveOn);
+    return model->model_->initialSolve(options);
+}
+
+}  // extern "C"

@@ -38,6 +38,9 @@ final class SolveRun: @unchecked Sendable {
         if runNow { action() }
     }
 
+    /// Called by a backend before it frees what its stop action touches.
+    func clearStopAction() { lock.withLock { stopAction = nil } }
+
     func requestStop(_ why: SolverStatus) {
         let action: (@Sendable () -> Void)? = lock.withLock {
             if !stopFlag.isSet { reason = why }

@@ -26,6 +26,10 @@ enum Fixtures {
     static func sdpOptimum(_ name: String) -> Double? { table("sdplib")[name].flatMap { Double($0) } }
     static func lpOptimum(_ name: String) -> Double? { table("netlib")[name].flatMap { Double($0) } }
 
+    /// 1e-6, except gpp100: its table value -44.9435 is short by 5e-5 (DSDP and csdp agree
+    /// on -44.943550…), i.e. 1.1e-6 relative, so the best achievable is 1.2e-6.
+    static func sdpTolerance(_ name: String) -> Double { name == "gpp100" ? 1.2e-6 : 1e-6 }
+
     static func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(1, abs(b)) }
 
     static var csdpAvailable: Bool {
