@@ -16,10 +16,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
         .systemLibrary(name: "CDSDP", path: "Sources/CDSDP"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Generated from onnx.proto once and committed (see Sources/ONNXProto/Generation.swift).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "CClpExt",
             path: "Sources/CClpExt",
@@ -32,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "LipscopeEngine",
-            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers"]
+            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib"]
         ),
         .executableTarget(
             name: "lipscope",
@@ -45,6 +52,11 @@ let package = Package(
             name: "LipscopeEngineTests",
             dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeEngineTests"
+        ),
+        .testTarget(
+            name: "LipscopeFormatsTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeFormatsTests"
         ),
         .testTarget(
             name: "LipscopeSolversTests",

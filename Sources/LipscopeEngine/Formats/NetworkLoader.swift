@@ -3,7 +3,7 @@ import Foundation
 /// Opens a network file of any supported format, choosing the reader by extension (and by
 /// content when the extension is unknown). Every failure is an `InputError` naming the file.
 public enum NetworkLoader {
-    public static let extensions = ["json", "nnet"]
+    public static let extensions = ["json", "nnet", "onnx", "mat", "npz"]
 
     public static func load(path: String) throws -> Network {
         var isDirectory: ObjCBool = false
@@ -17,6 +17,20 @@ public enum NetworkLoader {
             throw InputError(file: path, expected: "a readable file", found: "permission denied or unreadable")
         }
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        switch ext {
+        case "onnx": return try ONNXFormat.read([UInt8](data), file: path)
+        case "mat": return try MATFormat.read([UInt8](data), file: path)
+        case "npz": return try NPZFormat.read([UInt8](data), file: path)
+        case "npy":
+            throw InputError(file: path, expected: "an .npz archive of named arrays", found: "a single .npy array (save the weights with numpy.savez)")
+        case "pt", "pth":
+            throw InputError(file: path, expected: "a network format lipscope reads (\(extensions.map { "." + $0 }.joined(separator: ", ")))",
+                             found: "a PyTorch pickle, which is never loaded (it can run code); export to ONNX, or save the tensors with numpy.savez")
+        case "h5", "hdf5":
+            throw InputError(file: path, expected: "a network format lipscope reads (\(extensions.map { "." + $0 }.joined(separator: ", ")))",
+                             found: "an HDF5 file; for MATLAB save with -v7, for Keras export to ONNX")
+        default: break
+        }
         let text = try textContents(data, file: path, format: ext == "nnet" ? "NNet" : "JSON")
         if ext == "nnet" { return .feedforward(try NNetFormat.read(text, file: path)) }
         if ext == "json" || text.drop(while: { $0.isWhitespace }).first == "{" {
