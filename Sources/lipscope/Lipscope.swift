@@ -15,7 +15,7 @@ struct Lipscope: ParsableCommand {
         commandName: "lipscope",
         abstract: "Certified upper bounds on the Lipschitz constant of neural networks.",
         version: LipscopeVersion.string,
-        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self]
+        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self, SolveCommand.self]
     )
 
     func run() throws {
@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (wall-clock timings on this machine).",
-        subcommands: [BenchCompareCommand.self]
+        subcommands: [BenchCompareCommand.self, BenchSolversCommand.self]
     )
 }
 
