@@ -21,6 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
         .systemLibrary(name: "CDSDP", path: "Sources/CDSDP"),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Generated from onnx.proto once and committed (see Sources/ONNXProto/Generation.swift).
         .target(
@@ -41,10 +42,12 @@ let package = Package(
             name: "LipscopeEngine",
             dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib"]
         ),
+        .target(name: "LipscopeTUI", dependencies: ["LipscopeEngine", "CNcurses"]),
         .executableTarget(
             name: "lipscope",
             dependencies: [
                 "LipscopeEngine",
+                "LipscopeTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +70,11 @@ let package = Package(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"
+        ),
+        .testTarget(
+            name: "LipscopeTUITests",
+            dependencies: ["LipscopeTUI", "LipscopeEngine", "lipscope"],
+            path: "Tests/LipscopeTUITests"
         ),
     ],
     swiftLanguageModes: [.v6]

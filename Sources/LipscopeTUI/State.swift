@@ -1,0 +1,226 @@
+import Foundation
+import LipscopeEngine
+
+/// A key press, decoded from curses by the backend (and built directly by tests).
+public enum Key: Equatable, Sendable {
+    case char(Character)
+    case enter, escape, backspace, tab, backTab
+    case up, down, left, right, pageUp, pageDown, home, end
+    case function(Int)
+    case ctrl(Character)
+}
+
+/// Everything that can happen to the workbench.
+public enum Event: Sendable {
+    case key(Key)
+    case resize(rows: Int, cols: Int)
+    /// Monotonic seconds since the workbench started.
+    case tick(Double)
+    case job(run: Int, JobEvent)
+    case networkLoaded(path: String, network: Network, sha256: String?)
+    case loadFailed(path: String, message: String)
+    case directoryListed(path: String, entries: [BrowserEntry])
+    case listFailed(path: String, message: String)
+    case saved(log: String, report: String)
+    case saveFailed(String)
+    case replayLoaded(path: String, record: SessionRecord)
+    case replayFailed(path: String, message: String)
+    case sessionLogOpened(path: String)
+    case sessionLogFailed(String)
+}
+
+/// What the runtime does for the update function: the only way the workbench touches the
+/// world (threads, files, the session log).
+public enum Effect: Sendable {
+    case start(run: Int, method: Int, request: BoundRequest)
+    case cancel(run: Int)
+    /// Append to the session log (the runtime stamps `time`).
+    case log(SessionEvent)
+    case loadNetwork(path: String)
+    case listDirectory(path: String, purpose: BrowserPurpose)
+    case save(name: String)
+    case replay(path: String)
+    case quit
+}
+
+public enum BrowserPurpose: Sendable, Equatable { case network, session }
+
+public struct BrowserEntry: Sendable, Equatable {
+    public var name: String
+    public var isDirectory: Bool
+    public init(name: String, isDirectory: Bool) { self.name = name; self.isDirectory = isDirectory }
+}
+
+public struct Browser: Sendable, Equatable {
+    public var purpose: BrowserPurpose
+    public var directory: String
+    public var entries: [BrowserEntry]
+    public var selected: Int
+    public var loading: Bool
+
+    public var title: String { purpose == .network ? "Open network" : "Reopen session" }
+}
+
+/// A run: live while active, then a row of the comparison.
+public struct RunView: Sendable {
+    public var id: Int
+    public var parameters: RunParameters
+    /// Iterations kept for the table and plot (long runs are thinned, the newest always kept).
+    public var iterations: [IterationRecord]
+    public var iterationCount: Int
+    public var progress: ProgressState?
+    public var messages: [String]
+    public var startedAt: Double
+    public var cancelling: Bool
+    public var result: BoundResult?
+
+    public static let keepIterations = 4000
+
+    public init(id: Int, parameters: RunParameters, startedAt: Double, iterations: [IterationRecord] = [],
+                result: BoundResult? = nil) {
+        self.id = id; self.parameters = parameters; self.startedAt = startedAt
+        self.iterations = iterations; self.iterationCount = iterations.count
+        self.progress = nil; self.messages = []; self.cancelling = false; self.result = result
+    }
+
+    mutating func add(_ record: IterationRecord) {
+        iterationCount += 1
+        iterations.append(record)
+        if iterations.count > Self.keepIterations {
+            // Drop every other of the older half; the newest half stays complete.
+            let half = iterations.count / 2
+            iterations = iterations[..<half].enumerated().filter { $0.offset % 2 == 0 }.map(\.element) + iterations[half...]
+        }
+    }
+}
+
+/// A degree sweep of one method: one run per degree until the time budget or the top degree.
+public struct Sweep: Sendable {
+    public struct Point: Sendable, Equatable {
+        public var degree: Int
+        public var value: Double?
+        public var seconds: Double
+        public var status: BoundStatus
+    }
+    public var method: Int
+    public var label: String
+    public var norm: Norm
+    public var fromDegree: Int
+    public var toDegree: Int
+    public var budget: Double
+    public var points: [Point] = []
+    public var running: Bool = true
+    public var stopReason: String?
+}
+
+public enum Mode: Sendable {
+    case main
+    case help
+    case browser(Browser)
+    case prompt(text: String)
+    case confirmQuit
+}
+
+public enum Focus: Sendable, Equatable { case run, compare }
+public enum CompareSort: String, Sendable, CaseIterable { case run = "run order", bound, time }
+public enum PlotMode: Sendable, Equatable { case convergence, sweep }
+
+/// The network the workbench works on.
+public struct LoadedNetwork: Sendable {
+    public var path: String
+    public var network: Network
+    public var summary: NetworkSummary
+    public var sha256: String?
+}
+
+public struct Message: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+}
+
+/// The whole workbench state: one value, changed only by `update`.
+public struct WorkbenchState: Sendable {
+    public var rows: Int = 24
+    public var cols: Int = 80
+    public var clock: Double = 0
+    public var methods: [any BoundMethod]
+    public var network: LoadedNetwork?
+    /// Indices into `methods` of those applicable to the network in the current norm.
+    public var applicable: [Int] = []
+    public var selected: Int = 0
+    public var norm: Norm = .l2
+    public var degree: Int?
+    public var output: Int?
+    public var cliques: String = "auto"
+    public var solver: String = "auto"
+    public var seed: UInt64 = 1
+    public var nextRunID = 1
+    public var active: RunView?
+    public var runs: [RunView] = []
+    /// The finished run the live pane shows when nothing is running (compare selection).
+    public var shownRun: Int?
+    public var focus: Focus = .run
+    public var compareCursor: Int = 0
+    public var sort: CompareSort = .run
+    public var plot: PlotMode = .convergence
+    public var sweep: Sweep?
+    public var mode: Mode = .main
+    public var message: Message?
+    public var sessionLog: String?
+    public var sessionsDirectory: String
+    public var workingDirectory: String
+    /// Set once the user confirmed quitting; the runtime exits after the effects.
+    public var quitting = false
+    /// Whether the terminal shows colors (views use it only for the legend).
+    public var colors = true
+
+    public static let cliqueChoices = ["auto", "sparse", "dense"]
+    public static let solverChoices = ["auto", "dsdp", "csdp", "clp"]
+    public static let sweepSpan = 5
+    public static let sweepBudget = 60.0
+
+    public init(methods: [any BoundMethod] = MethodRegistry.all, sessionsDirectory: String = "sessions",
+                workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.methods = methods
+        self.sessionsDirectory = sessionsDirectory
+        self.workingDirectory = workingDirectory
+    }
+
+    /// The method under the cursor (index into `methods`).
+    public var currentMethod: Int? {
+        applicable.indices.contains(selected) ? applicable[selected] : nil
+    }
+
+    public var isRunning: Bool { active != nil }
+
+    /// Finished runs on the loaded network (all runs when none is loaded), in display order.
+    public var compareRows: [RunView] {
+        let name = network?.summary.name
+        let rows = runs.filter { name == nil || $0.parameters.network == name }
+        switch sort {
+        case .run: return rows
+        case .bound: return rows.sorted { ($0.result?.value ?? .infinity) < ($1.result?.value ?? .infinity) }
+        case .time: return rows.sorted { ($0.result?.seconds ?? 0) < ($1.result?.seconds ?? 0) }
+        }
+    }
+
+    /// The largest lower (or exact) bound among the comparison rows in a norm.
+    public func bestLower(_ norm: Norm) -> Double? {
+        compareRows.compactMap(\.result).filter { $0.norm == norm && ($0.kind == .lower || $0.kind == .exact) }
+            .compactMap(\.value).max()
+    }
+
+    /// A bound divided by the best lower bound in its norm (the comparison's ratio).
+    public func ratioToBestLower(_ r: BoundResult) -> Double? {
+        guard let v = r.value, let lower = bestLower(r.norm), lower > 0 else { return nil }
+        return v / lower
+    }
+
+    /// The run the live pane shows: the active one, else the selected/last finished one.
+    public var liveRun: RunView? {
+        if let active { return active }
+        if let id = shownRun, let run = runs.first(where: { $0.id == id }) { return run }
+        return nil
+    }
+}
+

@@ -1,0 +1,527 @@
+import Foundation
+import LipscopeEngine
+
+/// One line of the help screen. `keys` is how the help shows them.
+public struct HelpEntry: Sendable, Equatable {
+    public var keys: String
+    public var action: String
+}
+
+public enum KeyHelp {
+    public static let main: [HelpEntry] = [
+        HelpEntry(keys: "? F1", action: "this help (any key closes it)"),
+        HelpEntry(keys: "o", action: "open a network file (browser)"),
+        HelpEntry(keys: "O", action: "reopen a saved session log"),
+        HelpEntry(keys: "↑ ↓", action: "choose the method (Run pane) or a row (Compare pane)"),
+        HelpEntry(keys: "Tab", action: "focus Run ↔ Compare (a compare row shows its run's table and plot)"),
+        HelpEntry(keys: "PgUp PgDn", action: "move five rows in the Compare pane"),
+        HelpEntry(keys: "n", action: "norm ℓ2 ↔ ℓ∞ (the method list shows only applicable methods)"),
+        HelpEntry(keys: "+ - → ←", action: "relaxation degree up / down (not below the admissible minimum)"),
+        HelpEntry(keys: "[ ]", action: "output index: all, 0, 1, …"),
+        HelpEntry(keys: "k", action: "cliques option: auto, sparse, dense"),
+        HelpEntry(keys: "b", action: "solver backend: auto, dsdp, csdp, clp"),
+        HelpEntry(keys: "Enter", action: "run the method"),
+        HelpEntry(keys: "Esc c", action: "cancel the active run (and a sweep)"),
+        HelpEntry(keys: "s", action: "degree sweep of the current method (stops past the time budget)"),
+        HelpEntry(keys: "p", action: "plot: convergence ↔ degree sweep"),
+        HelpEntry(keys: "t", action: "sort the comparison: run order, bound, time"),
+        HelpEntry(keys: "w", action: "save a named copy of the session log and a Markdown report"),
+        HelpEntry(keys: "q", action: "quit (asks first while a run is active)"),
+    ]
+    public static let browser: [HelpEntry] = [
+        HelpEntry(keys: "↑ ↓ PgUp PgDn Home End", action: "move"),
+        HelpEntry(keys: "Enter", action: "open the file or directory"),
+        HelpEntry(keys: "Backspace ←", action: "parent directory"),
+        HelpEntry(keys: "a–z 0–9", action: "jump to the next entry starting with it"),
+        HelpEntry(keys: "Esc", action: "close the browser"),
+    ]
+    public static let prompt: [HelpEntry] = [
+        HelpEntry(keys: "text Backspace", action: "edit the name"),
+        HelpEntry(keys: "Enter", action: "save"),
+        HelpEntry(keys: "Esc", action: "cancel"),
+    ]
+    /// The bottom bar (htop style): key, label.
+    public static let bar: [(String, String)] = [
+        ("F1", "Help"), ("o", "Open"), ("⏎", "Run"), ("c", "Cancel"), ("n", "Norm"), ("±", "Degree"),
+        ("s", "Sweep"), ("t", "Sort"), ("w", "Save"), ("q", "Quit"),
+    ]
+}
+
+/// The pure update: (state, event) → (state, effects). No I/O, no threads, no clocks.
+public enum Update {
+    public static func update(_ state: WorkbenchState, _ event: Event) -> (WorkbenchState, [Effect]) {
+        var s = state
+        let effects = apply(&s, event)
+        return (s, effects)
+    }
+
+    public static func apply(_ s: inout WorkbenchState, _ event: Event) -> [Effect] {
+        switch event {
+        case .key(let key):
+            switch s.mode {
+            case .main: return mainKey(&s, key)
+            case .help:
+                s.mode = .main
+                return []
+            case .browser(let b): return browserKey(&s, b, key)
+            case .prompt(let text): return promptKey(&s, text, key)
+            case .confirmQuit: return confirmKey(&s, key)
+            }
+        case .resize(let rows, let cols):
+            s.rows = max(1, rows); s.cols = max(1, cols)
+            return []
+        case .tick(let t):
+            s.clock = t
+            return []
+        case .job(let run, let jobEvent):
+            return job(&s, run, jobEvent)
+        case .networkLoaded(let path, let network, let sha):
+            let summary = NetworkSummary(network)
+            let keep = s.currentMethod.map { s.methods[$0].id }
+            s.network = LoadedNetwork(path: path, network: network, summary: summary, sha256: sha)
+            if let o = s.output, o >= network.outputSize { s.output = nil }
+            refreshMethods(&s, keeping: keep, resetDegree: true)
+            if case .browser = s.mode { s.mode = .main }
+            s.focus = .run
+            info(&s, "loaded \(summary.name): \(summary.kind) \(summary.sizes.map(String.init).joined(separator: "-")), \(s.applicable.count) methods apply in \(s.norm.symbol)")
+            return [.log(.networkLoaded(time: "", path: path, sha256: sha, summary: summary))]
+        case .loadFailed(_, let message):
+            if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
+            error(&s, message + (s.network.map { " — keeping \($0.summary.name)" } ?? ""))
+            return []
+        case .directoryListed(let path, let entries):
+            guard case .browser(var b) = s.mode else { return [] }
+            let cameFrom = URL(fileURLWithPath: b.directory).lastPathComponent
+            let wentUp = path.count < b.directory.count
+            b.directory = path
+            b.entries = entries
+            b.selected = wentUp ? (entries.firstIndex { $0.name == cameFrom } ?? 0) : 0
+            b.loading = false
+            s.mode = .browser(b)
+            return []
+        case .listFailed(_, let message):
+            if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
+            error(&s, message)
+            return []
+        case .saved(let log, let report):
+            info(&s, "saved \(log) and \(URL(fileURLWithPath: report).lastPathComponent)")
+            return []
+        case .saveFailed(let message):
+            error(&s, "save failed: \(message)")
+            return []
+        case .replayLoaded(let path, let record):
+            return replay(&s, path, record)
+        case .replayFailed(_, let message):
+            if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
+            error(&s, message)
+            return []
+        case .sessionLogOpened(let path):
+            s.sessionLog = path
+            return []
+        case .sessionLogFailed(let message):
+            error(&s, "session log: \(message) — this session is not logged")
+            return []
+        }
+    }
+
+    // MARK: - Main screen keys
+
+    static func mainKey(_ s: inout WorkbenchState, _ key: Key) -> [Effect] {
+        switch key {
+        case .char("?"), .function(1):
+            s.mode = .help
+        case .char("q"), .ctrl("c"):
+            if s.active != nil {
+                s.mode = .confirmQuit
+            } else {
+                s.quitting = true
+                return [.quit]
+            }
+        case .char("o"):
+            let dir = s.network.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path } ?? s.workingDirectory
+            s.mode = .browser(Browser(purpose: .network, directory: dir, entries: [], selected: 0, loading: true))
+            return [.listDirectory(path: dir, purpose: .network)]
+        case .char("O"):
+            s.mode = .browser(Browser(purpose: .session, directory: s.sessionsDirectory, entries: [], selected: 0, loading: true))
+            return [.listDirectory(path: s.sessionsDirectory, purpose: .session)]
+        case .up, .down, .pageUp, .pageDown:
+            let step = key == .up ? -1 : key == .down ? 1 : key == .pageUp ? -5 : 5
+            if s.focus == .compare || key == .pageUp || key == .pageDown {
+                moveCompare(&s, step)
+            } else {
+                guard !s.applicable.isEmpty else {
+                    error(&s, s.network == nil ? "no network loaded — o opens one" : "no method applies in \(s.norm.symbol)")
+                    return []
+                }
+                let next = min(max(0, s.selected + step), s.applicable.count - 1)
+                if next != s.selected {
+                    s.selected = next
+                    s.degree = s.currentMethod.flatMap { m in s.network.flatMap { s.methods[m].minimumDegree(for: $0.network) } }
+                }
+                s.message = nil
+            }
+        case .tab, .backTab:
+            s.focus = s.focus == .run ? .compare : .run
+            if s.focus == .compare { moveCompare(&s, 0) }
+        case .char("n"):
+            let keep = s.currentMethod.map { s.methods[$0].id }
+            s.norm = s.norm == .l2 ? .linf : .l2
+            refreshMethods(&s, keeping: keep, resetDegree: false)
+            let now = s.currentMethod.map { s.methods[$0].id }
+            if let keep, keep != now, let old = s.methods.first(where: { $0.id == keep }) {
+                info(&s, "norm \(s.norm.symbol): \(old.label) does not apply; \(s.applicable.count) methods do")
+            } else {
+                info(&s, "norm \(s.norm.symbol)")
+            }
+        case .char("+"), .char("="), .right:
+            changeDegree(&s, +1)
+        case .char("-"), .left:
+            changeDegree(&s, -1)
+        case .char("]"), .char("["):
+            guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
+            let n = net.network.outputSize
+            if n <= 1 { info(&s, "the network has a single output"); s.output = nil; return [] }
+            // Cycle nil → 0 → … → n-1 → nil (or backwards).
+            let position = s.output.map { $0 + 1 } ?? 0
+            let next = (position + (key == .char("]") ? 1 : n)) % (n + 1)
+            s.output = next == 0 ? nil : next - 1
+            info(&s, s.output.map { "output \($0) of \(n)" } ?? "all \(n) outputs")
+        case .char("k"):
+            s.cliques = cycle(WorkbenchState.cliqueChoices, s.cliques)
+            info(&s, "cliques: \(s.cliques) (used by methods that take a clique option)")
+        case .char("b"):
+            s.solver = cycle(WorkbenchState.solverChoices, s.solver)
+            info(&s, "solver backend: \(s.solver) (used by methods that solve an LP/SDP)")
+        case .enter:
+            guard let m = s.currentMethod else {
+                error(&s, s.network == nil ? "no network loaded — o opens one" : "no method applies in \(s.norm.symbol)")
+                return []
+            }
+            s.plot = .convergence
+            return startRun(&s, method: m, degree: s.degree, sweep: false)
+        case .escape, .char("c"):
+            return cancel(&s)
+        case .char("s"):
+            return startSweep(&s)
+        case .char("p"):
+            if s.plot == .sweep { s.plot = .convergence }
+            else if s.sweep != nil { s.plot = .sweep }
+            else { info(&s, "no degree sweep yet — s starts one") }
+        case .char("t"):
+            s.sort = cycle(CompareSort.allCases, s.sort)
+            info(&s, "compare sorted by \(s.sort.rawValue)")
+            moveCompare(&s, 0)
+        case .char("w"):
+            let base = s.network?.summary.name ?? "session"
+            s.mode = .prompt(text: SessionStore.sanitize(base))
+        case .char(let c):
+            error(&s, "'\(c)' does nothing here — ? lists the keys")
+        default:
+            break
+        }
+        return []
+    }
+
+    static func cycle<T: Equatable>(_ all: [T], _ current: T) -> T {
+        let i = all.firstIndex(of: current) ?? -1
+        return all[(i + 1) % all.count]
+    }
+
+    static func moveCompare(_ s: inout WorkbenchState, _ step: Int) {
+        let rows = s.compareRows
+        guard !rows.isEmpty else { s.compareCursor = 0; return }
+        s.compareCursor = min(max(0, s.compareCursor + step), rows.count - 1)
+        if s.active == nil || s.focus == .compare { s.shownRun = rows[s.compareCursor].id }
+    }
+
+    static func changeDegree(_ s: inout WorkbenchState, _ step: Int) {
+        guard let net = s.network, let m = s.currentMethod else {
+            error(&s, s.network == nil ? "no network loaded — o opens one" : "no method selected")
+            return
+        }
+        let method = s.methods[m]
+        guard let minimum = method.minimumDegree(for: net.network) else {
+            info(&s, "\(method.label) has no relaxation degree")
+            return
+        }
+        let current = s.degree ?? minimum
+        let next = current + step
+        if next < minimum {
+            s.degree = minimum
+            error(&s, "degree \(minimum) is the admissible minimum for \(method.label) on this network")
+        } else {
+            s.degree = next
+            info(&s, "degree \(next)")
+        }
+    }
+
+    /// Recomputes the applicable methods for the network and norm, keeping the selection by id.
+    static func refreshMethods(_ s: inout WorkbenchState, keeping id: String?, resetDegree: Bool) {
+        guard let net = s.network else { s.applicable = []; s.selected = 0; s.degree = nil; return }
+        s.applicable = s.methods.indices.filter { i in
+            let m = s.methods[i]
+            guard m.norms.contains(s.norm) else { return false }
+            let request = BoundRequest(network: net.network, norm: s.norm, degree: m.minimumDegree(for: net.network))
+            return m.applicability(request) == .applicable
+        }
+        let before = s.selected
+        if let id, let k = s.applicable.firstIndex(where: { s.methods[$0].id == id }) {
+            s.selected = k
+        } else {
+            s.selected = min(before, max(0, s.applicable.count - 1))
+        }
+        let stillSame = id != nil && s.currentMethod.map { s.methods[$0].id } == id
+        if resetDegree || !stillSame {
+            s.degree = s.currentMethod.flatMap { s.methods[$0].minimumDegree(for: net.network) }
+        }
+    }
+
+    // MARK: - Runs
+
+    static func startRun(_ s: inout WorkbenchState, method m: Int, degree: Int?, sweep: Bool) -> [Effect] {
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
+        guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
+        let method = s.methods[m]
+        var options: [String: String] = [:]
+        if s.cliques != "auto" { options["cliques"] = s.cliques }
+        if s.solver != "auto" { options["solver"] = s.solver }
+        let degree = method.minimumDegree(for: net.network) == nil ? nil : degree
+        let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
+        let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)
+        let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: s.output,
+                                       seed: s.seed, options: options, network: net.summary.name, sweep: sweep)
+        let id = s.nextRunID
+        s.nextRunID += 1
+        s.active = RunView(id: id, parameters: parameters, startedAt: s.clock)
+        info(&s, "running \(method.label) (\(norm.symbol)\(degree.map { ", degree \($0)" } ?? ""))… Esc cancels")
+        return [.log(.runStarted(time: "", run: id, parameters: parameters)), .start(run: id, method: m, request: request)]
+    }
+
+    static func cancel(_ s: inout WorkbenchState) -> [Effect] {
+        if var sweep = s.sweep, sweep.running {
+            sweep.running = false
+            sweep.stopReason = "cancelled by the user"
+            s.sweep = sweep
+        }
+        guard var run = s.active else {
+            s.message = nil
+            return []
+        }
+        if run.cancelling { return [] }
+        run.cancelling = true
+        s.active = run
+        info(&s, "cancelling \(run.parameters.label)…")
+        return [.cancel(run: run.id)]
+    }
+
+    static func job(_ s: inout WorkbenchState, _ id: Int, _ event: JobEvent) -> [Effect] {
+        guard var run = s.active, run.id == id else { return [] }
+        switch event {
+        case .log(let message):
+            run.messages.append(message)
+            if run.messages.count > 200 { run.messages.removeFirst(run.messages.count - 200) }
+            s.active = run
+            return [.log(.log(run: id, message: message))]
+        case .progress(let phase, let done, let total):
+            run.progress = ProgressState(phase: phase, done: done, total: total)
+            s.active = run
+            return [.log(.progress(run: id, phase: phase, done: done, total: total))]
+        case .iteration(let record):
+            run.add(record)
+            s.active = run
+            return [.log(.iteration(run: id, record: record))]
+        case .finished(let result):
+            run.result = result
+            run.cancelling = false
+            s.active = nil
+            s.runs.append(run)
+            s.shownRun = id
+            if s.focus == .compare, let k = s.compareRows.firstIndex(where: { $0.id == id }) { s.compareCursor = k }
+            let text = describe(run.parameters.label, result)
+            if result.status == .optimal { info(&s, text) } else { error(&s, text) }
+            var effects: [Effect] = [.log(.runFinished(time: "", run: id, result: result))]
+            if run.parameters.sweep { effects += continueSweep(&s, result) }
+            return effects
+        }
+    }
+
+    static func describe(_ label: String, _ r: BoundResult) -> String {
+        let time = Format.seconds(r.seconds)
+        guard let v = r.value else {
+            var text = "\(label) \(r.norm.symbol): \(r.status.rawValue)"
+            if case .string(let reason)? = r.details["reason"] { text += " — \(reason)" }
+            return text + " (\(time))"
+        }
+        let what = r.kind == .upper ? (r.certified ? "certified upper bound" : "upper bound, NOT certified") : "\(r.kind.rawValue) bound"
+        return "\(label) \(r.norm.symbol)\(r.degree.map { " d=\($0)" } ?? ""): \(Format.number(v)) \(what) (\(time))"
+    }
+
+    // MARK: - Degree sweep
+
+    static func startSweep(_ s: inout WorkbenchState) -> [Effect] {
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
+        guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
+        guard let m = s.currentMethod else { error(&s, "no method applies in \(s.norm.symbol)"); return [] }
+        let method = s.methods[m]
+        guard let minimum = method.minimumDegree(for: net.network) else {
+            error(&s, "s sweeps the degree of a hierarchy method (LiPopt); \(method.label) has no degree")
+            return []
+        }
+        let from = max(minimum, s.degree ?? minimum)
+        s.sweep = Sweep(method: m, label: method.label, norm: s.norm, fromDegree: from,
+                        toDegree: from + WorkbenchState.sweepSpan - 1, budget: WorkbenchState.sweepBudget)
+        s.plot = .sweep
+        s.degree = from
+        return startRun(&s, method: m, degree: from, sweep: true)
+    }
+
+    static func continueSweep(_ s: inout WorkbenchState, _ r: BoundResult) -> [Effect] {
+        guard var sweep = s.sweep else { return [] }
+        let degree = r.degree ?? sweep.fromDegree
+        sweep.points.append(Sweep.Point(degree: degree, value: r.value, seconds: r.seconds, status: r.status))
+        defer { s.sweep = sweep }
+        guard sweep.running else { return [] }
+        if r.status != .optimal {
+            sweep.running = false
+            sweep.stopReason = "degree \(degree) ended \(r.status.rawValue)"
+        } else if r.seconds > sweep.budget {
+            sweep.running = false
+            sweep.stopReason = "degree \(degree) took \(Format.seconds(r.seconds)), over the \(Format.seconds(sweep.budget)) budget"
+        } else if degree >= sweep.toDegree {
+            sweep.running = false
+            sweep.stopReason = "done: degrees \(sweep.fromDegree)–\(sweep.toDegree)"
+        }
+        guard sweep.running else {
+            info(&s, "sweep of \(sweep.label): \(sweep.stopReason!)")
+            return []
+        }
+        s.sweep = sweep
+        s.degree = degree + 1
+        return startRun(&s, method: sweep.method, degree: degree + 1, sweep: true)
+    }
+
+    // MARK: - Replay
+
+    static func replay(_ s: inout WorkbenchState, _ path: String, _ record: SessionRecord) -> [Effect] {
+        let file = URL(fileURLWithPath: path).lastPathComponent
+        var effects: [Effect] = []
+        var count = 0
+        for run in record.runs {
+            guard let result = run.result else { continue }
+            var parameters = run.parameters
+            if parameters.replayedFrom == nil { parameters.replayedFrom = file }
+            let id = s.nextRunID
+            s.nextRunID += 1
+            s.runs.append(RunView(id: id, parameters: parameters, startedAt: s.clock, iterations: run.iterations, result: result))
+            effects.append(.log(.runStarted(time: "", run: id, parameters: parameters)))
+            effects += run.iterations.map { .log(.iteration(run: id, record: $0)) }
+            effects.append(.log(.runFinished(time: "", run: id, result: result)))
+            s.shownRun = id
+            count += 1
+        }
+        effects.append(.log(.note(time: "", text: "reopened \(file): \(count) finished runs")))
+        s.mode = .main
+        var text = "reopened \(file): \(count) runs"
+        // Bring back the session's network when it is not the one loaded.
+        if let net = record.networks.last, net.summary.name != s.network?.summary.name {
+            if FileManager.default.fileExists(atPath: net.path) {
+                effects.append(.loadNetwork(path: net.path))
+            } else {
+                text += "; its network \(net.summary.name) (\(net.path)) is not found"
+            }
+        }
+        if let problem = record.problem {
+            error(&s, text + " — log recovered: " + problem)
+        } else {
+            info(&s, text)
+        }
+        s.focus = .compare
+        if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
+        return effects
+    }
+
+    // MARK: - Other modes
+
+    static func browserKey(_ s: inout WorkbenchState, _ browser: Browser, _ key: Key) -> [Effect] {
+        var b = browser
+        let n = b.entries.count
+        func parent() -> [Effect] {
+            let up = URL(fileURLWithPath: b.directory).deletingLastPathComponent().path
+            guard up != b.directory else { return [] }
+            b.loading = true
+            s.mode = .browser(b)
+            return [.listDirectory(path: up, purpose: b.purpose)]
+        }
+        switch key {
+        case .escape, .char("q"):
+            s.mode = .main
+            return []
+        case .up: b.selected = max(0, b.selected - 1)
+        case .down: b.selected = min(max(0, n - 1), b.selected + 1)
+        case .pageUp: b.selected = max(0, b.selected - 10)
+        case .pageDown: b.selected = min(max(0, n - 1), b.selected + 10)
+        case .home: b.selected = 0
+        case .end: b.selected = max(0, n - 1)
+        case .backspace, .left:
+            return parent()
+        case .enter, .right:
+            guard b.entries.indices.contains(b.selected) else { return [] }
+            let entry = b.entries[b.selected]
+            if entry.name == ".." { return parent() }
+            let path = (b.directory as NSString).appendingPathComponent(entry.name)
+            b.loading = true
+            s.mode = .browser(b)
+            if entry.isDirectory { return [.listDirectory(path: path, purpose: b.purpose)] }
+            return [b.purpose == .network ? .loadNetwork(path: path) : .replay(path: path)]
+        case .char(let c):
+            let lower = String(c).lowercased()
+            let order = (1...max(1, n)).map { (b.selected + $0) % max(1, n) }
+            if let k = order.first(where: { b.entries.indices.contains($0) && b.entries[$0].name.lowercased().hasPrefix(lower) }) {
+                b.selected = k
+            }
+        default:
+            break
+        }
+        s.mode = .browser(b)
+        return []
+    }
+
+    static func promptKey(_ s: inout WorkbenchState, _ text: String, _ key: Key) -> [Effect] {
+        switch key {
+        case .escape:
+            s.mode = .main
+            info(&s, "save cancelled")
+        case .enter:
+            let name = SessionStore.sanitize(text)
+            guard !name.isEmpty else { error(&s, "type a name (letters, digits, . _ -)"); return [] }
+            s.mode = .main
+            info(&s, "saving \(name)…")
+            return [.save(name: name)]
+        case .backspace:
+            s.mode = .prompt(text: String(text.dropLast()))
+        case .char(let c) where text.count < 60:
+            s.mode = .prompt(text: text + String(c))
+        default:
+            break
+        }
+        return []
+    }
+
+    static func confirmKey(_ s: inout WorkbenchState, _ key: Key) -> [Effect] {
+        switch key {
+        case .char("y"), .char("Y"), .char("q"):
+            s.mode = .main
+            s.quitting = true
+            var effects: [Effect] = []
+            if let run = s.active { effects.append(.cancel(run: run.id)) }
+            return effects + [.quit]
+        default:
+            s.mode = .main
+            info(&s, "not quitting")
+            return []
+        }
+    }
+
+    static func info(_ s: inout WorkbenchState, _ text: String) { s.message = Message(text: text, isError: false) }
+    static func error(_ s: inout WorkbenchState, _ text: String) { s.message = Message(text: text, isError: true) }
+}
