@@ -15,7 +15,7 @@ struct Lipscope: ParsableCommand {
         commandName: "lipscope",
         abstract: "Certified upper bounds on the Lipschitz constant of neural networks.",
         version: LipscopeVersion.string,
-        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self, SolveCommand.self]
+        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self, SolveCommand.self, ConvertCommand.self]
     )
 
     func run() throws {
