@@ -62,17 +62,19 @@ final class SolveRun: @unchecked Sendable {
     fileprivate func markReturned() { lock.withLock { returned = true } }
 
     /// Runs `work` on a worker thread and waits for it, polling cancellation and the time
-    /// limit every 10 ms. After a stop request the worker gets 150 ms to finish; otherwise
+    /// limit every 10 ms. After a stop request the worker gets 100 ms to finish; otherwise
     /// this returns on its own and the worker winds down in the background.
     static func run(solverName: String, options: SolverOptions, control: SolverControl,
                     work: @escaping @Sendable (SolveRun) -> SolverResult) -> SolverResult {
         let run = SolveRun(solverName: solverName, options: options, control: control)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox()
+        SolverWorkers.begin()
         let thread = Thread {
             let r = work(run)
             box.set(r)
             done.signal()
+            SolverWorkers.end()
         }
         thread.stackSize = 64 << 20
         thread.start()
@@ -83,7 +85,7 @@ final class SolveRun: @unchecked Sendable {
             else if let limit = options.timeLimit, run.elapsed > limit { why = .timeLimit }
             guard let why else { continue }
             run.requestStop(why)
-            if done.wait(timeout: .now() + .milliseconds(150)) == .success { break }
+            if done.wait(timeout: .now() + .milliseconds(100)) == .success { break }
             run.markReturned()
             let last = run.lastIteration
             return SolverResult(status: why, primalObjective: last?.primalObjective, dualObjective: last?.dualObjective,
@@ -102,4 +104,33 @@ private final class ResultBox: @unchecked Sendable {
     private var value: SolverResult?
     func set(_ r: SolverResult) { lock.withLock { value = r } }
     func get() -> SolverResult? { lock.withLock { value } }
+}
+
+/// Backend worker threads that may still be winding down after `solve` returned
+/// (a cancelled DSDP solve finishes its current iteration in the background).
+public enum SolverWorkers {
+    private static let condition = NSCondition()
+    nonisolated(unsafe) private static var active = 0
+
+    static func begin() { condition.lock(); active += 1; condition.unlock() }
+
+    static func end() {
+        condition.lock(); active -= 1; condition.broadcast(); condition.unlock()
+    }
+
+    /// Number of worker threads still running.
+    public static var activeCount: Int { condition.lock(); defer { condition.unlock() }; return active }
+
+    /// Blocks until no worker is running or `timeout` seconds passed; returns whether idle.
+    /// Programs should call this before exiting after a cancelled solve, so that no
+    /// backend is still inside BLAS/LAPACK while the process tears down.
+    @discardableResult
+    public static func waitUntilIdle(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock(); defer { condition.unlock() }
+        while active > 0 {
+            if !condition.wait(until: deadline) { return active == 0 }
+        }
+        return true
+    }
 }

@@ -89,6 +89,8 @@ struct SolveCommand: ParsableCommand {
             throw ExitCode(3)
         }
         table.finish()
+        // A cancelled backend may still be finishing its iteration; let it end before exit.
+        SolverWorkers.waitUntilIdle(timeout: 5)
 
         // Objectives in the file's convention (LP results already include the constant).
         let summary = SolveSummary(status: result.status.rawValue, objective: result.primalObjective,
