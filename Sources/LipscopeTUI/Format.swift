@@ -17,10 +17,19 @@ public enum Format {
         guard let x else { return "—" }
         if x.isNaN || x.isInfinite || x == 0 { return number(x) }
         for digits in stride(from: 6, through: 1, by: -1) {
-            let s = abs(x) >= 1e5 || abs(x) < 1e-3 ? String(format: "%.\(max(0, digits - 1))e", x) : String(format: "%.\(digits)g", x)
+            let s = abs(x) >= 1e5 || abs(x) < 1e-3 ? trimMantissa(String(format: "%.\(max(0, digits - 1))e", x)) : String(format: "%.\(digits)g", x)
             if s.count <= width { return s }
         }
         return String(format: "%.0e", x)
+    }
+
+    /// "1.0000e-05" → "1e-05", "2.5000e+07" → "2.5e+07".
+    static func trimMantissa(_ s: String) -> String {
+        guard let e = s.firstIndex(of: "e"), s[..<e].contains(".") else { return s }
+        var mantissa = String(s[..<e])
+        while mantissa.hasSuffix("0") { mantissa.removeLast() }
+        if mantissa.hasSuffix(".") { mantissa.removeLast() }
+        return mantissa + s[e...]
     }
 
     public static func seconds(_ s: Double) -> String {

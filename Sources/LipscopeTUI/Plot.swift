@@ -49,7 +49,7 @@ public enum Plot {
             var previous: (Int, Int)?
             for (i, v) in s.values.enumerated() {
                 guard let t = transform(v) else { previous = nil; continue }
-                let x = n <= pxW ? i : Int((Double(i) * Double(pxW - 1) / Double(max(1, n - 1))).rounded())
+                let x = n <= pxW / 2 ? i * max(1, pxW / max(n, 40)) : Int((Double(i) * Double(pxW - 1) / Double(max(1, n - 1))).rounded())
                 let y = Int(((hi - t) / (hi - lo) * Double(pxH - 1)).rounded())
                 if let (px, py) = previous, x - px <= 1 {
                     for yy in min(py, y)...max(py, y) { dot(x, yy, k) }

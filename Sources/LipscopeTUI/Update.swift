@@ -13,7 +13,7 @@ public enum KeyHelp {
         HelpEntry(keys: "o", action: "open a network file (browser)"),
         HelpEntry(keys: "O", action: "reopen a saved session log"),
         HelpEntry(keys: "↑ ↓", action: "choose the method (Run pane) or a row (Compare pane)"),
-        HelpEntry(keys: "Tab", action: "focus Run ↔ Compare (a compare row shows its run's table and plot)"),
+        HelpEntry(keys: "Tab", action: "focus Run ↔ Compare (a row shows its run's table and plot)"),
         HelpEntry(keys: "PgUp PgDn", action: "move five rows in the Compare pane"),
         HelpEntry(keys: "n", action: "norm ℓ2 ↔ ℓ∞ (the method list shows only applicable methods)"),
         HelpEntry(keys: "+ - → ←", action: "relaxation degree up / down (not below the admissible minimum)"),
@@ -22,7 +22,7 @@ public enum KeyHelp {
         HelpEntry(keys: "b", action: "solver backend: auto, dsdp, csdp, clp"),
         HelpEntry(keys: "Enter", action: "run the method"),
         HelpEntry(keys: "Esc c", action: "cancel the active run (and a sweep)"),
-        HelpEntry(keys: "s", action: "degree sweep of the current method (stops past the time budget)"),
+        HelpEntry(keys: "s", action: "degree sweep of the method (stops past the time budget)"),
         HelpEntry(keys: "p", action: "plot: convergence ↔ degree sweep"),
         HelpEntry(keys: "t", action: "sort the comparison: run order, bound, time"),
         HelpEntry(keys: "w", action: "save a named copy of the session log and a Markdown report"),
@@ -162,7 +162,10 @@ public enum Update {
             }
         case .tab, .backTab:
             s.focus = s.focus == .run ? .compare : .run
-            if s.focus == .compare { moveCompare(&s, 0) }
+            if s.focus == .compare {
+                if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
+                moveCompare(&s, 0)
+            }
         case .char("n"):
             let keep = s.currentMethod.map { s.methods[$0].id }
             s.norm = s.norm == .l2 ? .linf : .l2

@@ -15,12 +15,10 @@ struct Lipscope: ParsableCommand {
         commandName: "lipscope",
         abstract: "Certified upper bounds on the Lipschitz constant of neural networks.",
         version: LipscopeVersion.string,
-        subcommands: [InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self, SolveCommand.self, ConvertCommand.self]
+        subcommands: [WorkbenchCommand.self, InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self,
+                      SolveCommand.self, ConvertCommand.self, SessionsCommand.self, ReportCommand.self],
+        defaultSubcommand: WorkbenchCommand.self
     )
-
-    func run() throws {
-        print(Lipscope.helpMessage())
-    }
 }
 
 struct BenchCommand: ParsableCommand {

@@ -1,0 +1,465 @@
+import Foundation
+import LipscopeEngine
+
+/// Draws the state into a screen buffer. No curses here: tests read the buffer as text.
+public enum View {
+    public static let minimumRows = 24
+    public static let minimumCols = 80
+
+    /// Where the panes go at a given size.
+    public struct Layout: Equatable, Sendable {
+        public var network: Rect
+        public var run: Rect
+        public var live: Rect
+        public var compare: Rect
+        public var messageRow: Int
+        public var barRow: Int
+
+        public init(rows: Int, cols: Int) {
+            let body = max(0, rows - 3)
+            let top = min(12, max(8, body * 3 / 10))
+            let compare = min(14, max(6, body * 3 / 10))
+            let live = max(0, body - top - compare)
+            let left = max(30, cols * 2 / 5)
+            network = Rect(row: 1, col: 0, height: top, width: left)
+            run = Rect(row: 1, col: left, height: top, width: max(0, cols - left))
+            self.live = Rect(row: 1 + top, col: 0, height: live, width: cols)
+            self.compare = Rect(row: 1 + top + live, col: 0, height: compare, width: cols)
+            messageRow = rows - 2
+            barRow = rows - 1
+        }
+    }
+
+    public static func render(_ s: WorkbenchState) -> ScreenBuffer {
+        var screen = ScreenBuffer(rows: s.rows, cols: s.cols)
+        if s.rows < 12 || s.cols < 40 {
+            screen.text(0, 0, "lipscope: terminal \(s.cols)×\(s.rows)", .bad)
+            screen.text(1, 0, "needs at least \(minimumCols)×\(minimumRows)", .normal)
+            screen.text(2, 0, "q quits", .muted)
+            return screen
+        }
+        let layout = Layout(rows: s.rows, cols: s.cols)
+        titleBar(&screen, s)
+        networkPane(&screen, s, layout.network)
+        runPane(&screen, s, layout.run)
+        livePane(&screen, s, layout.live)
+        comparePane(&screen, s, layout.compare)
+        messageLine(&screen, s, layout.messageRow)
+        bottomBar(&screen, layout.barRow)
+        switch s.mode {
+        case .help: helpScreen(&screen, s)
+        case .browser(let b): browserOverlay(&screen, s, b)
+        default: break
+        }
+        return screen
+    }
+
+    // MARK: - Title, message, bar
+
+    static func titleBar(_ screen: inout ScreenBuffer, _ s: WorkbenchState) {
+        let style = Style(.title, bold: true, reverse: true)
+        screen.fill(0, 0, height: 1, width: s.cols, " ", style)
+        var left = " lipscope \(LipscopeVersion.string)"
+        if let net = s.network { left += " │ \(net.summary.name)" }
+        if let log = s.sessionLog { left += " │ log \(relative(log, s.workingDirectory))" }
+        var right = ""
+        if let run = s.active {
+            let elapsed = max(run.iterations.last?.elapsed ?? 0, s.clock - run.startedAt)
+            right = run.cancelling ? "cancelling… " : "● running \(Format.seconds(elapsed)) "
+        } else if s.rows < minimumRows || s.cols < minimumCols {
+            right = "small terminal: \(s.cols)×\(s.rows) "
+        }
+        screen.text(0, 0, left, style, width: max(0, s.cols - right.count - 1))
+        screen.text(0, s.cols - right.count, right, style)
+    }
+
+    static func messageLine(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ row: Int) {
+        switch s.mode {
+        case .prompt(let text):
+            let end = screen.text(row, 0, "Save session as: ", .accent)
+            let after = screen.text(row, end, text, .normal)
+            screen.set(row, after, " ", .selected)
+            screen.text(row, after + 2, "(Enter saves a copy + Markdown report, Esc cancels)", .muted)
+        case .confirmQuit:
+            screen.text(row, 0, "A run is active. Quit anyway (it will be cancelled)? y/n", .bad)
+        default:
+            if let m = s.message {
+                screen.text(row, 0, m.text, m.isError ? .bad : .normal)
+            }
+        }
+    }
+
+    static func bottomBar(_ screen: inout ScreenBuffer, _ row: Int) {
+        var col = 0
+        for (key, label) in KeyHelp.bar {
+            col = screen.text(row, col, key, Style(.normal, bold: true))
+            col = screen.text(row, col, Format.pad(label, max(label.count + 1, 6)), Style(.selection, reverse: true))
+        }
+        screen.fill(row, col, height: 1, width: screen.cols - col, " ", Style(.selection, reverse: true))
+    }
+
+    static func relative(_ path: String, _ base: String) -> String {
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    // MARK: - Network pane
+
+    static func networkPane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
+        screen.box(rect, title: "Network")
+        let inner = rect.inner
+        guard let net = s.network else {
+            screen.text(inner.row, inner.col, "no network loaded", .muted, width: inner.width)
+            screen.text(inner.row + 1, inner.col, "o opens a file (.json, .nnet, …)", .muted, width: inner.width)
+            return
+        }
+        let m = net.summary
+        var lines: [(String, String, Style)] = [
+            ("", "\(m.name) (\(m.kind))", Style(.accent, bold: true)),
+            ("sizes ", m.sizes.map(String.init).joined(separator: "→") + (m.kind == "implicit" ? " (in→state→out)" : ""), .normal),
+            ("act   ", compressActivations(m.activations), .normal),
+        ]
+        if let mu = m.muInf {
+            lines.append(("μ∞(A) ", Format.number(mu) + (m.bestWeightedMu.map { "  best μη \(Format.number($0))" } ?? ""), .normal))
+            let posed = m.wellPosed == true ? "yes (weighted ℓ∞ contraction)" : "not shown by contraction"
+            lines.append(("posed ", posed, m.wellPosed == true ? .good : .warn))
+        }
+        let density = m.parameters > 0 ? Double(m.nonzeros) / Double(m.parameters) : 1
+        lines.append(("params", " \(m.parameters), nnz \(m.nonzeros) (\(Int((density * 100).rounded()))%)", .normal))
+        lines.append(("sparse", " \(m.sparseLayers) layers, \(m.hiddenNeurons) hidden neurons", .normal))
+        lines.append(("file  ", relative(net.path, s.workingDirectory), .muted))
+        for note in m.notes { lines.append(("note  ", note, .warn)) }
+        for (k, line) in lines.prefix(inner.height).enumerated() {
+            let c = screen.text(inner.row + k, inner.col, line.0, .muted, width: inner.width)
+            screen.text(inner.row + k, c, line.1, line.2, width: inner.width - (c - inner.col))
+        }
+    }
+
+    /// "relu, relu, relu, identity" → "relu×3, identity".
+    static func compressActivations(_ acts: [String]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < acts.count {
+            var j = i
+            while j + 1 < acts.count && acts[j + 1] == acts[i] { j += 1 }
+            parts.append(j > i ? "\(acts[i])×\(j - i + 1)" : acts[i])
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    // MARK: - Run pane
+
+    static func runPane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
+        let focused = s.focus == .run
+        screen.box(rect, title: "Run", style: focused ? .normal : .muted, titleStyle: focused ? .accent : .title)
+        let inner = rect.inner
+        guard inner.height >= 3 else { return }
+        let listHeight = inner.height - 2
+        if s.network == nil {
+            screen.text(inner.row, inner.col, "load a network first (o)", .muted, width: inner.width)
+        } else if s.applicable.isEmpty {
+            screen.text(inner.row, inner.col, "no method applies in \(s.norm.symbol) (n toggles the norm)", .warn, width: inner.width)
+        } else {
+            let first = min(max(0, s.selected - listHeight / 2), max(0, s.applicable.count - listHeight))
+            for (k, index) in s.applicable.enumerated().dropFirst(first).prefix(listHeight) {
+                let method = s.methods[index]
+                let row = inner.row + k - first
+                let isSelected = k == s.selected
+                let minDegree = s.network.flatMap { method.minimumDegree(for: $0.network) }
+                let tag = method.kind == .lower ? "lower" : method.kind == .exact ? "exact" : "upper"
+                let right = (minDegree.map { "d≥\($0) " } ?? "") + tag
+                let labelWidth = max(4, inner.width - right.count - 3)
+                let text = (isSelected ? "▸ " : "  ") + Format.pad(method.label, labelWidth) + " " + right
+                screen.text(row, inner.col, Format.pad(text, inner.width),
+                            isSelected ? (focused ? .selected : Style(.accent, bold: true)) : .normal, width: inner.width)
+            }
+            if s.applicable.count > listHeight {
+                screen.text(inner.row + listHeight - 1, inner.col + inner.width - 3, first + listHeight < s.applicable.count ? " ↓ " : " ↑ ", .muted)
+            }
+        }
+        let degreeText: String
+        if let d = s.degree {
+            let minimum = s.currentMethod.flatMap { m in s.network.flatMap { s.methods[m].minimumDegree(for: $0.network) } }
+            degreeText = "\(d)" + (minimum.map { d == $0 ? " (min)" : " (min \($0))" } ?? "")
+        } else {
+            degreeText = "—"
+        }
+        let line1 = "norm \(s.norm.symbol)   degree \(degreeText)   output \(s.output.map(String.init) ?? "all")"
+        let line2 = "cliques \(s.cliques)   solver \(s.solver)   seed \(s.seed)"
+        screen.text(inner.row + listHeight, inner.col, line1, Style(.accent), width: inner.width)
+        screen.text(inner.row + listHeight + 1, inner.col, line2, .muted, width: inner.width)
+    }
+
+    // MARK: - Live pane
+
+    static func livePane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
+        guard rect.height >= 3 else { return }
+        let run = s.liveRun
+        var title = "Live"
+        if let run {
+            let p = run.parameters
+            title += ": #\(run.id) \(p.label) \(p.norm.symbol)\(p.degree.map { " d=\($0)" } ?? "")\(p.output.map { " out \($0)" } ?? "")"
+            if let r = run.result {
+                title += " — \(r.status.rawValue), \(run.iterationCount) iterations, \(Format.seconds(r.seconds))"
+                if p.replayedFrom != nil { title += " (replayed)" }
+            } else {
+                let elapsed = max(run.iterations.last?.elapsed ?? 0, s.clock - run.startedAt)
+                title += run.cancelling ? " — cancelling…" : " — running \(Format.seconds(elapsed)), \(run.iterationCount) iterations"
+            }
+        }
+        screen.box(rect, title: title, style: s.isRunning ? .normal : .muted, titleStyle: s.isRunning ? .accent : .title)
+        let inner = rect.inner
+        let showSweep = s.plot == .sweep && s.sweep != nil
+        guard run != nil || showSweep else {
+            let hint = s.network == nil ? "o opens a network; Enter runs the selected method"
+                : "Enter runs \(s.currentMethod.map { s.methods[$0].label } ?? "a method") on \(s.network!.summary.name); its iterations stream here"
+            screen.text(inner.row, inner.col, hint, .muted, width: inner.width)
+            return
+        }
+        let plotWidth = inner.width >= 70 ? inner.width * 9 / 20 : 0
+        let tableRect = Rect(row: inner.row, col: inner.col, height: inner.height, width: inner.width - plotWidth - (plotWidth > 0 ? 1 : 0))
+        let plotRect = Rect(row: inner.row, col: inner.col + inner.width - plotWidth, height: inner.height, width: plotWidth)
+        if showSweep, let sweep = s.sweep {
+            if let run, run.parameters.sweep && run.result == nil {
+                iterationTable(&screen, run, tableRect)
+            } else {
+                sweepTable(&screen, sweep, tableRect)
+            }
+            if plotWidth > 0 { sweepPlot(&screen, sweep, plotRect) }
+            return
+        }
+        guard let run else { return }
+        iterationTable(&screen, run, tableRect)
+        if plotWidth > 0 { convergencePlot(&screen, run, plotRect) }
+    }
+
+    /// Columns of the live table: every metric name in order of first appearance.
+    static func metricNames(_ run: RunView) -> [String] {
+        var names: [String] = []
+        for it in run.iterations.suffix(50) { for m in it.metrics where !names.contains(m.name) { names.append(m.name) } }
+        return names
+    }
+
+    static func iterationTable(_ screen: inout ScreenBuffer, _ run: RunView, _ rect: Rect) {
+        var row = rect.row
+        var height = rect.height
+        if let p = run.progress, run.result == nil, p.done < p.total || run.iterations.isEmpty {
+            let label = "\(p.phase) \(p.done)/\(p.total) "
+            let pct = p.total > 0 ? Double(p.done) / Double(p.total) : 0
+            let barWidth = max(4, rect.width - label.count - 6)
+            let c = screen.text(row, rect.col, label, .accent, width: rect.width)
+            let bar = Plot.bar(pct, width: barWidth)
+            screen.text(row, c, Format.pad(bar, barWidth), .bar)
+            screen.text(row, c + barWidth + 1, String(format: "%3.0f%%", pct * 100), .normal)
+            row += 1; height -= 1
+            if let message = run.messages.last, height > 2 {
+                screen.text(row, rect.col, message, .muted, width: rect.width)
+                row += 1; height -= 1
+            }
+        } else if let message = run.messages.last, run.iterations.isEmpty, height > 1 {
+            screen.text(row, rect.col, message, .muted, width: rect.width)
+            row += 1; height -= 1
+        }
+        guard height >= 2 else { return }
+        if run.iterations.isEmpty {
+            screen.text(row, rect.col, run.result == nil ? "waiting for the first iteration…" : "no iterations reported", .muted, width: rect.width)
+            return
+        }
+        let names = metricNames(run)
+        let cellWidth = 10
+        let fixed = 6 + 9
+        let fit = max(1, (rect.width - fixed) / (cellWidth + 1))
+        let shown = Array(names.prefix(fit))
+        var header = Format.pad("it", 6, right: true)
+        for n in shown { header += " " + Format.pad(String(n.prefix(cellWidth)), cellWidth, right: true) }
+        header += " " + Format.pad("time", 8, right: true)
+        screen.text(row, rect.col, header, Style(.title, bold: true), width: rect.width)
+        let rows = run.iterations.suffix(height - 1)
+        for (k, it) in rows.enumerated() {
+            var line = Format.pad(String(it.index), 6, right: true)
+            for n in shown { line += " " + Format.pad(Format.compact(it.value(n), width: cellWidth), cellWidth, right: true) }
+            line += " " + Format.pad(Format.seconds(it.elapsed), 8, right: true)
+            screen.text(row + 1 + k, rect.col, line, k == rows.count - 1 && run.result == nil ? Style(.accent) : .normal, width: rect.width)
+        }
+    }
+
+    /// The plot series: gap/infeasibility-like metrics on a log axis; otherwise the last metric
+    /// (bound, best …) on a linear axis.
+    static func plotSeries(_ run: RunView) -> (series: [Plot.Series], log: Bool) {
+        let names = metricNames(run)
+        let styles: [Style] = [.accent, .warn, .good, .bad]
+        let logNames = names.filter { n in
+            let l = n.lowercased()
+            return l.contains("gap") || l.contains("inf") || l.contains("res") || l == "mu" || l == "μ"
+        }
+        if !logNames.isEmpty {
+            let series = logNames.prefix(4).enumerated().map { k, n in
+                Plot.Series(name: n, values: run.iterations.map { $0.value(n) ?? .nan }, style: styles[k])
+            }
+            return (series, true)
+        }
+        let pick = names.last { ["best", "bound", "value", "objective", "obj"].contains($0.lowercased()) } ?? names.last
+        guard let pick else { return ([], false) }
+        return ([Plot.Series(name: pick, values: run.iterations.map { $0.value(pick) ?? .nan }, style: styles[0])], false)
+    }
+
+    static func convergencePlot(_ screen: inout ScreenBuffer, _ run: RunView, _ rect: Rect) {
+        for r in 0..<rect.height { screen.set(rect.row + r, rect.col - 1, "│", .muted) }
+        let (series, log) = plotSeries(run)
+        guard !series.isEmpty, rect.height >= 3 else {
+            screen.text(rect.row, rect.col, "(nothing to plot yet)", .muted, width: rect.width)
+            return
+        }
+        Plot.braille(&screen, Rect(row: rect.row, col: rect.col, height: rect.height - 1, width: rect.width), series, log: log)
+        var c = rect.col + 1
+        for s in series {
+            c = screen.text(rect.row + rect.height - 1, c, "● ", s.style)
+            c = screen.text(rect.row + rect.height - 1, c, s.name + "  ", .normal)
+        }
+        screen.text(rect.row + rect.height - 1, c, log ? "(log scale)" : "(vs iteration)", .muted)
+    }
+
+    static func sweepTable(_ screen: inout ScreenBuffer, _ sweep: Sweep, _ rect: Rect) {
+        var row = rect.row
+        let status = sweep.running ? "running, degrees \(sweep.fromDegree)–\(sweep.toDegree)" : (sweep.stopReason ?? "stopped")
+        screen.text(row, rect.col, "Sweep \(sweep.label) \(sweep.norm.symbol): \(status)", .accent, width: rect.width)
+        row += 1
+        screen.text(row, rect.col, Format.pad("degree", 7, right: true) + Format.pad("bound", 13, right: true) + Format.pad("time", 10, right: true) + "  status",
+                    Style(.title, bold: true), width: rect.width)
+        for (k, p) in sweep.points.suffix(max(0, rect.height - 2)).enumerated() {
+            let line = Format.pad(String(p.degree), 7, right: true) + Format.pad(Format.number(p.value), 13, right: true)
+                + Format.pad(Format.seconds(p.seconds), 10, right: true) + "  " + p.status.rawValue
+            screen.text(row + 1 + k, rect.col, line, .normal, width: rect.width)
+        }
+    }
+
+    static func sweepPlot(_ screen: inout ScreenBuffer, _ sweep: Sweep, _ rect: Rect) {
+        for r in 0..<rect.height { screen.set(rect.row + r, rect.col - 1, "│", .muted) }
+        guard !sweep.points.isEmpty, rect.height >= 5 else {
+            screen.text(rect.row, rect.col, "(bound and time per degree appear here)", .muted, width: rect.width)
+            return
+        }
+        let half = (rect.height - 1) / 2
+        screen.text(rect.row, rect.col, "bound vs degree", .muted)
+        Plot.braille(&screen, Rect(row: rect.row + 1, col: rect.col, height: max(2, half - 1), width: rect.width),
+                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)], log: false)
+        screen.text(rect.row + half, rect.col, "time vs degree (log)", .muted)
+        Plot.braille(&screen, Rect(row: rect.row + half + 1, col: rect.col, height: max(2, rect.height - half - 2), width: rect.width),
+                     [Plot.Series(name: "time", values: sweep.points.map { max($0.seconds, 1e-4) }, style: .warn)], log: true)
+        let degrees = sweep.points.map { String($0.degree) }.joined(separator: " ")
+        screen.text(rect.row + rect.height - 1, rect.col, "degrees " + degrees, .muted, width: rect.width)
+    }
+
+    // MARK: - Compare pane
+
+    static func comparePane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
+        let focused = s.focus == .compare
+        var title = "Compare (\(s.sort.rawValue))"
+        let lowers = Norm.allCases.compactMap { n in s.bestLower(n).map { "\(n.symbol) \(Format.number($0))" } }
+        if !lowers.isEmpty { title += " — best lower " + lowers.joined(separator: ", ") }
+        screen.box(rect, title: title, style: focused ? .normal : .muted, titleStyle: focused ? .accent : .title)
+        let inner = rect.inner
+        guard inner.height >= 2 else { return }
+        let rows = s.compareRows
+        if rows.isEmpty {
+            screen.text(inner.row, inner.col, "finished runs appear here, one row each; they stay when you change method or degree", .muted, width: inner.width)
+            return
+        }
+        let wide = inner.width >= 100
+        let methodWidth = wide ? 20 : 14
+        var header = Format.pad("#", 3, right: true) + " " + Format.pad("method", methodWidth) + " " + Format.pad("norm", 4)
+            + Format.pad("deg", 4, right: true) + " " + Format.pad("bound", 11, right: true) + " ✓ " + Format.pad("status", wide ? 16 : 9)
+            + Format.pad("time", 8, right: true)
+        if wide { header += Format.pad("iter", 8, right: true) }
+        header += Format.pad("÷low", 7, right: true) + " "
+        let barWidth = max(0, inner.width - header.count)
+        screen.text(inner.row, inner.col, header, Style(.title, bold: true), width: inner.width)
+        let scale = Plot.Scale(rows.compactMap { $0.result?.value })
+        if barWidth > 6, let scale {
+            screen.text(inner.row, inner.col + header.count, scale.log ? "log scale" : "linear from 0", .muted, width: barWidth)
+        }
+        let visible = inner.height - 1
+        let first = min(max(0, s.compareCursor - visible + 1), max(0, rows.count - visible))
+        for (k, run) in rows.enumerated().dropFirst(first).prefix(visible) {
+            guard let r = run.result else { continue }
+            let row = inner.row + 1 + k - first
+            let cert = r.value == nil ? " " : r.kind == .upper ? (r.certified ? "✓" : "✗") : r.kind == .exact ? "=" : "≥"
+            let ratio = s.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
+            var line = Format.pad(String(run.id), 3, right: true) + " " + Format.pad(run.parameters.label, methodWidth) + " "
+                + Format.pad(r.norm.symbol, 4) + Format.pad(r.degree.map(String.init) ?? "", 4, right: true) + " "
+                + Format.pad(Format.compact(r.value, width: 11), 11, right: true) + " " + cert + " "
+                + Format.pad(r.status.rawValue, wide ? 16 : 9) + Format.pad(Format.seconds(r.seconds), 8, right: true)
+            if wide { line += Format.pad(String(r.iterations), 8, right: true) }
+            line += Format.pad(ratio, 7, right: true) + " "
+            let isCursor = focused && k == s.compareCursor
+            let style: Style = isCursor ? .selected : r.status == .optimal ? .normal : .warn
+            screen.text(row, inner.col, line, style, width: inner.width)
+            if !isCursor, r.value != nil, r.kind == .upper {
+                let certOffset = 3 + 1 + methodWidth + 1 + 4 + 4 + 1 + 11 + 1
+                screen.set(row, inner.col + certOffset, Character(cert), r.certified ? .good : .bad)
+            }
+            guard barWidth > 2, let scale else { continue }
+            let barCol = inner.col + line.count
+            if let v = r.value {
+                screen.text(row, barCol, Plot.bar(scale.fraction(v), width: barWidth - 1), r.kind == .upper ? .bar : .good)
+            }
+            if let lower = s.bestLower(r.norm) {
+                let at = Int((scale.fraction(lower) * Double(barWidth - 1)).rounded(.down))
+                screen.set(row, barCol + min(barWidth - 1, max(0, at)), "┃", .lower)
+            }
+        }
+    }
+
+    // MARK: - Overlays
+
+    static func helpScreen(_ screen: inout ScreenBuffer, _ s: WorkbenchState) {
+        let rect = Rect(row: 0, col: 2, height: s.rows - 1, width: s.cols - 4)
+        screen.fill(rect.row, rect.col, height: rect.height, width: rect.width)
+        screen.box(rect, title: "Help — any key closes", style: .normal, titleStyle: .accent)
+        let inner = rect.inner
+        var row = inner.row
+        func entries(_ heading: String, _ list: [HelpEntry]) {
+            guard row < inner.row + inner.height else { return }
+            screen.text(row, inner.col, heading, Style(.title, bold: true), width: inner.width)
+            row += 1
+            let keyWidth = (list.map(\.keys.count).max() ?? 0) + 2
+            for e in list where row < inner.row + inner.height {
+                screen.text(row, inner.col + 1, Format.pad(e.keys, keyWidth), Style(.accent, bold: true))
+                screen.text(row, inner.col + 1 + keyWidth, e.action, .normal, width: inner.width - 1 - keyWidth)
+                row += 1
+            }
+        }
+        entries("Workbench", KeyHelp.main)
+        if row + KeyHelp.browser.count + KeyHelp.prompt.count + 2 <= inner.row + inner.height {
+            entries("File browser (o, O)", KeyHelp.browser)
+            entries("Save prompt (w)", KeyHelp.prompt)
+        } else if row < inner.row + inner.height {
+            screen.text(row, inner.col, "Browser: ↑↓ Enter, Backspace parent, letter jumps, Esc closes · Save prompt: Enter saves, Esc cancels",
+                        .muted, width: inner.width)
+        }
+    }
+
+    static func browserOverlay(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ b: Browser) {
+        let width = min(s.cols - 4, 76)
+        let height = max(6, s.rows - 6)
+        let rect = Rect(row: 2, col: (s.cols - width) / 2, height: height, width: width)
+        screen.fill(rect.row, rect.col, height: rect.height, width: rect.width)
+        screen.box(rect, title: "\(b.title) — \(b.directory)", style: .normal, titleStyle: .accent)
+        let inner = rect.inner
+        let listHeight = inner.height - 1
+        if b.loading && b.entries.isEmpty {
+            screen.text(inner.row, inner.col, "reading…", .muted)
+        } else if b.entries.isEmpty {
+            screen.text(inner.row, inner.col, "(empty)", .muted)
+        }
+        let first = min(max(0, b.selected - listHeight / 2), max(0, b.entries.count - listHeight))
+        for (k, e) in b.entries.enumerated().dropFirst(first).prefix(listHeight) {
+            let name = e.isDirectory ? e.name + "/" : e.name
+            let text = Format.pad((k == b.selected ? "▸ " : "  ") + name, inner.width)
+            screen.text(inner.row + k - first, inner.col, text, k == b.selected ? .selected : (e.isDirectory ? .accent : .normal), width: inner.width)
+        }
+        let what = b.purpose == .network ? NetworkLoader.extensions.map { "." + $0 }.joined(separator: " ") : ".jsonl session logs"
+        screen.text(inner.row + inner.height - 1, inner.col, "\(what) · Enter opens · Backspace up · Esc closes", .muted, width: inner.width)
+    }
+}
