@@ -101,7 +101,8 @@ public struct SolverControl: Sendable {
         self.onIteration = onIteration
     }
 
-    public static let none = SolverControl()
+    /// No cancellation, progress discarded.
+    public static let silent = SolverControl()
 }
 
 /// The outcome of a solve.
@@ -179,7 +180,7 @@ public enum SolverEvent: Sendable {
 
 extension Solver {
     public func solve(_ problem: ConicProblem, options: SolverOptions = .default) throws(SolverError) -> SolverResult {
-        try solve(problem, options: options, control: .none)
+        try solve(problem, options: options, control: .silent)
     }
 
     /// Runs the solve on a background thread and streams its events. Terminating the

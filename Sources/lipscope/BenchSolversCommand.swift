@@ -115,7 +115,7 @@ struct BenchSolversCommand: ParsableCommand {
     }
 
     func benchSolve(_ s: any Solver, _ p: ConicProblem, _ o: SolverOptions) -> Outcome {
-        do { return Outcome(result: try s.solve(p, options: o, control: .none)) } catch {
+        do { return Outcome(result: try s.solve(p, options: o, control: .silent)) } catch {
             return Outcome(result: nil, error: "\(error)")
         }
     }

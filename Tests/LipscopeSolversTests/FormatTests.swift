@@ -185,3 +185,18 @@ import Testing
         #expect(try MPSFormat.parse(MPSFormat.string(p)) == p)
     }
 }
+
+@Suite struct MPSFixedWriterTests {
+    @Test(arguments: ["afiro", "sc50b", "kb2", "boeing2"]) func fixedRoundTrip(name: String) throws {
+        let p = try MPSFormat.read(path: Fixtures.netlib(name))
+        let text = try MPSFormat.string(p, layout: .fixed)
+        let q = try MPSFormat.parse(text, file: "fixed", layout: .fixed)
+        #expect(q == p)
+    }
+
+    @Test func longNamesRejected() {
+        var b = LPProblem.Builder()
+        b.addColumn(cost: 1, name: "averyverylongname")
+        #expect(throws: ProblemFileError.self) { try MPSFormat.string(b.build(), layout: .fixed) }
+    }
+}

@@ -21,8 +21,8 @@ public enum MPSFormat {
         try parse(readProblemText(path), file: path, layout: layout)
     }
 
-    public static func write(_ problem: LPProblem, to path: String) throws(ProblemFileError) {
-        try writeProblemText(string(problem, file: path), to: path)
+    public static func write(_ problem: LPProblem, to path: String, layout: Layout = .free) throws(ProblemFileError) {
+        try writeProblemText(string(problem, file: path, layout: layout), to: path)
     }
 
     private enum RowType: Character { case n = "N", e = "E", l = "L", g = "G" }
@@ -245,11 +245,55 @@ public enum MPSFormat {
 
     /// Free-format MPS text. Reading it back gives an identical problem (ranged rows are
     /// written so that the bounds re-read exactly whenever floating point allows).
-    public static func string(_ p: LPProblem, file: String = "<string>") throws(ProblemFileError) -> String {
+    ///
+    /// `.fixed` writes the classic column layout: names must have at most 8 characters, and a
+    /// value whose shortest exact text exceeds 12 characters is rounded to 12 (the only case
+    /// where re-reading is not exact).
+    public static func string(_ p: LPProblem, file: String = "<string>", layout: Layout = .free) throws(ProblemFileError) -> String {
         let allNames = [p.objectiveName] + p.rowNames + p.columnNames
-        if let bad = allNames.first(where: { $0.contains(" ") || $0.contains("\t") }) {
+        if layout == .free, let bad = allNames.first(where: { $0.contains(" ") || $0.contains("\t") }) {
             throw ProblemFileError(file: file, line: nil, message: "cannot write free MPS: name '\(bad)' contains whitespace")
         }
+        if layout == .fixed, let bad = allNames.first(where: { $0.count > 8 }) {
+            throw ProblemFileError(file: file, line: nil, message: "cannot write fixed MPS: name '\(bad)' is longer than 8 characters")
+        }
+        let text = try freeString(p, file: file)
+        guard layout == .fixed else { return text }
+        // Re-lay the free text out in fixed columns (names were checked above).
+        var out = ""
+        var section = ""
+        var lines = LineReader(text)
+        while let (_, line) = lines.next() {
+            if line.isEmpty { continue }
+            if line.first != " " { section = String(line.split(separator: " ").first ?? ""); out += line + "\n"; continue }
+            let f = line.split(separator: " ").map(String.init)
+            func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+            func num(_ s: String) -> String {
+                if s.count <= 12 { return String(repeating: " ", count: 12 - s.count) + s }
+                let v = Double(s) ?? 0
+                for digits in stride(from: 12, through: 1, by: -1) {
+                    let t = String(format: "%.\(digits)G", v)
+                    if t.count <= 12 { return String(repeating: " ", count: 12 - t.count) + t }
+                }
+                return s
+            }
+            switch section {
+            case "ROWS", "OBJSENSE":
+                out += " " + pad(f[0], 2) + " " + (f.count > 1 ? f[1] : "") + "\n"
+            case "BOUNDS":
+                var l = " " + pad(f[0], 2) + " " + pad(f[1], 8) + "  " + pad(f[2], 8)
+                if f.count > 3 { l += "  " + num(f[3]) }
+                out += l + "\n"
+            default:
+                var l = "    " + pad(f[0], 8) + "  " + pad(f[1], 8) + "  " + num(f[2])
+                if f.count > 4 { l += "   " + pad(f[3], 8) + "  " + num(f[4]) }
+                out += l + "\n"
+            }
+        }
+        return out
+    }
+
+    private static func freeString(_ p: LPProblem, file: String) throws(ProblemFileError) -> String {
         if p.rowNames.contains(where: \.isEmpty) || p.columnNames.contains(where: \.isEmpty) || p.objectiveName.isEmpty {
             throw ProblemFileError(file: file, line: nil, message: "cannot write MPS: empty row or column name")
         }
