@@ -123,7 +123,9 @@ enum Inflater {
     static func inflate(_ input: ArraySlice<UInt8>, raw: Bool, expectedSize: Int? = nil, limit: Int) -> Result<[UInt8], Failure> {
         if input.isEmpty { return .failure(.truncated) }
         var source = Array(input)
-        let initial = max(256, min(limit, expectedSize ?? source.count.multipliedReportingOverflow(by: 4).partialValue))
+        // Deflate expands at most ~1032:1, so never reserve more than that up front.
+        let plausible = min(limit, source.count.multipliedReportingOverflow(by: 1032).partialValue + 1024)
+        let initial = max(256, min(plausible, expectedSize ?? source.count.multipliedReportingOverflow(by: 4).partialValue))
         var output = [UInt8](repeating: 0, count: max(1, initial))
         var produced = 0
         var stream = z_stream()
@@ -298,7 +300,7 @@ struct ZipArchive {
             }
             output = Array(data)
         case 8:
-            guard entry.size <= Self.memberLimit else {
+            guard entry.size <= Self.memberLimit, entry.size <= entry.compressedSize.multipliedReportingOverflow(by: 1032).partialValue + 1024 else {
                 throw InputError(file: file, location: location, expected: "a member under 2 GiB", found: "\(entry.size) bytes declared")
             }
             switch Inflater.inflate(data, raw: true, expectedSize: entry.size, limit: max(entry.size, 1)) {

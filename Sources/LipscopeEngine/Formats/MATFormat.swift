@@ -357,6 +357,9 @@ public enum MATFormat {
             let geometry = ConvGeometry(inChannels: cin, outChannels: cout, inHeight: side, inWidth: side, kernelHeight: kh, kernelWidth: kw,
                                         strideH: 1, strideW: 1, padTop: kh / 2, padLeft: kw / 2, padBottom: kh / 2, padRight: kw / 2,
                                         dilationH: 1, dilationW: 1, groups: 1)
+            if let problem = geometry.problem {
+                throw InputError(file: file, location: key, expected: "a convolution that fits the \(side)x\(side) input", found: problem)
+            }
             let matrix = geometry.toeplitz(kernel: kernel)
             let b = try bias("conv\(k)_bias", count: cout)
             let fullBias = (0..<cout).flatMap { o in [Double](repeating: b[o], count: geometry.outHeight * geometry.outWidth) }

@@ -87,6 +87,12 @@ public enum ONNXFormat {
         return NDArray(shape: shape, values: values)
     }
 
+    /// An integer from a tensor value; NaN and out-of-range values become Int.max (then refused).
+    static func safeInt(_ v: Double) -> Int {
+        guard v.isFinite, abs(v) < 9e15 else { return Int.max }
+        return Int(v.rounded())
+    }
+
     // MARK: Affine maps on flattened tensors
 
     /// A sparse linear map in CSR form (rows = outputs).
@@ -326,12 +332,12 @@ public enum ONNXFormat {
                 shape = [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)]
             case "Reshape":
                 let target: [Int]
-                if let c = constants[1] { target = c.values.map { Int(clamping: Int64(exactly: $0.rounded()) ?? Int64.max) } }
+                if let c = constants[1] { target = c.values.map(ONNXFormat.safeInt) }
                 else if let s = attrs.ints("shape") { target = s }
                 else { throw fail(node, index, expected: "a constant target shape", found: "none") }
                 shape = try reshaped(target, allowZero: attrs.int("allowzero", 0) != 0, node, index)
             case "Squeeze":
-                let axes = try constants[1].map { $0.values.map { Int($0) } } ?? attrs.ints("axes") ?? []
+                let axes = constants[1].map { $0.values.map(ONNXFormat.safeInt) } ?? attrs.ints("axes") ?? []
                 let normal = try axes.map { try normalizedAxis($0, rank: shape.count, node, index) }
                 if axes.isEmpty { shape = shape.filter { $0 != 1 } }
                 else {
@@ -339,7 +345,7 @@ public enum ONNXFormat {
                     shape = shape.enumerated().filter { !normal.contains($0.offset) }.map(\.element)
                 }
             case "Unsqueeze":
-                guard let axes = constants[1].map({ $0.values.map { Int($0) } }) ?? attrs.ints("axes") else {
+                guard let axes = constants[1].map({ $0.values.map(ONNXFormat.safeInt) }) ?? attrs.ints("axes") else {
                     throw fail(node, index, expected: "axes", found: "none")
                 }
                 let rank = shape.count + axes.count
@@ -676,7 +682,7 @@ public enum ONNXFormat {
                 throw fail(node, index, expected: "padding of all axes", found: "an axes input")
             }
             let rank = shape.count
-            guard let pads = constants[1].map({ $0.values.map { Int(clamping: Int64(exactly: $0.rounded()) ?? Int64.max) } }) ?? attrs.ints("pads"),
+            guard let pads = constants[1].map({ $0.values.map(ONNXFormat.safeInt) }) ?? attrs.ints("pads"),
                   pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 16 }) else {
                 throw fail(node, index, expected: "\(2 * rank) non-negative pads", found: "\(constants[1]?.values.description ?? attrs.ints("pads")?.description ?? "none")")
             }

@@ -145,3 +145,15 @@ for _ in range(3):
     cases.append({"input": x.reshape(-1).tolist(), "output": (h @ fw + fb).tolist()})
 json.dump({"cnn2_seed0_weights.mat": cases}, open("mat/cnn2_expected.json", "w"))
 print("cnn2 ok")
+
+# --- tiny seeds for the mutation fuzz tests (small inputs keep 10^5 mutations fast)
+tw = np.empty((1, 2), dtype=object); tb = np.empty((1, 2), dtype=object)
+tw[0, 0] = rng.standard_normal((3, 2)); tw[0, 1] = rng.standard_normal((2, 3))
+tb[0, 0] = rng.standard_normal((3, 1)); tb[0, 1] = rng.standard_normal((2, 1))
+scipy.io.savemat("mat/tiny_weights_compressed.mat", {"weights": tw, "biases": tb}, do_compression=True)
+scipy.io.savemat("mat/tiny_weights.mat", {"weights": tw})
+scipy.io.savemat("mat/tiny_glipsdp.mat", {"conv1_weight": rng.standard_normal((3, 3, 1, 2)).astype(np.float32),
+                                          "conv1_bias": rng.standard_normal((1, 2)).astype(np.float32),
+                                          "fc1_weight": rng.standard_normal((8, 2)).astype(np.float32),
+                                          "input_mean": np.zeros((1, 4), dtype=np.float32)})
+print("tiny ok")
