@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+@testable import LipscopeEngine
+
+/// The real binary in tmux: keys in, `capture-pane` out. No fixed sleeps: every step polls
+/// the screen (every 30 ms) until what it expects shows up.
+@Suite(.serialized) struct WorkbenchEndToEndTests {
+    struct Setup {
+        let root: String
+        let nets: String
+        let sessions: String
+        let binary: String
+        let tmux: TmuxDriver
+
+        init(tag: String) throws {
+            guard let binary = lipscopeBinary() else { throw TmuxDriver.Failure(description: "lipscope binary not found next to the tests") }
+            self.binary = binary
+            root = makeTempDirectory("lipscope-e2e")
+            nets = root + "/nets"
+            sessions = root + "/sessions"
+            try FileManager.default.createDirectory(atPath: nets, withIntermediateDirectories: true)
+            for file in ["examples/tiny_relu_1.json", "Tests/Fixtures/testnets/small_relu_20.json"] {
+                try FileManager.default.copyItem(atPath: fixturePath(file),
+                                                 toPath: nets + "/" + URL(fileURLWithPath: file).lastPathComponent)
+            }
+            tmux = TmuxDriver(tag: tag)
+        }
+
+        func start(_ arguments: String, exec: Bool = false, cols: Int = 120, rows: Int = 40) throws {
+            let command = exec ? "exec \(binary) \(arguments)" : "\(binary) \(arguments); echo __EXIT=$?; sleep 60"
+            try tmux.start(command, directory: nets, environment: ["LANG": "C.UTF-8", "LIPSCOPE_SESSIONS_DIR": sessions,
+                                                                  "OPENBLAS_NUM_THREADS": "1"], cols: cols, rows: rows)
+        }
+
+        func sessionLogs() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? [])
+                .filter { $0.hasPrefix("session-") && $0.hasSuffix(".jsonl") }.sorted().map { sessions + "/" + $0 }
+        }
+
+        func cleanUp() {
+            tmux.kill()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
+    static func iterations(_ screen: String) -> Int? {
+        TmuxDriver.match(#"running [0-9.]+ m?s, (\d+) iterations"#, in: screen).flatMap(Int.init)
+    }
+
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(5)))
+    func fullSession() throws {
+        let setup = try Setup(tag: "full")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("tiny_relu_1.json")
+
+        // Start on a bundled network.
+        var screen = try tmux.waitFor("loaded tiny_relu_1: feedforward 2-5-6-2")
+        #expect(screen.contains("┌ Network"))
+        #expect(screen.contains("▸ Sampled lower bound"))
+        #expect(screen.contains("log sessions/") || screen.contains("log \(setup.sessions)/"))
+
+        // Run two methods.
+        tmux.send("Enter")
+        try tmux.waitFor("Sampled lower bound ℓ2: ")
+        tmux.send("Down", "Enter")
+        screen = try tmux.waitFor("Relaxed exact ℓ2: 1.73625 certified upper bound")
+        #expect(screen.contains("  1 Sampled lower bound  ℓ2"))
+        #expect(screen.contains("  2 Relaxed exact        ℓ2           1.73625 ✓ optimal"))
+        #expect(screen.contains("Live: #2 Relaxed exact ℓ2 — optimal, "))
+
+        // Open a bigger network with the file browser (letter jump, Enter).
+        tmux.send("o")
+        try tmux.waitFor("Open network — \(setup.nets)")
+        try tmux.waitFor("small_relu_20.json")
+        tmux.send("s")
+        try tmux.waitFor("▸ small_relu_20.json")
+        tmux.send("Enter")
+        screen = try tmux.waitFor("loaded small_relu_20")
+        #expect(screen.contains("▸ Relaxed exact"))  // the method stays selected
+
+        // A long run: the live table grows, then cancel it.
+        tmux.send("Enter")
+        screen = try tmux.waitFor("a few iterations", timeout: 60) { (Self.iterations($0) ?? 0) >= 2 }
+        let first = Self.iterations(screen)!
+        #expect(screen.contains("    it       best     time"))
+        screen = try tmux.waitFor("more iterations", timeout: 60) { (Self.iterations($0) ?? 0) > first }
+        let cancelAt = Date()
+        tmux.send("c")
+        screen = try tmux.waitFor("Relaxed exact ℓ2: cancelled", timeout: 20)
+        let cancelSeconds = Date().timeIntervalSince(cancelAt)
+        #expect(cancelSeconds < 3, "cancelling took \(cancelSeconds) s")
+        #expect(screen.contains("cancelled   ") || screen.contains("cancelled "))
+
+        // Change the degree: on a hierarchy method when the registry has one, else the message.
+        let net = try NetworkLoader.load(path: setup.nets + "/small_relu_20.json")
+        var degreeMethod: (index: Int, norm: Norm, min: Int)?
+        for norm in [Norm.l2, .linf] where degreeMethod == nil {
+            let list = MethodRegistry.all.filter { m in
+                m.norms.contains(norm) && m.applicability(BoundRequest(network: net, norm: norm, degree: m.minimumDegree(for: net))) == .applicable
+            }
+            if let k = list.firstIndex(where: { $0.minimumDegree(for: net) != nil }) {
+                degreeMethod = (k, norm, list[k].minimumDegree(for: net)!)
+            }
+        }
+        if let dm = degreeMethod {
+            if dm.norm == .linf { tmux.send("n"); try tmux.waitFor("norm ℓ∞") }
+            for _ in 0..<12 { tmux.send("Up") }
+            for _ in 0..<dm.index { tmux.send("Down") }
+            try tmux.waitFor("degree \(dm.min) (min)")
+            tmux.send("+")
+            try tmux.waitFor("degree \(dm.min + 1) (min \(dm.min))")
+            tmux.send("-", "-")
+            try tmux.waitFor("is the admissible minimum")
+            if dm.norm == .linf { tmux.send("n"); try tmux.waitFor("norm ℓ2") }
+        } else {
+            tmux.send("+")
+            try tmux.waitFor("Relaxed exact has no relaxation degree")
+        }
+
+        // Compare rows stay; save a named copy and its report.
+        tmux.send("w")
+        try tmux.waitFor("Save session as: small_relu_20")
+        for _ in 0..<14 { tmux.send("BSpace") }
+        tmux.type("e2e-demo")
+        try tmux.waitFor("Save session as: e2e-demo")
+        tmux.send("Enter")
+        try tmux.waitFor("e2e-demo.md")
+        let savedLog = setup.sessions + "/e2e-demo.jsonl"
+        let report = try String(contentsOfFile: setup.sessions + "/e2e-demo.md", encoding: .utf8)
+        #expect(report.contains("## Network: tiny_relu_1"))
+        #expect(report.contains("## Network: small_relu_20"))
+        #expect(report.contains("| 2 | Relaxed exact | ℓ2 |  | all | 1.736254 | upper | yes | optimal |"))
+        #expect(report.contains("| cancelled |"))
+        let saved = try SessionRecord.read(path: savedLog)
+        #expect(saved.problem == nil)
+        #expect(saved.runs.count == 3)
+        #expect(saved.runs.map(\.result?.status) == [.optimal, .optimal, .cancelled])
+        #expect(saved.networks.map { $0.summary.name } == ["tiny_relu_1", "small_relu_20"])
+        #expect(saved.networks.allSatisfy { $0.sha256?.count == 64 })
+
+        // Reopen the saved log: its rows and convergence plot come back.
+        tmux.send("O")
+        try tmux.waitFor("Reopen session — \(setup.sessions)")
+        try tmux.waitFor("e2e-demo.jsonl")
+        tmux.send("e")
+        try tmux.waitFor("▸ e2e-demo.jsonl")
+        tmux.send("Enter")
+        screen = try tmux.waitFor("reopened e2e-demo.jsonl: 3 runs")
+        #expect(screen.contains("(replayed)"))
+        // Rows of the loaded network: the cancelled run (#3) and its replayed copy (#6).
+        #expect(screen.contains("  3 Relaxed exact        ℓ2"))
+        #expect(screen.contains("  6 Relaxed exact        ℓ2"))
+
+        // Resize to 80×24 and back: everything still drawn.
+        tmux.resize(cols: 80, rows: 24)
+        screen = try tmux.waitFor("the 80×24 layout") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.count >= 24 && lines[23].hasPrefix("F1Help") && s.contains("┌ Compare") && lines[1].count == 80
+        }
+        #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        #expect(screen.contains("┌ Live"))
+        tmux.resize(cols: 120, rows: 40)
+        screen = try tmux.waitFor("the 120×40 layout") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.count >= 40 && lines[39].hasPrefix("F1Help") && lines[1].count == 120
+        }
+        #expect(screen.contains("  6 Relaxed exact"))
+
+        // Help, then quit.
+        tmux.send("?")
+        try tmux.waitFor("Help — any key closes")
+        tmux.send("Escape")
+        try tmux.waitFor("the help closed") { !$0.contains("Help — any key closes") }
+        tmux.send("q")
+        screen = try tmux.waitFor("__EXIT=0")
+        #expect(screen.contains("lipscope: session log "))
+
+        // The automatic session log is complete and ends with session_end.
+        let logs = setup.sessionLogs()
+        #expect(logs.count == 1)
+        let contents = try SessionLogReader.read(path: logs[0])
+        #expect(contents.isComplete)
+        guard case .sessionStart? = contents.events.first, case .sessionEnd? = contents.events.last else {
+            Issue.record("the log should start with session_start and end with session_end"); return
+        }
+        let record = SessionRecord(contents: contents)
+        #expect(record.runs.count == 6)  // 3 runs, then the 3 replayed from e2e-demo.jsonl
+        #expect(record.runs.filter { $0.parameters.replayedFrom == "e2e-demo.jsonl" }.count == 3)
+        #expect(record.notes == ["reopened e2e-demo.jsonl: 3 finished runs"])
+    }
+
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
+    func killedMidRunLosesNothingAlreadyShown() throws {
+        let setup = try Setup(tag: "kill")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("small_relu_20.json", exec: true)
+        try tmux.waitFor("loaded small_relu_20")
+        tmux.send("Down", "Enter")
+        let screen = try tmux.waitFor("iterations on screen", timeout: 60) { (Self.iterations($0) ?? 0) >= 3 }
+        let shown = Self.iterations(screen)!
+        guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
+        #expect(kill(pid, SIGKILL) == 0)
+        try tmux.waitFor("the pane to die") { _ in kill(pid, 0) != 0 }
+        let logs = setup.sessionLogs()
+        #expect(logs.count == 1)
+        let contents = try SessionLogReader.read(path: logs[0])
+        // Every line written is whole (one write per line), and every iteration shown is logged.
+        #expect(contents.isComplete, "\(contents.problem ?? "")")
+        let record = SessionRecord(contents: contents)
+        #expect(record.runs.count == 1)
+        #expect(record.runs[0].result == nil)
+        #expect(record.runs[0].iterations.count >= shown)
+        // `lipscope report` renders what there is.
+        let md = SessionReport.markdown(record, title: "killed")
+        #expect(md.contains("did not finish"))
+    }
+}
