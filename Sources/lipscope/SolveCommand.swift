@@ -26,7 +26,7 @@ struct SolveCommand: ParsableCommand {
     @Flag(name: .long, help: "Print exactly one JSON object on stdout.")
     var json = false
 
-    @Flag(name: .long, help: "Read MPS in fixed-column layout (names with spaces).")
+    @Flag(name: .long, help: "Read MPS in fixed-column layout only (default: free, falling back to fixed).")
     var fixedMps = false
 
     @Option(name: .long, help: "Relative duality gap tolerance (interior-point backends).")
@@ -45,7 +45,7 @@ struct SolveCommand: ParsableCommand {
             if lower.hasSuffix(".dat-s") {
                 problem = .sdp(try SDPAFormat.read(path: file))
             } else if lower.hasSuffix(".mps") {
-                problem = .lp(try MPSFormat.read(path: file, layout: fixedMps ? .fixed : .free))
+                problem = .lp(try MPSFormat.read(path: file, layout: fixedMps ? .fixed : .auto))
             } else {
                 solveFail("\(file): unknown problem format: expected a .dat-s (SDPA) or .mps file")
                 throw ExitCode(2)

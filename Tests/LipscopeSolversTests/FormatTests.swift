@@ -200,3 +200,24 @@ import Testing
         #expect(throws: ProblemFileError.self) { try MPSFormat.string(b.build(), layout: .fixed) }
     }
 }
+
+@Suite struct MPSAutoLayoutTests {
+    @Test func namesWithSpacesFallBackToFixed() throws {
+        let text = """
+        NAME          SPACES
+        ROWS
+         N  COST
+         E  ROW A
+        COLUMNS
+            X 1       COST               1.0   ROW A              1.0
+        RHS
+            RHS       ROW A              2.0
+        ENDATA
+        """
+        let p = try MPSFormat.parse(text)
+        #expect(p.rowNames == ["ROW A"] && p.columnNames == ["X 1"])
+        #expect(p.rowLower == [2] && p.rowUpper == [2])
+        let r = try CLPSolver().solve(.lp(p))
+        #expect(r.status == .optimal && abs(r.primalObjective! - 2) < 1e-12)
+    }
+}

@@ -15,9 +15,12 @@ public enum MPSFormat {
         case free
         /// Fixed columns 2-3, 5-12, 15-22, 25-36, 40-47, 50-61 (names may contain spaces).
         case fixed
+        /// Free first; if that fails, fixed (e.g. FORPLAN's names with spaces). Errors are
+        /// reported for the free reading unless the fixed one gets further.
+        case auto
     }
 
-    public static func read(path: String, layout: Layout = .free) throws(ProblemFileError) -> LPProblem {
+    public static func read(path: String, layout: Layout = .auto) throws(ProblemFileError) -> LPProblem {
         try parse(readProblemText(path), file: path, layout: layout)
     }
 
@@ -31,7 +34,21 @@ public enum MPSFormat {
         case rhs = "RHS", ranges = "RANGES", bounds = "BOUNDS", endata = "ENDATA", none = ""
     }
 
-    public static func parse(_ text: String, file: String = "<string>", layout: Layout = .free) throws(ProblemFileError) -> LPProblem {
+    public static func parse(_ text: String, file: String = "<string>", layout: Layout = .auto) throws(ProblemFileError) -> LPProblem {
+        guard layout == .auto else { return try parseLayout(text, file: file, layout: layout) }
+        do {
+            return try parseLayout(text, file: file, layout: .free)
+        } catch let freeError {
+            do {
+                return try parseLayout(text, file: file, layout: .fixed)
+            } catch let fixedError {
+                if let a = freeError.line, let b = fixedError.line, b > a { throw fixedError }
+                throw freeError
+            }
+        }
+    }
+
+    private static func parseLayout(_ text: String, file: String, layout: Layout) throws(ProblemFileError) -> LPProblem {
         func fail(_ line: Int?, _ msg: String) -> ProblemFileError { ProblemFileError(file: file, line: line, message: msg) }
         var lines = LineReader(text)
         var section = Section.none
@@ -55,7 +72,7 @@ public enum MPSFormat {
             switch layout {
             case .free:
                 return line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            case .fixed:
+            case .fixed, .auto:
                 let chars = Array(line)
                 let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
                 var out: [Substring] = []
@@ -251,7 +268,7 @@ public enum MPSFormat {
     /// where re-reading is not exact).
     public static func string(_ p: LPProblem, file: String = "<string>", layout: Layout = .free) throws(ProblemFileError) -> String {
         let allNames = [p.objectiveName] + p.rowNames + p.columnNames
-        if layout == .free, let bad = allNames.first(where: { $0.contains(" ") || $0.contains("\t") }) {
+        if layout != .fixed, let bad = allNames.first(where: { $0.contains(" ") || $0.contains("\t") }) {
             throw ProblemFileError(file: file, line: nil, message: "cannot write free MPS: name '\(bad)' contains whitespace")
         }
         if layout == .fixed, let bad = allNames.first(where: { $0.count > 8 }) {
