@@ -24,15 +24,15 @@ struct WorkbenchCommand: ParsableCommand {
     var sessionsDir: String?
 
     func run() throws {
-        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            throw ValidationError("the workbench needs a terminal; for scripts use `lipscope bound`, `compare`, `report` (see `lipscope --help`)")
-        }
         var options = WorkbenchOptions(sessionsDirectory: sessionsDir ?? SessionStore.defaultDirectory())
         if let network {
             options.network = (network, try NetworkLoader.load(path: network))
         }
         if let replay {
             options.replay = (replay, try SessionRecord.read(path: replay))
+        }
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw ValidationError("the workbench needs a terminal; for scripts use `lipscope bound`, `compare`, `report` (see `lipscope --help`)")
         }
         let status = Workbench.run(options)
         if status != 0 { throw ExitCode(status) }
