@@ -24,7 +24,7 @@ struct ConvertCommand: ParsableCommand {
     var force = false
 
     /// Above this many dense weight entries the JSON would be gigabytes.
-    static let denseEntryLimit = 20_000_000
+    static let denseEntryLimit = 5_000_000
 
     func validate() throws {
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "json" else {
