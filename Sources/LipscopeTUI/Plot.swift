@@ -51,13 +51,12 @@ public enum Plot {
                 guard let t = transform(v) else { previous = nil; continue }
                 let x = n <= pxW / 2 ? i * max(1, pxW / max(n, 40)) : Int((Double(i) * Double(pxW - 1) / Double(max(1, n - 1))).rounded())
                 let y = Int(((hi - t) / (hi - lo) * Double(pxH - 1)).rounded())
-                if let (px, py) = previous, x - px <= 1 {
-                    for yy in min(py, y)...max(py, y) { dot(x, yy, k) }
-                } else if let (px, py) = previous {
-                    // Connect with a straight segment.
-                    for xx in px...x {
-                        let f = Double(xx - px) / Double(x - px)
-                        dot(xx, Int((Double(py) + f * Double(y - py)).rounded()), k)
+                if let (px, py) = previous {
+                    // Connect with a straight segment, one dot per pixel step.
+                    let steps = max(abs(x - px), abs(y - py), 1)
+                    for t in 0...steps {
+                        let f = Double(t) / Double(steps)
+                        dot(px + Int((f * Double(x - px)).rounded()), py + Int((f * Double(y - py)).rounded()), k)
                     }
                 }
                 dot(x, y, k)

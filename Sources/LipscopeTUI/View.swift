@@ -268,16 +268,17 @@ public enum View {
         }
         let names = metricNames(run)
         let cellWidth = 10
-        let fixed = 6 + 9
+        let indexWidth = max(6, String(run.iterations.last?.index ?? 0).count + 1)
+        let fixed = indexWidth + 9
         let fit = max(1, (rect.width - fixed) / (cellWidth + 1))
         let shown = Array(names.prefix(fit))
-        var header = Format.pad("it", 6, right: true)
+        var header = Format.pad("it", indexWidth, right: true)
         for n in shown { header += " " + Format.pad(String(n.prefix(cellWidth)), cellWidth, right: true) }
         header += " " + Format.pad("time", 8, right: true)
         screen.text(row, rect.col, header, Style(.title, bold: true), width: rect.width)
         let rows = run.iterations.suffix(height - 1)
         for (k, it) in rows.enumerated() {
-            var line = Format.pad(String(it.index), 6, right: true)
+            var line = Format.pad(String(it.index), indexWidth, right: true)
             for n in shown { line += " " + Format.pad(Format.compact(it.value(n), width: cellWidth), cellWidth, right: true) }
             line += " " + Format.pad(Format.seconds(it.elapsed), 8, right: true)
             screen.text(row + 1 + k, rect.col, line, k == rows.count - 1 && run.result == nil ? Style(.accent) : .normal, width: rect.width)
@@ -358,6 +359,8 @@ public enum View {
         var title = "Compare (\(s.sort.rawValue))"
         let lowers = Norm.allCases.compactMap { n in s.bestLower(n).map { "\(n.symbol) \(Format.number($0))" } }
         if !lowers.isEmpty { title += " — best lower " + lowers.joined(separator: ", ") }
+        let hidden = s.runs.count - s.compareRows.count
+        if hidden > 0 { title += " — \(hidden) runs on other networks hidden" }
         screen.box(rect, title: title, style: focused ? .normal : .muted, titleStyle: focused ? .accent : .title)
         let inner = rect.inner
         guard inner.height >= 2 else { return }
@@ -367,7 +370,7 @@ public enum View {
             return
         }
         let wide = inner.width >= 100
-        let methodWidth = wide ? 20 : 14
+        let methodWidth = wide ? 22 : 14
         var header = Format.pad("#", 3, right: true) + " " + Format.pad("method", methodWidth) + " " + Format.pad("norm", 4)
             + Format.pad("deg", 4, right: true) + " " + Format.pad("bound", 11, right: true) + " ✓ " + Format.pad("status", wide ? 16 : 9)
             + Format.pad("time", 8, right: true)

@@ -203,7 +203,7 @@ import Testing
         #expect(r.value == 1.5)
         #expect(!s.isRunning && s.runs.count == 1)
         #expect(s.message?.text == "Sampled lower bound ℓ2: 1.5 lower bound (10 ms)")
-        #expect(s.screenText.contains("  1 Sampled lower bound  ℓ2               1.5 ≥ optimal"))
+        #expect(s.screenText.contains("  1 Sampled lower bound    ℓ2               1.5 ≥ optimal"))
     }
 
     @Test func escAndCCancelTheActiveRun() {
@@ -461,7 +461,7 @@ import Testing
         let screen = s.screenText
         #expect(screen.contains("Live: #1 LipSDP-Neuron ℓ2 — optimal, 20 iterations, 10 ms (replayed)"))
         #expect(screen.contains("● gap  (log scale)"))
-        #expect(screen.contains("  1 LipSDP-Neuron        ℓ2               1.9 ✓ optimal"))
+        #expect(screen.contains("  1 LipSDP-Neuron          ℓ2               1.9 ✓ optimal"))
     }
 
     @Test func resizeAndTickUpdateTheState() {

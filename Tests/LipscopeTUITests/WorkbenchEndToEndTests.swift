@@ -65,8 +65,8 @@ import Testing
         try tmux.waitFor("Sampled lower bound ℓ2: ")
         tmux.send("Down", "Enter")
         screen = try tmux.waitFor("Relaxed exact ℓ2: 1.73625 certified upper bound")
-        #expect(screen.contains("  1 Sampled lower bound  ℓ2"))
-        #expect(screen.contains("  2 Relaxed exact        ℓ2           1.73625 ✓ optimal"))
+        #expect(screen.contains("  1 Sampled lower bound    ℓ2"))
+        #expect(screen.contains("  2 Relaxed exact          ℓ2           1.73625 ✓ optimal"))
         #expect(screen.contains("Live: #2 Relaxed exact ℓ2 — optimal, "))
 
         // Open a bigger network with the file browser (letter jump, Enter).
@@ -149,8 +149,8 @@ import Testing
         screen = try tmux.waitFor("reopened e2e-demo.jsonl: 3 runs")
         #expect(screen.contains("(replayed)"))
         // Rows of the loaded network: the cancelled run (#3) and its replayed copy (#6).
-        #expect(screen.contains("  3 Relaxed exact        ℓ2"))
-        #expect(screen.contains("  6 Relaxed exact        ℓ2"))
+        #expect(screen.contains("  3 Relaxed exact          ℓ2"))
+        #expect(screen.contains("  6 Relaxed exact          ℓ2"))
 
         // Resize to 80×24 and back: everything still drawn.
         tmux.resize(cols: 80, rows: 24)
