@@ -193,12 +193,22 @@ final class Runtime {
                 state.message = Message(text: "session log: \(failure)", isError: true)
             }
         case .loadNetwork(let path):
-            do {
-                let network = try NetworkLoader.load(path: path)
-                dispatch(.networkLoaded(path: Self.absolute(path), network: network, sha256: SHA256.hex(ofFile: path)))
-            } catch {
-                dispatch(.loadFailed(path: path, message: String(describing: error)))
+            // Off the main thread: big files (and their SHA-256) must not freeze the screen.
+            let inbox = self.inbox
+            let absolute = Self.absolute(path)
+            var old = sigset_t()
+            cn_block_sigwinch(&old)
+            let thread = Thread {
+                do {
+                    let network = try NetworkLoader.load(path: path)
+                    inbox.post(.networkLoaded(path: absolute, network: network, sha256: SHA256.hex(ofFile: path)))
+                } catch {
+                    inbox.post(.loadFailed(path: path, message: String(describing: error)))
+                }
             }
+            thread.stackSize = 8 << 20
+            thread.start()
+            cn_restore_sigmask(&old)
         case .listDirectory(let path, let purpose):
             do {
                 dispatch(.directoryListed(path: Self.absolute(path), entries: try Self.list(path, purpose)))

@@ -475,7 +475,11 @@ public enum Update {
             b.loading = true
             s.mode = .browser(b)
             if entry.isDirectory { return [.listDirectory(path: path, purpose: b.purpose)] }
-            return [b.purpose == .network ? .loadNetwork(path: path) : .replay(path: path)]
+            if b.purpose == .network {
+                info(&s, "loading \(entry.name)…")
+                return [.loadNetwork(path: path)]
+            }
+            return [.replay(path: path)]
         case .char(let c):
             let lower = String(c).lowercased()
             let order = (1...max(1, n)).map { (b.selected + $0) % max(1, n) }

@@ -216,4 +216,60 @@ import Testing
         let md = SessionReport.markdown(record, title: "killed")
         #expect(md.contains("did not finish"))
     }
+
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
+    func replayOptionReopensATruncatedLogAndSaysSo() throws {
+        let setup = try Setup(tag: "replay")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        // A log of a run on small_relu_20 with 40 iterations, cut mid-line after the result.
+        let net = try NetworkLoader.load(path: setup.nets + "/small_relu_20.json")
+        let old = setup.root + "/old.jsonl"
+        let writer = try SessionLogWriter(path: old)
+        writer.append(.sessionStart(version: "0.1.0", time: "2026-01-01T00:00:00.000Z"))
+        writer.append(.networkLoaded(time: "t", path: setup.nets + "/small_relu_20.json", sha256: nil, summary: NetworkSummary(net)))
+        writer.append(.runStarted(time: "t", run: 1, parameters: RunParameters(method: "relaxed-exact", label: "Relaxed exact", norm: .l2, network: "small_relu_20")))
+        for i in 1...40 {
+            writer.append(.iteration(run: 1, record: IterationRecord(index: i, elapsed: Double(i) / 10, metrics: [Metric("gap", pow(10, -Double(i) / 8)), Metric("pinf", 1 / Double(i))])))
+        }
+        writer.append(.runFinished(time: "t", run: 1, result: BoundResult(method: "relaxed-exact", norm: .l2, kind: .upper, value: 1.69694, certified: true, status: .optimal, seconds: 4, iterations: 40)))
+        writer.close()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: old))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"type":"note","te"#.utf8))
+        try handle.close()
+
+        try setup.start("small_relu_20.json --replay \(old)")
+        let screen = try tmux.waitFor("reopened old.jsonl: 1 runs — log recovered: line 45 is truncated")
+        #expect(screen.contains("Live: #1 Relaxed exact ℓ2 — optimal, 40 iterations, 4.00 s (replayed)"))
+        #expect(screen.contains("● gap  ● pinf  (log scale)"))
+        #expect(screen.contains("    40      1e-05      0.025   4.00 s"))
+        #expect(screen.contains("  1 Relaxed exact          ℓ2           1.69694 ✓ optimal"))
+        tmux.send("q")
+        try tmux.waitFor("__EXIT=0")
+        // The replayed run is now in this session's log too.
+        let record = try SessionRecord.read(path: setup.sessionLogs()[0])
+        #expect(record.runs.first?.parameters.replayedFrom == "old.jsonl")
+        #expect(record.runs.first?.iterations.count == 40)
+    }
+
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
+    func sigtermCancelsTheRunAndClosesTheLog() throws {
+        let setup = try Setup(tag: "term")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("small_relu_20.json", exec: true)
+        try tmux.waitFor("loaded small_relu_20")
+        tmux.send("Down", "Enter")
+        try tmux.waitFor("a running job", timeout: 60) { (Self.iterations($0) ?? 0) >= 1 }
+        guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
+        #expect(kill(pid, SIGTERM) == 0)
+        try tmux.waitFor("the workbench to exit", timeout: 20) { _ in kill(pid, 0) != 0 }
+        let contents = try SessionLogReader.read(path: setup.sessionLogs()[0])
+        #expect(contents.isComplete)
+        let record = SessionRecord(contents: contents)
+        #expect(record.runs.first?.result?.status == .cancelled)
+        #expect(record.notes == ["terminated by signal 15"])
+        guard case .sessionEnd? = contents.events.last else { Issue.record("no session_end"); return }
+    }
 }
