@@ -105,12 +105,13 @@ struct ContractionAnalysis {
     /// The bound at weights η, computed with outward rounding margins; nil when μ_η ≥ 1.
     func certifiedBound(weights eta: [Double]) -> Double? {
         let n = system.stateSize
-        let mu = weightedMeasure(eta)
-        var magnitude = 0.0
+        var mu = -Double.infinity, magnitude = 0.0
         for i in 0..<n {
-            var s = abs(majorant[i, i])
-            for j in 0..<n where j != i { s += majorant[i, j] * eta[j] / eta[i] }
-            magnitude = max(magnitude, s)
+            var off = 0.0
+            for j in 0..<n where j != i { off += majorant[i, j] * eta[j] }
+            off /= eta[i]
+            mu = max(mu, majorant[i, i] + off)
+            magnitude = max(magnitude, abs(majorant[i, i]) + off)
         }
         let muUpper = mu + 8 * Double(n + 1) * RoundingMargin.unit * magnitude
         guard muUpper < 1 else { return nil }
@@ -189,14 +190,14 @@ struct ContractionAnalysis {
         }
         // Scan log u ∈ [log 1e-9, log(1 − 1e-9)], then refine around the best grid point.
         let low = log(1e-9), high = log(1 - 1e-9)
-        let grid = (0..<32).map { low + (high - low) * Double($0) / 31 }
+        let grid = (0..<24).map { low + (high - low) * Double($0) / 23 }
         let values = try grid.map { try evaluate($0) }
         guard let k = values.indices.min(by: { values[$0] < values[$1] }), values[k].isFinite else { return best }
         var a = grid[max(0, k - 1)], b = grid[min(grid.count - 1, k + 1)]
         let ratio = (5.0.squareRoot() - 1) / 2
         var x1 = b - ratio * (b - a), x2 = a + ratio * (b - a)
         var f1 = try evaluate(x1), f2 = try evaluate(x2)
-        for _ in 0..<40 where b - a > 1e-10 {
+        for _ in 0..<40 where b - a > 1e-4 {
             if f1 <= f2 { b = x2; x2 = x1; f2 = f1; x1 = b - ratio * (b - a); f1 = try evaluate(x1) }
             else { a = x1; x1 = x2; f1 = f2; x2 = a + ratio * (b - a); f2 = try evaluate(x2) }
         }

@@ -33,10 +33,11 @@ public struct SamplingBound: BoundMethod {
             }
         }
 
-        func jacobian(_ x: [Double]) -> Matrix? {
+        /// Jacobians at a batch of inputs (feedforward nets batch them into BLAS products).
+        func jacobians(_ xs: [[Double]]) -> [Matrix?] {
             switch network {
-            case .feedforward(let ff): ff.jacobian(at: x, denseWeights: denseWeights)
-            case .implicit(let imp): imp.jacobian(at: x)
+            case .feedforward(let ff): ff.jacobians(at: xs, denseWeights: denseWeights)
+            case .implicit(let imp): xs.map { imp.jacobian(at: $0) }
             }
         }
     }
@@ -62,20 +63,27 @@ public struct SamplingBound: BoundMethod {
         var evaluated = 0
         var iteration = 0
 
-        func value(at x: [Double]) throws -> Double? {
-            evaluated += 1
-            guard let j = evaluator.jacobian(x) else { return nil }
-            return try request.norm.induced(j)
+        func values(at xs: [[Double]]) throws -> [Double?] {
+            evaluated += xs.count
+            return try evaluator.jacobians(xs).map { j in try j.map { try request.norm.induced($0) } }
         }
 
+        let batchSize = 256
         for scale in Self.scales {
             for gaussian in [true, false] {
-                try context.checkCancelled()
-                for _ in 0..<perGroup {
-                    let x = (0..<n).map { _ in gaussian ? scale * rng.gaussian() : rng.uniform(-scale, scale) }
-                    guard let v = try value(at: x) else { continue }
-                    candidates.append((v, x, scale))
-                    if v > best { best = v; bestInput = x }
+                var remaining = perGroup
+                while remaining > 0 {
+                    try context.checkCancelled()
+                    let count = min(batchSize, remaining)
+                    remaining -= count
+                    let xs = (0..<count).map { _ in
+                        (0..<n).map { _ in gaussian ? scale * rng.gaussian() : rng.uniform(-scale, scale) }
+                    }
+                    for (x, v) in zip(xs, try values(at: xs)) {
+                        guard let v else { continue }
+                        candidates.append((v, x, scale))
+                        if v > best { best = v; bestInput = x }
+                    }
                 }
                 iteration += 1
                 context.emit(.progress(phase: "sampling", done: iteration, total: 2 * Self.scales.count + 1))
@@ -84,29 +92,28 @@ public struct SamplingBound: BoundMethod {
             }
         }
 
-        // Local search: random steps around the best few points, shrinking on failure.
+        // Local search: random steps around the best few points, shrinking on failure; the
+        // chains advance together so each step is one batched evaluation.
         candidates.sort { $0.value > $1.value }
-        let starts = candidates.prefix(5)
+        var chains = candidates.prefix(5).map { (x: $0.x, value: $0.value, radius: 0.1 * $0.scale, scale: $0.scale) }
         let stepsPerStart = max(50, min(400, perGroup / 2))
-        for start in starts {
+        for step in 0..<stepsPerStart where !chains.isEmpty {
             try context.checkCancelled()
-            var x = start.x
-            var current = start.value
-            var radius = 0.1 * start.scale
-            for _ in 0..<stepsPerStart {
-                let trial = x.map { $0 + radius * rng.gaussian() }
-                if let v = try value(at: trial), v > current {
-                    x = trial; current = v
-                    radius *= 1.5
+            let trials = chains.map { chain in chain.x.map { $0 + chain.radius * rng.gaussian() } }
+            for (c, v) in try values(at: trials).enumerated() {
+                if let v, v > chains[c].value {
+                    chains[c].x = trials[c]; chains[c].value = v; chains[c].radius *= 1.5
+                    if v > best { best = v; bestInput = trials[c] }
                 } else {
-                    radius *= 0.9
+                    chains[c].radius *= 0.9
                 }
-                if radius < 1e-6 * start.scale { break }
             }
-            if current > best { best = current; bestInput = x }
-            iteration += 1
-            context.iteration(iteration, [Metric("scale", start.scale), Metric("samples", Double(evaluated)),
-                                          Metric("best", best)])
+            chains.removeAll { $0.radius < 1e-6 * $0.scale }
+            if step % 25 == 24 {
+                iteration += 1
+                context.iteration(iteration, [Metric("scale", chains.first?.scale ?? 0), Metric("samples", Double(evaluated)),
+                                              Metric("best", best)])
+            }
         }
         context.emit(.progress(phase: "sampling", done: 2 * Self.scales.count + 1, total: 2 * Self.scales.count + 1))
         return result(request, value: best, certified: false, iterations: evaluated,

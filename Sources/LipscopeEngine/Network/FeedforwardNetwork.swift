@@ -87,6 +87,54 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         return Self.product(denseWeights: denseWeights, slopes: slopes)
     }
 
+    /// Jacobians at many inputs at once: forward passes and the backward products are batched
+    /// into matrix-matrix products (one BLAS call per layer for the whole batch). Entry b is nil
+    /// when input b sits on a kink.
+    public func jacobians(at inputs: [[Double]], denseWeights w: [Matrix]) -> [Matrix?] {
+        let batch = inputs.count
+        if batch == 0 { return [] }
+        var x = Matrix(rows: inputSize, columns: batch, storage: inputs.flatMap { $0 })
+        var onKink = [Bool](repeating: false, count: batch)
+        var slopes: [Matrix] = []  // n_k × batch per layer
+        for (k, layer) in layers.enumerated() {
+            var v = w[k] * x
+            var s = Matrix(rows: v.rows, columns: batch)
+            for b in 0..<batch {
+                for i in 0..<v.rows {
+                    let z = v.storage[i + b * v.rows] + layer.bias[i]
+                    if layer.activation.isKink(z) { onKink[b] = true }
+                    s.storage[i + b * v.rows] = layer.activation.derivative(z)
+                    v.storage[i + b * v.rows] = layer.activation.apply(z)
+                }
+            }
+            x = v
+            slopes.append(s)
+        }
+        // Stack the per-input running products G_b (m × n_k) as rows b·m ..< (b+1)·m.
+        let m = outputSize, last = w.count - 1
+        var g = Matrix(rows: batch * m, columns: w[last].columns)
+        for c in 0..<w[last].columns {
+            for b in 0..<batch {
+                for r in 0..<m { g[b * m + r, c] = slopes[last][r, b] * w[last][r, c] }
+            }
+        }
+        for k in stride(from: last - 1, through: 0, by: -1) {
+            for c in 0..<g.columns {
+                for b in 0..<batch {
+                    let sc = slopes[k][c, b]
+                    for r in 0..<m { g.storage[(b * m + r) + c * g.rows] *= sc }
+                }
+            }
+            g = g * w[k]
+        }
+        return (0..<batch).map { b in
+            if onKink[b] { return nil }
+            var j = Matrix(rows: m, columns: inputSize)
+            for c in 0..<inputSize { for r in 0..<m { j[r, c] = g[b * m + r, c] } }
+            return j
+        }
+    }
+
     /// diag(s_L) W_L ⋯ diag(s₁) W₁, evaluated from the output side so the running matrix
     /// has as many rows as the network has outputs.
     public static func product(denseWeights w: [Matrix], slopes: [[Double]]) -> Matrix {
