@@ -21,13 +21,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
         .systemLibrary(name: "CDSDP", path: "Sources/CDSDP"),
-        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Generated from onnx.proto once and committed (see Sources/ONNXProto/Generation.swift).
         .target(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(
             name: "CClpExt",
             path: "Sources/CClpExt",
@@ -47,6 +47,7 @@ let package = Package(
             name: "lipscope",
             dependencies: [
                 "LipscopeEngine",
+                "LipscopeSolvers",
                 "LipscopeTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
