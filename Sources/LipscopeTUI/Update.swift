@@ -319,6 +319,8 @@ public enum Update {
 
     static func job(_ s: inout WorkbenchState, _ id: Int, _ event: JobEvent) -> [Effect] {
         guard var run = s.active, run.id == id else { return [] }
+        s.active = nil  // `run` now owns its buffers: appending does not copy the iterations
+        defer { if s.active == nil && run.result == nil { s.active = run } }
         switch event {
         case .log(let message):
             run.messages.append(message)

@@ -438,7 +438,7 @@ public enum View {
             entries("File browser (o, O)", KeyHelp.browser)
             entries("Save prompt (w)", KeyHelp.prompt)
         } else if row < inner.row + inner.height {
-            screen.text(row, inner.col, "Browser: ↑↓ Enter, Backspace parent, letter jumps, Esc closes · Save prompt: Enter saves, Esc cancels",
+            screen.text(row, inner.col, "Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Save prompt Enter, Esc",
                         .muted, width: inner.width)
         }
     }

@@ -482,6 +482,26 @@ import Testing
     }
 }
 
+@Suite struct LiveStreamTests {
+    @Test func manyIterationsStayBoundedAndCheap() {
+        var s = loadedState()
+        s.press(.enter)
+        let clock = ContinuousClock.now
+        for i in 1...100_000 {
+            _ = Update.apply(&s, .job(run: 1, .iteration(IterationRecord(index: i, elapsed: Double(i) * 1e-4, metrics: [Metric("gap", 1 / Double(i))]))))
+        }
+        let seconds = (ContinuousClock.now - clock).seconds
+        #expect(seconds < 10, "100k iteration events took \(seconds) s")
+        let run = s.active!
+        #expect(run.iterationCount == 100_000)
+        #expect(run.iterations.count <= RunView.keepIterations)
+        #expect(run.iterations.last?.index == 100_000)
+        #expect(run.iterations.first?.index == 1)
+        #expect(run.iterations.map(\.index) == run.iterations.map(\.index).sorted())
+        #expect(s.screenText.contains("100000 iterations"))
+    }
+}
+
 /// Runs the selected method to completion with a given result.
 func finishRun(_ s: inout WorkbenchState, value: Double, kind: BoundKind = .upper, seconds: Double = 0.01) {
     guard let start = s.press(.enter).compactMap(\.startedRun).first else { Issue.record("no run started"); return }
