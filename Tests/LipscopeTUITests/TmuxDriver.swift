@@ -30,6 +30,11 @@ final class TmuxDriver {
         _ = tmux(["send-keys", "-t", session] + keys)
     }
 
+    func send(contentsOf keys: [String]) {
+        guard !keys.isEmpty else { return }
+        _ = tmux(["send-keys", "-t", session] + keys)
+    }
+
     /// Types text literally.
     func type(_ text: String) {
         _ = tmux(["send-keys", "-t", session, "-l", text])

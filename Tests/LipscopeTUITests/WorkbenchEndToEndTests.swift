@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    /// The methods the Run pane lists for a network and norm, in order.
+    static func applicable(_ net: Network, _ norm: Norm) -> [any BoundMethod] {
+        MethodRegistry.all.filter { m in
+            m.norms.contains(norm) && m.applicability(BoundRequest(network: net, norm: norm, degree: m.minimumDegree(for: net))) == .applicable
+        }
+    }
+
+    /// Moves the Run pane's cursor to a method by id.
+    static func select(_ id: String, on net: Network, norm: Norm, _ tmux: TmuxDriver) throws {
+        let list = applicable(net, norm)
+        guard let k = list.firstIndex(where: { $0.id == id }) else { throw TmuxDriver.Failure(description: "\(id) does not apply") }
+        tmux.send(contentsOf: Array(repeating: "Up", count: list.count) + Array(repeating: "Down", count: k))
+        try tmux.waitFor("▸ \(list[k].label)")
+    }
+
     static func iterations(_ screen: String) -> Int? {
         TmuxDriver.match(#"running [0-9.]+ m?s, (\d+) iterations"#, in: screen).flatMap(Int.init)
     }
@@ -60,10 +75,13 @@ import Testing
         #expect(screen.contains("▸ Sampled lower bound"))
         #expect(screen.contains("log sessions/") || screen.contains("log \(setup.sessions)/"))
 
-        // Run two methods.
+        // Run two methods (chosen by id: the registry may grow).
+        let tiny = try NetworkLoader.load(path: setup.nets + "/tiny_relu_1.json")
+        try Self.select("sampling", on: tiny, norm: .l2, tmux)
         tmux.send("Enter")
         try tmux.waitFor("Sampled lower bound ℓ2: ")
-        tmux.send("Down", "Enter")
+        try Self.select("relaxed-exact", on: tiny, norm: .l2, tmux)
+        tmux.send("Enter")
         screen = try tmux.waitFor("Relaxed exact ℓ2: 1.73625 certified upper bound")
         #expect(screen.contains("  1 Sampled lower bound    ℓ2"))
         #expect(screen.contains("  2 Relaxed exact          ℓ2           1.73625 ✓ optimal"))
@@ -96,9 +114,7 @@ import Testing
         let net = try NetworkLoader.load(path: setup.nets + "/small_relu_20.json")
         var degreeMethod: (index: Int, norm: Norm, min: Int)?
         for norm in [Norm.l2, .linf] where degreeMethod == nil {
-            let list = MethodRegistry.all.filter { m in
-                m.norms.contains(norm) && m.applicability(BoundRequest(network: net, norm: norm, degree: m.minimumDegree(for: net))) == .applicable
-            }
+            let list = Self.applicable(net, norm)
             if let k = list.firstIndex(where: { $0.minimumDegree(for: net) != nil }) {
                 degreeMethod = (k, norm, list[k].minimumDegree(for: net)!)
             }
@@ -197,7 +213,8 @@ import Testing
         let tmux = setup.tmux
         try setup.start("small_relu_20.json", exec: true)
         try tmux.waitFor("loaded small_relu_20")
-        tmux.send("Down", "Enter")
+        try Self.select("relaxed-exact", on: try NetworkLoader.load(path: setup.nets + "/small_relu_20.json"), norm: .l2, tmux)
+        tmux.send("Enter")
         let screen = try tmux.waitFor("iterations on screen", timeout: 60) { (Self.iterations($0) ?? 0) >= 3 }
         let shown = Self.iterations(screen)!
         guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
@@ -260,7 +277,8 @@ import Testing
         let tmux = setup.tmux
         try setup.start("small_relu_20.json", exec: true)
         try tmux.waitFor("loaded small_relu_20")
-        tmux.send("Down", "Enter")
+        try Self.select("relaxed-exact", on: try NetworkLoader.load(path: setup.nets + "/small_relu_20.json"), norm: .l2, tmux)
+        tmux.send("Enter")
         try tmux.waitFor("a running job", timeout: 60) { (Self.iterations($0) ?? 0) >= 1 }
         guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
         #expect(kill(pid, SIGTERM) == 0)
