@@ -68,6 +68,11 @@ let package = Package(
             path: "Tests/LipscopeSolversTests"
         ),
         .testTarget(
+            name: "LipscopeLiPoptTests",
+            dependencies: ["LipscopeEngine", "LipscopeSolvers"],
+            path: "Tests/LipscopeLiPoptTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"

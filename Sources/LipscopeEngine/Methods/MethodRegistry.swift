@@ -3,6 +3,7 @@ public enum MethodRegistry {
     public static let all: [any BoundMethod] = [
         SamplingBound(),
         RelaxedExactBound(),
+        LiPoptLPBound(),
         ContractionBound(weighted: true),
         ContractionBound(weighted: false),
         NaiveBound(),

@@ -1,0 +1,158 @@
+import Foundation
+import LipscopeSolvers
+
+/// LiPopt, LP hierarchy (Latorre, Rolland, Cevher 2020): the ℓ∞ Lipschitz bound θ_k = min τ
+/// with τ − P a non-negative combination of degree-k Handelman products on the box, per output
+/// and the maximum over outputs. Solved with CLP; the reported value is certified from the
+/// solver's λ (see `HandelmanLP.certify`).
+public struct LiPoptLPBound: BoundMethod {
+    public let id = "lipopt-lp"
+    public let label = "LiPopt-LP"
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.linf]
+    /// Largest LP (nonzeros of the equality matrix, before merging shared products) built
+    /// without `max_lp_nonzeros`.
+    public static let defaultMaximumNonzeros = 5_000_000
+
+    public init() {}
+
+    public func minimumDegree(for network: Network) -> Int? {
+        guard case .feedforward(let net) = network else { return nil }
+        return net.withLinearOutput.layers.count
+    }
+
+    struct Plan {
+        var network: LiPoptNetwork
+        var degree: Int
+        var mode: LiPoptCliques
+        var outputs: [Int]
+        var cliques: [[[Int]]]
+    }
+
+    func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
+        guard case .feedforward(let full) = request.network else {
+            return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
+        }
+        guard let mode = LiPoptCliques.from(request.options) else {
+            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
+        }
+        let net = LiPoptNetwork(full)
+        let L = net.depth
+        let k = request.degree ?? L
+        if k < L { return .failure(.notApplicable("degree \(k) is below the polynomial's degree L = \(L); use k ≥ \(L)")) }
+        if k > HandelmanLP.maximumDegree {
+            return .failure(.tooLarge("degree \(k) (this implementation goes up to \(HandelmanLP.maximumDegree))"))
+        }
+        if 2 * net.variableCount > PackedIndices.maximumIndex {
+            return .failure(.tooLarge("\(net.variableCount) variables (limit \(PackedIndices.maximumIndex / 2))"))
+        }
+        let outputs = request.output.map { [$0] } ?? Array(0..<net.outputCount)
+        let cliques = outputs.map { net.cliques(output: $0, mode) }
+        return .success(Plan(network: net, degree: k, mode: mode, outputs: outputs, cliques: cliques))
+    }
+
+    static func limit(_ options: [String: String]) -> Int {
+        options["max_lp_nonzeros"].flatMap { Int($0) } ?? defaultMaximumNonzeros
+    }
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        switch plan(request) {
+        case .failure(let refusal): return refusal.applicability
+        case .success(let plan):
+            let limit = Self.limit(request.options)
+            for c in plan.cliques {
+                let size = HandelmanLP.estimate(cliques: c, degree: plan.degree)
+                if size.nonzeros > Double(limit) {
+                    return .tooLarge(String(format: "LP of up to %.0f columns and %.0f nonzeros at degree %d, %@ cliques (limit %d nonzeros; raise it with --max-lp-nonzeros)",
+                                            size.columns, size.nonzeros, plan.degree, plan.mode.rawValue, limit))
+                }
+            }
+            return .applicable
+        }
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let plan: Plan
+        switch self.plan(request) {
+        case .failure(let refusal): throw MethodFailure(refusal.message)
+        case .success(let p): plan = p
+        }
+        var cache: [[[Int]]: HandelmanLP] = [:]
+        var values: [Double] = [], taus: [Double] = [], residuals: [Double] = []
+        var buildSeconds = 0.0, solveSeconds = 0.0, iterations = 0
+        var last: HandelmanLP? = nil
+        for (index, j) in plan.outputs.enumerated() {
+            try context.checkCancelled()
+            let cliques = plan.cliques[index]
+            let lp: HandelmanLP
+            if let cached = cache[cliques] { lp = cached } else {
+                lp = try HandelmanLP.build(cliques: cliques, degree: plan.degree, context: context)
+                buildSeconds += lp.buildSeconds
+                cache[cliques] = lp
+                context.log("LP (degree \(plan.degree), \(plan.mode.rawValue) cliques: \(lp.cliqueCount), largest \(lp.maxClique)): \(lp.rows) rows, \(lp.columns) columns, \(lp.nonzeros) nonzeros, built in \(String(format: "%.3f", lp.buildSeconds)) s")
+            }
+            last = lp
+            let clock = ContinuousClock.now
+            let poly = plan.network.polynomial(output: j)
+            let (rhs, rhsError) = try lp.rightHandSide(poly)
+            buildSeconds += (ContinuousClock.now - clock).seconds
+            if plan.outputs.count > 1 { context.log("output \(j): solving") }
+            let solved: SolverResult
+            do {
+                solved = try CLPSolver().solve(.lp(lp.problem(rhs: rhs)), options: .default, control: context.solverControl)
+            } catch {
+                throw MethodFailure("CLP: \(error.message)")
+            }
+            solveSeconds += solved.seconds
+            iterations += solved.iterations
+            if solved.status == .cancelled { throw CancelledError() }
+            guard solved.status == .optimal, solved.x.count == lp.columns else {
+                throw MethodFailure("CLP: \(solved.status.rawValue) (\(solved.message))")
+            }
+            let cert = lp.certify(x: solved.x, rhs: rhs, rhsError: rhsError)
+            values.append(cert.value); taus.append(cert.tau); residuals.append(cert.residual)
+        }
+        let best = values.max() ?? 0
+        var details: [String: JSONValue] = [
+            "cliques": .string(plan.mode.rawValue),
+            "tau": .number(taus.max() ?? 0),
+            "certificate": .string("Handelman certificate from CLP's λ (clipped ≥ 0): τ + Σ|residual coefficients| with rounding bounds"),
+            "build_seconds": .number(buildSeconds),
+            "solve_seconds": .number(solveSeconds),
+        ]
+        if let lp = last {
+            details["rows"] = .number(Double(lp.rows))
+            details["columns"] = .number(Double(lp.columns))
+            details["nonzeros"] = .number(Double(lp.nonzeros))
+            details["products"] = .number(Double(lp.products))
+            details["products_unmerged"] = .number(Double(lp.productsUnmerged))
+            details["n_cliques"] = .number(Double(lp.cliqueCount))
+            details["max_clique"] = .number(Double(lp.maxClique))
+        }
+        details["residual"] = .number(residuals.max() ?? 0)
+        if plan.outputs.count > 1 {
+            details["per_output"] = .numbers(values)
+            details["tau_per_output"] = .numbers(taus)
+        }
+        var answered = request
+        answered.degree = plan.degree
+        return result(answered, value: best, certified: true, iterations: iterations, details: details)
+    }
+}
+
+/// Why a LiPopt request is refused before running.
+enum LiPoptRefusal: Error {
+    case notApplicable(String)
+    case tooLarge(String)
+
+    var message: String {
+        switch self { case .notApplicable(let s), .tooLarge(let s): s }
+    }
+
+    var applicability: Applicability {
+        switch self {
+        case .notApplicable(let s): .notApplicable(s)
+        case .tooLarge(let s): .tooLarge(s)
+        }
+    }
+}
