@@ -80,6 +80,14 @@ public enum Update {
             let keep = s.currentMethod.map { s.methods[$0].id }
             s.network = LoadedNetwork(path: path, network: network, summary: summary, sha256: sha)
             if let o = s.output, o >= network.outputSize { s.output = nil }
+            if let shown = s.shownRun, s.runs.first(where: { $0.id == shown })?.parameters.network != summary.name {
+                s.shownRun = s.runs.last { $0.parameters.network == summary.name }?.id
+            }
+            if var sweep = s.sweep, sweep.running {
+                sweep.running = false
+                sweep.stopReason = "stopped: another network was loaded"
+                s.sweep = sweep
+            }
             refreshMethods(&s, keeping: keep, resetDegree: true)
             if case .browser = s.mode { s.mode = .main }
             s.focus = .run

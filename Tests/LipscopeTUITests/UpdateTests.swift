@@ -252,6 +252,22 @@ import Testing
         #expect(s.compareRows.count == 3)
     }
 
+    @Test func loadingAnotherNetworkStopsASweepAndHidesOtherRuns() {
+        var s = loadedState()
+        s.press(.char("n"), .down, .char("s"))
+        #expect(s.sweep?.running == true)
+        _ = Update.apply(&s, .networkLoaded(path: "/work/m.json", network: multiOutputNetwork(), sha256: nil))
+        #expect(s.sweep?.running == false)
+        #expect(s.sweep?.stopReason == "stopped: another network was loaded")
+        // The active run (on the old network) finishes into a hidden row; no next degree starts.
+        let effects = Update.apply(&s, .job(run: 1, .finished(result("lipopt", 3, norm: .linf, degree: 2))))
+        #expect(effects.compactMap(\.startedRun).isEmpty)
+        #expect(s.compareRows.isEmpty)
+        #expect(s.screenText.contains("1 runs on other networks hidden"))
+        _ = Update.apply(&s, .networkLoaded(path: "/work/examples/tiny_relu_1.json", network: tinyNetwork(), sha256: nil))
+        #expect(s.compareRows.map(\.id) == [1])
+    }
+
     @Test func pTogglesConvergenceAndSweepPlots() {
         var s = loadedState()
         s.press(.char("p"))
