@@ -13,7 +13,8 @@ public enum Plot {
     /// the top and bottom of the y range, then braille dots (2×4 per cell). With `log`, the y axis
     /// is log10 and non-positive values are skipped. The x axis grows with the data until it
     /// fills the width, then compresses.
-    public static func braille(_ screen: inout ScreenBuffer, _ rect: Rect, _ series: [Series], log: Bool) {
+    /// With `spread`, the points always span the whole width (few points, e.g. degrees).
+    public static func braille(_ screen: inout ScreenBuffer, _ rect: Rect, _ series: [Series], log: Bool, spread: Bool = false) {
         let labelWidth = 9
         guard rect.width > labelWidth + 2, rect.height >= 2 else { return }
         let plotWidth = rect.width - labelWidth
@@ -49,7 +50,8 @@ public enum Plot {
             var previous: (Int, Int)?
             for (i, v) in s.values.enumerated() {
                 guard let t = transform(v) else { previous = nil; continue }
-                let x = n <= pxW / 2 ? i * max(1, pxW / max(n, 40)) : Int((Double(i) * Double(pxW - 1) / Double(max(1, n - 1))).rounded())
+                let x = spread ? (n == 1 ? 0 : Int((Double(i) * Double(pxW - 1) / Double(n - 1)).rounded()))
+                    : n <= pxW / 2 ? i * max(1, pxW / max(n, 40)) : Int((Double(i) * Double(pxW - 1) / Double(max(1, n - 1))).rounded())
                 let y = Int(((hi - t) / (hi - lo) * Double(pxH - 1)).rounded())
                 if let (px, py) = previous {
                     // Connect with a straight segment, one dot per pixel step.

@@ -174,9 +174,9 @@ public enum View {
                 screen.text(row, inner.col, Format.pad(text, inner.width),
                             isSelected ? (focused ? .selected : Style(.accent, bold: true)) : .normal, width: inner.width)
             }
-            if s.applicable.count > listHeight {
-                screen.text(inner.row + listHeight - 1, inner.col + inner.width - 3, first + listHeight < s.applicable.count ? " ↓ " : " ↑ ", .muted)
-            }
+            // Scroll marks on the right border.
+            if first > 0 { screen.set(inner.row, rect.col + rect.width - 1, "↑", .accent) }
+            if first + listHeight < s.applicable.count { screen.set(inner.row + listHeight - 1, rect.col + rect.width - 1, "↓", .accent) }
         }
         let degreeText: String
         if let d = s.degree {
@@ -217,7 +217,7 @@ public enum View {
             screen.text(inner.row, inner.col, hint, .muted, width: inner.width)
             return
         }
-        let plotWidth = inner.width >= 70 ? inner.width * 9 / 20 : 0
+        let plotWidth = inner.width >= 70 ? inner.width * 3 / 8 : 0
         let tableRect = Rect(row: inner.row, col: inner.col, height: inner.height, width: inner.width - plotWidth - (plotWidth > 0 ? 1 : 0))
         let plotRect = Rect(row: inner.row, col: inner.col + inner.width - plotWidth, height: inner.height, width: plotWidth)
         if showSweep, let sweep = s.sweep {
@@ -235,9 +235,10 @@ public enum View {
     }
 
     /// Columns of the live table: every metric name in order of first appearance.
+    /// In the order of the latest iteration (the backend's order), then names only seen earlier.
     static func metricNames(_ run: RunView) -> [String] {
         var names: [String] = []
-        for it in run.iterations.suffix(50) { for m in it.metrics where !names.contains(m.name) { names.append(m.name) } }
+        for it in run.iterations.suffix(50).reversed() { for m in it.metrics where !names.contains(m.name) { names.append(m.name) } }
         return names
     }
 
@@ -267,7 +268,7 @@ public enum View {
             return
         }
         let names = metricNames(run)
-        let cellWidth = 10
+        let cellWidth = 9
         let indexWidth = max(6, String(run.iterations.last?.index ?? 0).count + 1)
         let fixed = indexWidth + 9
         let fit = max(1, (rect.width - fixed) / (cellWidth + 1))
@@ -344,10 +345,10 @@ public enum View {
         let half = (rect.height - 1) / 2
         screen.text(rect.row, rect.col, "bound vs degree", .muted)
         Plot.braille(&screen, Rect(row: rect.row + 1, col: rect.col, height: max(2, half - 1), width: rect.width),
-                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)], log: false)
+                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)], log: false, spread: true)
         screen.text(rect.row + half, rect.col, "time vs degree (log)", .muted)
         Plot.braille(&screen, Rect(row: rect.row + half + 1, col: rect.col, height: max(2, rect.height - half - 2), width: rect.width),
-                     [Plot.Series(name: "time", values: sweep.points.map { max($0.seconds, 1e-4) }, style: .warn)], log: true)
+                     [Plot.Series(name: "time", values: sweep.points.map { max($0.seconds, 1e-4) }, style: .warn)], log: true, spread: true)
         let degrees = sweep.points.map { String($0.degree) }.joined(separator: " ")
         screen.text(rect.row + rect.height - 1, rect.col, "degrees " + degrees, .muted, width: rect.width)
     }

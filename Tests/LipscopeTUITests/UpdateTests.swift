@@ -192,8 +192,8 @@ import Testing
         let screen = s.screenText
         #expect(screen.contains("Live: #1 Sampled lower bound ℓ2 — running 500 ms, 5 iterations"))
         #expect(screen.contains("sampling 3/9"))
-        #expect(screen.contains("    it        gap       pinf     time"))
-        #expect(screen.contains("     5      1e-05        0.5   500 ms"))
+        #expect(screen.contains("    it       gap      pinf     time"))
+        #expect(screen.contains("     5     1e-05       0.5   500 ms"))
         #expect(screen.contains("● gap  ● pinf  (log scale)"))
         // Events of another (stale) run are ignored.
         #expect(Update.apply(&s, .job(run: 99, .log("x"))).isEmpty)

@@ -101,7 +101,7 @@ import Testing
         tmux.send("Enter")
         screen = try tmux.waitFor("a few iterations", timeout: 60) { (Self.iterations($0) ?? 0) >= 2 }
         let first = Self.iterations(screen)!
-        #expect(screen.contains("    it       best     time"))
+        #expect(screen.contains("    it      best     time"))
         screen = try tmux.waitFor("more iterations", timeout: 60) { (Self.iterations($0) ?? 0) > first }
         let cancelAt = Date()
         tmux.send("c")
@@ -260,7 +260,7 @@ import Testing
         let screen = try tmux.waitFor("reopened old.jsonl: 1 runs — log recovered: line 45 is truncated")
         #expect(screen.contains("Live: #1 Relaxed exact ℓ2 — optimal, 40 iterations, 4.00 s (replayed)"))
         #expect(screen.contains("● gap  ● pinf  (log scale)"))
-        #expect(screen.contains("    40      1e-05      0.025   4.00 s"))
+        #expect(screen.contains("    40     1e-05     0.025   4.00 s"))
         #expect(screen.contains("  1 Relaxed exact          ℓ2           1.69694 ✓ optimal"))
         tmux.send("q")
         try tmux.waitFor("__EXIT=0")
