@@ -59,6 +59,13 @@ final class Inbox: Sendable {
     deinit { close(readFD); close(writeFD) }
 }
 
+/// The newest method check; older check threads stop early.
+final class LatestToken: Sendable {
+    private let value = Atomic<Int>(0)
+    func store(_ v: Int) { value.store(v, ordering: .sequentiallyConsistent) }
+    func load() -> Int { value.load(ordering: .sequentiallyConsistent) }
+}
+
 /// Set by SIGTERM/SIGHUP/SIGINT; the handler also writes to the wake-up pipe.
 nonisolated(unsafe) private var signalWakeFD: Int32 = -1
 private let terminationRequested = Atomic<Int32>(0)
@@ -131,6 +138,7 @@ final class Runtime {
     var writer: SessionLogWriter?
     var logPath: String? { writer?.path }
     let started = ContinuousClock.now
+    let latestCheck = LatestToken()
     private var pending: [Event] = []
     private var dispatching = false
 
@@ -230,6 +238,25 @@ final class Runtime {
             } catch {
                 dispatch(.replayFailed(path: path, message: String(describing: error)))
             }
+        case .checkMethods(let token, let network, let norm):
+            let inbox = self.inbox
+            let methods = state.methods
+            let latest = latestCheck
+            latest.store(token)
+            var old = sigset_t()
+            cn_block_sigwinch(&old)
+            let thread = Thread {
+                for (i, method) in methods.enumerated() {
+                    // A newer check (norm toggled again, another network) supersedes this one.
+                    guard latest.load() == token else { return }
+                    let applies = Update.applies(method, network, norm)
+                    inbox.post(.methodChecked(token: token, method: i, applies: applies,
+                                              minimumDegree: method.minimumDegree(for: network), last: i == methods.count - 1))
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+            cn_restore_sigmask(&old)
         case .quit:
             break
         }

@@ -27,6 +27,8 @@ public enum Event: Sendable {
     case replayFailed(path: String, message: String)
     case sessionLogOpened(path: String)
     case sessionLogFailed(String)
+    /// One method checked against the network and norm of check `token` (see `Effect.checkMethods`).
+    case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool)
 }
 
 /// What the runtime does for the update function: the only way the workbench touches the
@@ -40,6 +42,9 @@ public enum Effect: Sendable {
     case listDirectory(path: String, purpose: BrowserPurpose)
     case save(name: String)
     case replay(path: String)
+    /// Decide, off the main thread, which methods apply (some checks size an LP/SDP and take
+    /// seconds on big networks); answers come back one method at a time as `.methodChecked`.
+    case checkMethods(token: Int, network: Network, norm: Norm)
     case quit
 }
 
@@ -147,6 +152,14 @@ public struct WorkbenchState: Sendable {
     public var network: LoadedNetwork?
     /// Indices into `methods` of those applicable to the network in the current norm.
     public var applicable: [Int] = []
+    /// The check in flight (answers of older checks are ignored) and whether it is still running.
+    public var checkToken = 0
+    public var checking = false
+    /// The method to reselect when its answer arrives, and the degree to keep for it.
+    var keepMethod: String?
+    var keepDegree: Int?
+    /// Minimum degrees of the methods on the loaded network (from the checks).
+    public var minimumDegrees: [Int: Int] = [:]
     public var selected: Int = 0
     public var norm: Norm = .l2
     public var degree: Int?

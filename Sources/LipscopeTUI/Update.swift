@@ -88,11 +88,12 @@ public enum Update {
                 sweep.stopReason = "stopped: another network was loaded"
                 s.sweep = sweep
             }
-            refreshMethods(&s, keeping: keep, resetDegree: true)
+            s.minimumDegrees = [:]
+            let check = refreshMethods(&s, keeping: keep, resetDegree: true)
             if case .browser = s.mode { s.mode = .main }
             s.focus = .run
-            info(&s, "loaded \(summary.name): \(summary.kind) \(summary.sizes.map(String.init).joined(separator: "-")), \(s.applicable.count) methods apply in \(s.norm.symbol)")
-            return [.log(.networkLoaded(time: "", path: path, sha256: sha, summary: summary))]
+            info(&s, "loaded \(summary.name): \(summary.kind) \(summary.sizes.map(String.init).joined(separator: "-"))")
+            return [.log(.networkLoaded(time: "", path: path, sha256: sha, summary: summary))] + check
         case .loadFailed(_, let message):
             if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
             error(&s, message + (s.network.map { " — keeping \($0.summary.name)" } ?? ""))
@@ -129,7 +130,50 @@ public enum Update {
         case .sessionLogFailed(let message):
             error(&s, "session log: \(message) — this session is not logged")
             return []
+        case .methodChecked(let token, let m, let applies, let minimum, let last):
+            methodChecked(&s, token, m, applies, minimum, last)
+            return []
         }
+    }
+
+    /// Whether a method runs on a network in a norm (at its lowest degree): the check the
+    /// runtime performs for `.checkMethods`.
+    public static func applies(_ method: any BoundMethod, _ network: Network, _ norm: Norm) -> Bool {
+        guard method.norms.contains(norm) else { return false }
+        let request = BoundRequest(network: network, norm: norm, degree: method.minimumDegree(for: network))
+        return method.applicability(request) == .applicable
+    }
+
+    static func methodChecked(_ s: inout WorkbenchState, _ token: Int, _ m: Int, _ applies: Bool, _ minimum: Int?, _ last: Bool) {
+        guard token == s.checkToken, s.methods.indices.contains(m) else { return }
+        if let minimum { s.minimumDegrees[m] = minimum }
+        if applies, !s.applicable.contains(m) {
+            let current = s.currentMethod
+            s.applicable.append(m)
+            s.applicable.sort()
+            if let keep = s.keepMethod, s.methods[m].id == keep {
+                s.selected = s.applicable.firstIndex(of: m)!
+                s.degree = s.keepDegree ?? minimum
+                s.keepMethod = nil
+            } else if let current {
+                s.selected = s.applicable.firstIndex(of: current)!
+            } else {
+                s.selected = s.applicable.firstIndex(of: m)!
+                s.degree = minimum
+            }
+        }
+        if last {
+            s.checking = false
+            if let keep = s.keepMethod, let old = s.methods.first(where: { $0.id == keep }) {
+                info(&s, "\(old.label) does not apply in \(s.norm.symbol); \(s.applicable.count) methods do")
+            }
+            s.keepMethod = nil
+        }
+    }
+
+    /// The minimum degree of a method on the loaded network (nil: the method has no degree).
+    static func minimumDegree(_ s: WorkbenchState, _ m: Int) -> Int? {
+        s.minimumDegrees[m]
     }
 
     // MARK: - Main screen keys
@@ -158,13 +202,14 @@ public enum Update {
                 moveCompare(&s, step)
             } else {
                 guard !s.applicable.isEmpty else {
-                    error(&s, s.network == nil ? "no network loaded — o opens one" : "no method applies in \(s.norm.symbol)")
+                    error(&s, noMethodText(s))
                     return []
                 }
                 let next = min(max(0, s.selected + step), s.applicable.count - 1)
+                s.keepMethod = nil  // the user chose
                 if next != s.selected {
                     s.selected = next
-                    s.degree = s.currentMethod.flatMap { m in s.network.flatMap { s.methods[m].minimumDegree(for: $0.network) } }
+                    s.degree = s.currentMethod.flatMap { minimumDegree(s, $0) }
                 }
                 s.message = nil
             }
@@ -175,15 +220,10 @@ public enum Update {
                 moveCompare(&s, 0)
             }
         case .char("n"):
-            let keep = s.currentMethod.map { s.methods[$0].id }
+            let keep = s.keepMethod ?? s.currentMethod.map { s.methods[$0].id }
             s.norm = s.norm == .l2 ? .linf : .l2
-            refreshMethods(&s, keeping: keep, resetDegree: false)
-            let now = s.currentMethod.map { s.methods[$0].id }
-            if let keep, keep != now, let old = s.methods.first(where: { $0.id == keep }) {
-                info(&s, "norm \(s.norm.symbol): \(old.label) does not apply; \(s.applicable.count) methods do")
-            } else {
-                info(&s, "norm \(s.norm.symbol)")
-            }
+            info(&s, "norm \(s.norm.symbol)")
+            return refreshMethods(&s, keeping: keep, resetDegree: false)
         case .char("+"), .char("="), .right:
             changeDegree(&s, +1)
         case .char("-"), .left:
@@ -205,7 +245,7 @@ public enum Update {
             info(&s, "solver backend: \(s.solver) (used by methods that solve an LP/SDP)")
         case .enter:
             guard let m = s.currentMethod else {
-                error(&s, s.network == nil ? "no network loaded — o opens one" : "no method applies in \(s.norm.symbol)")
+                error(&s, noMethodText(s))
                 return []
             }
             s.plot = .convergence
@@ -246,12 +286,12 @@ public enum Update {
     }
 
     static func changeDegree(_ s: inout WorkbenchState, _ step: Int) {
-        guard let net = s.network, let m = s.currentMethod else {
-            error(&s, s.network == nil ? "no network loaded — o opens one" : "no method selected")
+        guard s.network != nil, let m = s.currentMethod else {
+            error(&s, noMethodText(s))
             return
         }
         let method = s.methods[m]
-        guard let minimum = method.minimumDegree(for: net.network) else {
+        guard let minimum = minimumDegree(s, m) else {
             info(&s, "\(method.label) has no relaxation degree")
             return
         }
@@ -266,25 +306,24 @@ public enum Update {
         }
     }
 
-    /// Recomputes the applicable methods for the network and norm, keeping the selection by id.
-    static func refreshMethods(_ s: inout WorkbenchState, keeping id: String?, resetDegree: Bool) {
-        guard let net = s.network else { s.applicable = []; s.selected = 0; s.degree = nil; return }
-        s.applicable = s.methods.indices.filter { i in
-            let m = s.methods[i]
-            guard m.norms.contains(s.norm) else { return false }
-            let request = BoundRequest(network: net.network, norm: s.norm, degree: m.minimumDegree(for: net.network))
-            return m.applicability(request) == .applicable
-        }
-        let before = s.selected
-        if let id, let k = s.applicable.firstIndex(where: { s.methods[$0].id == id }) {
-            s.selected = k
-        } else {
-            s.selected = min(before, max(0, s.applicable.count - 1))
-        }
-        let stillSame = id != nil && s.currentMethod.map { s.methods[$0].id } == id
-        if resetDegree || !stillSame {
-            s.degree = s.currentMethod.flatMap { s.methods[$0].minimumDegree(for: net.network) }
-        }
+    /// Starts a new check of the applicable methods for the network and norm; the answers
+    /// (`.methodChecked`) rebuild the list and reselect `id` when it applies.
+    static func refreshMethods(_ s: inout WorkbenchState, keeping id: String?, resetDegree: Bool) -> [Effect] {
+        s.keepDegree = resetDegree ? nil : s.degree
+        s.keepMethod = id
+        s.applicable = []
+        s.selected = 0
+        s.degree = nil
+        guard let net = s.network else { s.checking = false; return [] }
+        s.checkToken += 1
+        s.checking = true
+        return [.checkMethods(token: s.checkToken, network: net.network, norm: s.norm)]
+    }
+
+    static func noMethodText(_ s: WorkbenchState) -> String {
+        if s.network == nil { return "no network loaded — o opens one" }
+        if s.checking { return "still checking which methods apply…" }
+        return "no method applies in \(s.norm.symbol)"
     }
 
     // MARK: - Runs
@@ -296,7 +335,7 @@ public enum Update {
         var options: [String: String] = [:]
         if s.cliques != "auto" { options["cliques"] = s.cliques }
         if s.solver != "auto" { options["solver"] = s.solver }
-        let degree = method.minimumDegree(for: net.network) == nil ? nil : degree
+        let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
         let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)
         let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: s.output,
@@ -372,11 +411,11 @@ public enum Update {
     // MARK: - Degree sweep
 
     static func startSweep(_ s: inout WorkbenchState) -> [Effect] {
-        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
+        guard s.network != nil else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
-        guard let m = s.currentMethod else { error(&s, "no method applies in \(s.norm.symbol)"); return [] }
+        guard let m = s.currentMethod else { error(&s, noMethodText(s)); return [] }
         let method = s.methods[m]
-        guard let minimum = method.minimumDegree(for: net.network) else {
+        guard let minimum = minimumDegree(s, m) else {
             error(&s, "s sweeps the degree of a hierarchy method (LiPopt); \(method.label) has no degree")
             return []
         }

@@ -152,21 +152,26 @@ public enum View {
 
     static func runPane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
         let focused = s.focus == .run
-        screen.box(rect, title: "Run", style: focused ? .normal : .muted, titleStyle: focused ? .accent : .title)
+        screen.box(rect, title: s.checking ? "Run (checking methods…)" : "Run", style: focused ? .normal : .muted,
+                   titleStyle: focused ? .accent : .title)
         let inner = rect.inner
         guard inner.height >= 3 else { return }
         let listHeight = inner.height - 2
         if s.network == nil {
             screen.text(inner.row, inner.col, "load a network first (o)", .muted, width: inner.width)
         } else if s.applicable.isEmpty {
-            screen.text(inner.row, inner.col, "no method applies in \(s.norm.symbol) (n toggles the norm)", .warn, width: inner.width)
+            if s.checking {
+                screen.text(inner.row, inner.col, "checking which methods apply…", .muted, width: inner.width)
+            } else {
+                screen.text(inner.row, inner.col, "no method applies in \(s.norm.symbol) (n toggles the norm)", .warn, width: inner.width)
+            }
         } else {
             let first = min(max(0, s.selected - listHeight / 2), max(0, s.applicable.count - listHeight))
             for (k, index) in s.applicable.enumerated().dropFirst(first).prefix(listHeight) {
                 let method = s.methods[index]
                 let row = inner.row + k - first
                 let isSelected = k == s.selected
-                let minDegree = s.network.flatMap { method.minimumDegree(for: $0.network) }
+                let minDegree = s.minimumDegrees[index]
                 let tag = method.kind == .lower ? "lower" : method.kind == .exact ? "exact" : "upper"
                 let right = (minDegree.map { "d≥\($0) " } ?? "") + tag
                 let labelWidth = max(4, inner.width - right.count - 3)
@@ -180,7 +185,7 @@ public enum View {
         }
         let degreeText: String
         if let d = s.degree {
-            let minimum = s.currentMethod.flatMap { m in s.network.flatMap { s.methods[m].minimumDegree(for: $0.network) } }
+            let minimum = s.currentMethod.flatMap { s.minimumDegrees[$0] }
             degreeText = "\(d)" + (minimum.map { d == $0 ? " (min)" : " (min \($0))" } ?? "")
         } else {
             degreeText = "—"

@@ -40,15 +40,35 @@ func loadedState(methods: [any BoundMethod] = fakeMethods, network: Network = ti
                  rows: Int = 40, cols: Int = 120) -> WorkbenchState {
     var s = WorkbenchState(methods: methods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
     _ = Update.apply(&s, .resize(rows: rows, cols: cols))
-    _ = Update.apply(&s, .networkLoaded(path: "/work/examples/tiny_relu_1.json", network: network, sha256: "00ff"))
+    s.send(.networkLoaded(path: "/work/examples/tiny_relu_1.json", network: network, sha256: "00ff"))
     return s
 }
 
 extension WorkbenchState {
+    /// Applies an event like the runtime would, performing `.checkMethods` at once (in method
+    /// order); returns every effect.
+    @discardableResult
+    mutating func send(_ event: Event) -> [Effect] {
+        var all: [Effect] = []
+        var queue = [event]
+        while !queue.isEmpty {
+            for effect in Update.apply(&self, queue.removeFirst()) {
+                all.append(effect)
+                if case .checkMethods(let token, let network, let norm) = effect {
+                    for (i, m) in methods.enumerated() {
+                        queue.append(.methodChecked(token: token, method: i, applies: Update.applies(m, network, norm),
+                                                    minimumDegree: m.minimumDegree(for: network), last: i == methods.count - 1))
+                    }
+                }
+            }
+        }
+        return all
+    }
+
     /// Sends keys in order, returning all effects.
     @discardableResult
     mutating func press(_ keys: Key...) -> [Effect] {
-        keys.flatMap { Update.apply(&self, .key($0)) }
+        keys.flatMap { send(.key($0)) }
     }
 
     var screenText: String { View.render(self).text }

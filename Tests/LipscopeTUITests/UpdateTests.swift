@@ -18,7 +18,7 @@ import Testing
 
     @Test func loadingANetworkListsOnlyApplicableMethodsAndLogsIt() {
         var s = WorkbenchState(methods: fakeMethods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
-        let effects = Update.apply(&s, .networkLoaded(path: "/work/examples/tiny_relu_1.json", network: tinyNetwork(), sha256: "00ff"))
+        let effects = s.send(.networkLoaded(path: "/work/examples/tiny_relu_1.json", network: tinyNetwork(), sha256: "00ff"))
         // ℓ2: sampling, lipsdp, naive (lipopt is ℓ∞ only, "never" is not applicable).
         #expect(s.applicable.map { s.methods[$0].id } == ["sampling", "lipsdp", "naive"])
         #expect(s.selectedMethodID == "sampling")
@@ -26,7 +26,53 @@ import Testing
             Issue.record("expected a network_loaded log effect, got \(effects)"); return
         }
         #expect(path == "/work/examples/tiny_relu_1.json" && sha == "00ff" && summary.name == "tiny_relu_1")
-        #expect(s.message?.text == "loaded tiny_relu_1: feedforward 2-5-6-2, 3 methods apply in ℓ2")
+        #expect(s.message?.text == "loaded tiny_relu_1: feedforward 2-5-6-2")
+        #expect(!s.checking)
+    }
+
+    @Test func methodChecksArriveOneByOneAndStaleOnesAreIgnored() {
+        var s = WorkbenchState(methods: fakeMethods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
+        s.send(.networkLoaded(path: "/work/t.json", network: tinyNetwork(), sha256: nil))
+        s.press(.down)  // lipsdp
+        // Toggle the norm twice: only the second check counts.
+        let first = Update.apply(&s, .key(.char("n")))
+        let second = Update.apply(&s, .key(.char("n")))
+        guard case .checkMethods(let t1, _, .linf)? = first.first, case .checkMethods(let t2, _, .l2)? = second.first else {
+            Issue.record("\(first) \(second)"); return
+        }
+        #expect(s.checking && s.applicable.isEmpty)
+        #expect(s.screenText.contains("Run (checking methods…)"))
+        #expect(s.screenText.contains("checking which methods apply…"))
+        #expect(s.press(.enter).isEmpty)
+        #expect(s.message?.text == "still checking which methods apply…")
+        _ = Update.apply(&s, .methodChecked(token: t1, method: 1, applies: true, minimumDegree: 2, last: false))
+        #expect(s.applicable.isEmpty)  // stale
+        // Answers of the current check: the first applicable one is selected until the kept one arrives.
+        _ = Update.apply(&s, .methodChecked(token: t2, method: 0, applies: true, minimumDegree: nil, last: false))
+        #expect(s.selectedMethodID == "sampling")
+        _ = Update.apply(&s, .methodChecked(token: t2, method: 1, applies: false, minimumDegree: 2, last: false))
+        _ = Update.apply(&s, .methodChecked(token: t2, method: 2, applies: true, minimumDegree: nil, last: false))
+        #expect(s.selectedMethodID == "lipsdp")
+        _ = Update.apply(&s, .methodChecked(token: t2, method: 3, applies: true, minimumDegree: nil, last: false))
+        #expect(s.selectedMethodID == "lipsdp" && s.selected == 1)
+        #expect(s.checking)
+        _ = Update.apply(&s, .methodChecked(token: t2, method: 4, applies: false, minimumDegree: nil, last: true))
+        #expect(!s.checking)
+        #expect(s.applicable.map { s.methods[$0].id } == ["sampling", "lipsdp", "naive"])
+        #expect(s.screenText.contains("┌ Run ─"))
+    }
+
+    @Test func movingDuringACheckKeepsTheUsersChoice() {
+        var s = WorkbenchState(methods: fakeMethods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
+        s.send(.networkLoaded(path: "/work/t.json", network: tinyNetwork(), sha256: nil))
+        s.press(.down, .down)  // naive
+        guard case .checkMethods(let t, _, _)? = Update.apply(&s, .key(.char("n"))).first else { Issue.record("no check"); return }
+        _ = Update.apply(&s, .methodChecked(token: t, method: 0, applies: true, minimumDegree: nil, last: false))
+        _ = Update.apply(&s, .methodChecked(token: t, method: 1, applies: true, minimumDegree: 2, last: false))
+        s.press(.down)  // the user picks LiPopt before naive's answer arrives
+        #expect(s.selectedMethodID == "lipopt" && s.degree == 2)
+        _ = Update.apply(&s, .methodChecked(token: t, method: 3, applies: true, minimumDegree: nil, last: true))
+        #expect(s.selectedMethodID == "lipopt")
     }
 
     @Test func helpKeysOpenAndAnyKeyCloses() {
@@ -104,8 +150,11 @@ import Testing
         s.press(.char("n"))
         #expect(s.norm == .linf)
         #expect(s.applicable.map { s.methods[$0].id } == ["sampling", "lipopt", "naive"])
-        #expect(s.message?.text == "norm ℓ∞: LipSDP-Neuron does not apply; 3 methods do")
-        #expect(s.selectedMethodID == "lipopt")  // the same place in the list
+        #expect(s.message?.text == "LipSDP-Neuron does not apply in ℓ∞; 3 methods do")
+        #expect(s.selectedMethodID == "sampling")
+        #expect(s.degree == nil)
+        s.press(.down)
+        #expect(s.selectedMethodID == "lipopt")
         #expect(s.degree == 2)
         s.press(.char("n"))
         #expect(s.norm == .l2)
@@ -256,7 +305,7 @@ import Testing
         var s = loadedState()
         s.press(.char("n"), .down, .char("s"))
         #expect(s.sweep?.running == true)
-        _ = Update.apply(&s, .networkLoaded(path: "/work/m.json", network: multiOutputNetwork(), sha256: nil))
+        s.send(.networkLoaded(path: "/work/m.json", network: multiOutputNetwork(), sha256: nil))
         #expect(s.sweep?.running == false)
         #expect(s.sweep?.stopReason == "stopped: another network was loaded")
         // The active run (on the old network) finishes into a hidden row; no next degree starts.
@@ -264,7 +313,7 @@ import Testing
         #expect(effects.compactMap(\.startedRun).isEmpty)
         #expect(s.compareRows.isEmpty)
         #expect(s.screenText.contains("1 runs on other networks hidden"))
-        _ = Update.apply(&s, .networkLoaded(path: "/work/examples/tiny_relu_1.json", network: tinyNetwork(), sha256: nil))
+        s.send(.networkLoaded(path: "/work/examples/tiny_relu_1.json", network: tinyNetwork(), sha256: nil))
         #expect(s.compareRows.map(\.id) == [1])
     }
 
@@ -393,7 +442,7 @@ import Testing
         #expect(s.network?.summary.name == "tiny_relu_1")
         #expect(s.message?.text == "a.json: expected a network, found garbage — keeping tiny_relu_1")
         // Success closes it.
-        _ = Update.apply(&s, .networkLoaded(path: "/work/examples/nets/a.json", network: multiOutputNetwork(), sha256: nil))
+        s.send(.networkLoaded(path: "/work/examples/nets/a.json", network: multiOutputNetwork(), sha256: nil))
         #expect(browser(s) == nil)
         #expect(s.network?.summary.name == "medium_1")
     }

@@ -16,7 +16,7 @@ import Testing
         #expect(lines[3].hasPrefix("│sizes 2→5→6→2"))
         #expect(lines.contains { $0.hasPrefix("┌ Live ─") })
         #expect(lines.contains { $0.hasPrefix("┌ Compare (run order) ─") })
-        #expect(lines[22] == "loaded tiny_relu_1: feedforward 2-5-6-2, 3 methods apply in ℓ2")
+        #expect(lines[22] == "loaded tiny_relu_1: feedforward 2-5-6-2")
         #expect(lines[23].hasPrefix("F1Help  oOpen  ⏎Run   cCancel nNorm  ±Degree sSweep tSort  wSave  qQuit"))
     }
 

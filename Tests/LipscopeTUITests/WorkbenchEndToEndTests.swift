@@ -52,6 +52,7 @@ import Testing
 
     /// Moves the Run pane's cursor to a method by id.
     static func select(_ id: String, on net: Network, norm: Norm, _ tmux: TmuxDriver) throws {
+        try tmux.waitFor("the method check to finish") { $0.contains("┌ Run ─") }
         let list = applicable(net, norm)
         guard let k = list.firstIndex(where: { $0.id == id }) else { throw TmuxDriver.Failure(description: "\(id) does not apply") }
         tmux.send(contentsOf: Array(repeating: "Up", count: list.count) + Array(repeating: "Down", count: k))
@@ -72,7 +73,7 @@ import Testing
         // Start on a bundled network.
         var screen = try tmux.waitFor("loaded tiny_relu_1: feedforward 2-5-6-2")
         #expect(screen.contains("┌ Network"))
-        #expect(screen.contains("▸ Sampled lower bound"))
+        try tmux.waitFor("▸ Sampled lower bound")
         #expect(screen.contains("log sessions/") || screen.contains("log \(setup.sessions)/"))
 
         // Run two methods (chosen by id: the registry may grow).
