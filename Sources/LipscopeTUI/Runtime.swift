@@ -66,6 +66,13 @@ final class LatestToken: Sendable {
     func load() -> Int { value.load(ordering: .sequentiallyConsistent) }
 }
 
+final class Countdown: Sendable {
+    private let value: Atomic<Int>
+    init(_ n: Int) { value = Atomic(n) }
+    /// Returns the count after decrementing.
+    func decrement() -> Int { value.subtract(1, ordering: .sequentiallyConsistent).newValue }
+}
+
 /// Set by SIGTERM/SIGHUP/SIGINT; the handler also writes to the wake-up pipe.
 nonisolated(unsafe) private var signalWakeFD: Int32 = -1
 private let terminationRequested = Atomic<Int32>(0)
@@ -245,17 +252,23 @@ final class Runtime {
             latest.store(token)
             var old = sigset_t()
             cn_block_sigwinch(&old)
-            let thread = Thread {
-                for (i, method) in methods.enumerated() {
+            // One thread per method: the quick checks answer at once, slow ones (LiPopt sizing
+            // its LP/SDP on a big network) do not hold them up.
+            let remaining = Countdown(methods.count)
+            for (i, method) in methods.enumerated() {
+                let thread = Thread {
                     // A newer check (norm toggled again, another network) supersedes this one.
-                    guard latest.load() == token else { return }
-                    let applies = Update.applies(method, network, norm)
-                    inbox.post(.methodChecked(token: token, method: i, applies: applies,
-                                              minimumDegree: method.minimumDegree(for: network), last: i == methods.count - 1))
+                    let current = latest.load() == token
+                    let applies = current && Update.applies(method, network, norm)
+                    let minimum = current ? method.minimumDegree(for: network) : nil
+                    let last = remaining.decrement() == 0
+                    if latest.load() == token {
+                        inbox.post(.methodChecked(token: token, method: i, applies: applies, minimumDegree: minimum, last: last))
+                    }
                 }
+                thread.stackSize = 8 << 20
+                thread.start()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
             cn_restore_sigmask(&old)
         case .quit:
             break
