@@ -123,6 +123,8 @@ public enum Mode: Sendable {
     case help
     case browser(Browser)
     case prompt(text: String)
+    /// Typing a note for the session log.
+    case note(text: String)
     case confirmQuit
 }
 

@@ -26,6 +26,7 @@ public enum KeyHelp {
         HelpEntry(keys: "p", action: "plot: convergence ↔ degree sweep"),
         HelpEntry(keys: "t", action: "sort the comparison: run order, bound, time"),
         HelpEntry(keys: "w", action: "save a named copy of the session log and a Markdown report"),
+        HelpEntry(keys: "a", action: "add a note to the session log"),
         HelpEntry(keys: "q", action: "quit (asks first while a run is active)"),
     ]
     public static let browser: [HelpEntry] = [
@@ -65,6 +66,7 @@ public enum Update {
                 return []
             case .browser(let b): return browserKey(&s, b, key)
             case .prompt(let text): return promptKey(&s, text, key)
+            case .note(let text): return noteKey(&s, text, key)
             case .confirmQuit: return confirmKey(&s, key)
             }
         case .resize(let rows, let cols):
@@ -262,6 +264,8 @@ public enum Update {
             s.sort = cycle(CompareSort.allCases, s.sort)
             info(&s, "compare sorted by \(s.sort.rawValue)")
             moveCompare(&s, 0)
+        case .char("a"):
+            s.mode = .note(text: "")
         case .char("w"):
             let base = s.network?.summary.name ?? "session"
             s.mode = .prompt(text: SessionStore.sanitize(base))
@@ -557,6 +561,27 @@ public enum Update {
             s.mode = .prompt(text: String(text.dropLast()))
         case .char(let c) where text.count < 60:
             s.mode = .prompt(text: text + String(c))
+        default:
+            break
+        }
+        return []
+    }
+
+    static func noteKey(_ s: inout WorkbenchState, _ text: String, _ key: Key) -> [Effect] {
+        switch key {
+        case .escape:
+            s.mode = .main
+            info(&s, "note discarded")
+        case .enter:
+            s.mode = .main
+            let note = text.trimmingCharacters(in: .whitespaces)
+            guard !note.isEmpty else { info(&s, "empty note discarded"); return [] }
+            info(&s, "note added to the session log")
+            return [.log(.note(time: "", text: note))]
+        case .backspace:
+            s.mode = .note(text: String(text.dropLast()))
+        case .char(let c) where text.count < 300:
+            s.mode = .note(text: text + String(c))
         default:
             break
         }

@@ -80,6 +80,12 @@ public enum View {
             let after = screen.text(row, end, text, .normal)
             screen.set(row, after, " ", .selected)
             screen.text(row, after + 2, "(Enter saves a copy + Markdown report, Esc cancels)", .muted)
+        case .note(let text):
+            let end = screen.text(row, 0, "Note: ", .accent)
+            let shown = String(text.suffix(max(0, s.cols - end - 40)))
+            let after = screen.text(row, end, shown, .normal)
+            screen.set(row, after, " ", .selected)
+            screen.text(row, after + 2, "(Enter adds it to the session log, Esc discards)", .muted)
         case .confirmQuit:
             screen.text(row, 0, "A run is active. Quit anyway (it will be cancelled)? y/n", .bad)
         default:
@@ -442,9 +448,9 @@ public enum View {
         entries("Workbench", KeyHelp.main)
         if row + KeyHelp.browser.count + KeyHelp.prompt.count + 2 <= inner.row + inner.height {
             entries("File browser (o, O)", KeyHelp.browser)
-            entries("Save prompt (w)", KeyHelp.prompt)
+            entries("Save and note prompts (w, a)", KeyHelp.prompt)
         } else if row < inner.row + inner.height {
-            screen.text(row, inner.col, "Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Save prompt Enter, Esc",
+            screen.text(row, inner.col, "Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc",
                         .muted, width: inner.width)
         }
     }

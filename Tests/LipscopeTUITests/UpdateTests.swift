@@ -6,7 +6,7 @@ import Testing
 /// One test (at least) per key of the help list; `helpListIsCovered` checks the list itself.
 @Suite struct UpdateKeyTests {
     static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k", "b",
-                                           "Enter", "Esc c", "s", "p", "t", "w", "q"]
+                                           "Enter", "Esc c", "s", "p", "t", "w", "a", "q"]
     static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter", "Backspace ←", "a–z 0–9", "Esc"]
     static let coveredPrompt: Set<String> = ["text Backspace", "Enter", "Esc"]
 
@@ -364,6 +364,23 @@ import Testing
         for _ in 0..<20 { s.press(.backspace) }
         #expect(s.press(.enter).isEmpty)
         #expect(s.message?.isError == true)
+    }
+
+    @Test func aAddsANoteToTheSessionLog() {
+        var s = loadedState()
+        s.press(.char("a"))
+        guard case .note = s.mode else { Issue.record("a opens the note prompt"); return }
+        for c in "LipSDP lookss" { s.press(.char(c)) }
+        s.press(.backspace)
+        for c in " tight" { s.press(.char(c)) }
+        #expect(s.screenText.contains("Note: LipSDP looks tight"))
+        let effects = s.press(.enter)
+        guard case .note(_, let text)? = effects.first?.loggedEvent else { Issue.record("\(effects)"); return }
+        #expect(text == "LipSDP looks tight")
+        #expect(s.message?.text == "note added to the session log")
+        s.press(.char("a"), .char("x"), .escape)
+        #expect(s.message?.text == "note discarded")
+        #expect(s.press(.char("a"), .enter).isEmpty)
     }
 
     @Test func qQuitsAtOnceWhenIdleAndAsksWhileRunning() {

@@ -50,7 +50,7 @@ import Testing
             if rows >= 40 {
                 for entry in KeyHelp.browser + KeyHelp.prompt { #expect(text.contains(entry.keys)) }
             } else {
-                #expect(text.contains("Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Save prompt Enter, Esc"))
+                #expect(text.contains("Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc"))
             }
         }
     }

@@ -135,7 +135,12 @@ import Testing
             try tmux.waitFor("Relaxed exact has no relaxation degree")
         }
 
-        // Compare rows stay; save a named copy and its report.
+        // A note, then save a named copy and its report (compare rows stayed).
+        tmux.send("a")
+        try tmux.waitFor("Note: ")
+        tmux.type("relaxed-exact is exact here")
+        tmux.send("Enter")
+        try tmux.waitFor("note added to the session log")
         tmux.send("w")
         try tmux.waitFor("Save session as: small_relu_20")
         for _ in 0..<14 { tmux.send("BSpace") }
@@ -149,6 +154,7 @@ import Testing
         #expect(report.contains("## Network: small_relu_20"))
         #expect(report.contains("| 2 | Relaxed exact | ℓ2 |  | all | 1.736254 | upper | yes | optimal |"))
         #expect(report.contains("| cancelled |"))
+        #expect(report.contains("## Notes\n\n- relaxed-exact is exact here"))
         let saved = try SessionRecord.read(path: savedLog)
         #expect(saved.problem == nil)
         #expect(saved.runs.count == 3)
@@ -204,7 +210,7 @@ import Testing
         let record = SessionRecord(contents: contents)
         #expect(record.runs.count == 6)  // 3 runs, then the 3 replayed from e2e-demo.jsonl
         #expect(record.runs.filter { $0.parameters.replayedFrom == "e2e-demo.jsonl" }.count == 3)
-        #expect(record.notes == ["reopened e2e-demo.jsonl: 3 finished runs"])
+        #expect(record.notes == ["relaxed-exact is exact here", "reopened e2e-demo.jsonl: 3 finished runs"])
     }
 
     @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
