@@ -56,7 +56,9 @@ final class Inbox: Sendable {
         }
     }
 
-    deinit { close(readFD); close(writeFD) }
+    // The pipe is not closed: a job still winding down when the workbench exits may post one
+    // last event, and writing to a closed (possibly reused) descriptor would be worse than
+    // keeping two descriptors until the process ends.
 }
 
 /// The newest method check; older check threads stop early.
