@@ -160,6 +160,8 @@ public struct WorkbenchState: Sendable {
     /// The method to reselect when its answer arrives, and the degree to keep for it.
     var keepMethod: String?
     var keepDegree: Int?
+    /// Set once the kept method arrived or the user moved: later answers do not move the cursor.
+    var selectionSettled = false
     /// Minimum degrees of the methods on the loaded network (from the checks).
     public var minimumDegrees: [Int: Int] = [:]
     public var selected: Int = 0

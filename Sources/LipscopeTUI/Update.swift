@@ -153,15 +153,17 @@ public enum Update {
             let current = s.currentMethod
             s.applicable.append(m)
             s.applicable.sort()
+            // Answers come in any order; the list keeps the registry's order.
             if let keep = s.keepMethod, s.methods[m].id == keep {
                 s.selected = s.applicable.firstIndex(of: m)!
                 s.degree = s.keepDegree ?? minimum
                 s.keepMethod = nil
-            } else if let current {
+                s.selectionSettled = true
+            } else if s.selectionSettled, let current {
                 s.selected = s.applicable.firstIndex(of: current)!
             } else {
-                s.selected = s.applicable.firstIndex(of: m)!
-                s.degree = minimum
+                s.selected = 0
+                s.degree = s.minimumDegrees[s.applicable[0]]
             }
         }
         if last {
@@ -209,6 +211,7 @@ public enum Update {
                 }
                 let next = min(max(0, s.selected + step), s.applicable.count - 1)
                 s.keepMethod = nil  // the user chose
+                s.selectionSettled = true
                 if next != s.selected {
                     s.selected = next
                     s.degree = s.currentMethod.flatMap { minimumDegree(s, $0) }
@@ -315,6 +318,7 @@ public enum Update {
     static func refreshMethods(_ s: inout WorkbenchState, keeping id: String?, resetDegree: Bool) -> [Effect] {
         s.keepDegree = resetDegree ? nil : s.degree
         s.keepMethod = id
+        s.selectionSettled = false
         s.applicable = []
         s.selected = 0
         s.degree = nil
@@ -468,8 +472,12 @@ public enum Update {
             if parameters.replayedFrom == nil { parameters.replayedFrom = file }
             let id = s.nextRunID
             s.nextRunID += 1
-            s.runs.append(RunView(id: id, parameters: parameters, startedAt: s.clock, iterations: run.iterations, result: result))
+            var view = RunView(id: id, parameters: parameters, startedAt: s.clock, iterations: run.iterations, result: result)
+            view.messages = run.messages
+            view.progress = run.lastProgress
+            s.runs.append(view)
             effects.append(.log(.runStarted(time: "", run: id, parameters: parameters)))
+            effects += run.messages.map { .log(.log(run: id, message: $0)) }
             effects += run.iterations.map { .log(.iteration(run: id, record: $0)) }
             effects.append(.log(.runFinished(time: "", run: id, result: result)))
             s.shownRun = id

@@ -265,11 +265,10 @@ public enum View {
             screen.text(row, c, Format.pad(bar, barWidth), .bar)
             screen.text(row, c + barWidth + 1, String(format: "%3.0f%%", pct * 100), .normal)
             row += 1; height -= 1
-            if let message = run.messages.last, height > 2 {
-                screen.text(row, rect.col, message, .muted, width: rect.width)
-                row += 1; height -= 1
-            }
-        } else if let message = run.messages.last, run.iterations.isEmpty, height > 1 {
+        }
+        // The method's latest log lines (problem sizes, "output j: solving"), above the table.
+        let keep = height >= 10 ? 2 : height >= 4 || run.iterations.isEmpty ? 1 : 0
+        for message in run.messages.suffix(keep) where height > 1 {
             screen.text(row, rect.col, message, .muted, width: rect.width)
             row += 1; height -= 1
         }

@@ -62,6 +62,19 @@ import Testing
         #expect(s.screenText.contains("┌ Run ─"))
     }
 
+    @Test func answersInAnyOrderKeepTheRegistryOrderAndSelectTheFirst() {
+        var s = WorkbenchState(methods: fakeMethods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
+        let effects = Update.apply(&s, .networkLoaded(path: "/work/t.json", network: tinyNetwork(), sha256: nil))
+        guard case .checkMethods(let t, _, .l2)? = effects.last else { Issue.record("\(effects)"); return }
+        for (m, applies) in [(3, true), (2, true), (4, false), (1, false)] {
+            _ = Update.apply(&s, .methodChecked(token: t, method: m, applies: applies, minimumDegree: nil, last: false))
+        }
+        #expect(s.selectedMethodID == "lipsdp")
+        _ = Update.apply(&s, .methodChecked(token: t, method: 0, applies: true, minimumDegree: nil, last: true))
+        #expect(s.applicable == [0, 2, 3])
+        #expect(s.selectedMethodID == "sampling")
+    }
+
     @Test func movingDuringACheckKeepsTheUsersChoice() {
         var s = WorkbenchState(methods: fakeMethods, sessionsDirectory: "/tmp/sessions", workingDirectory: "/work")
         s.send(.networkLoaded(path: "/work/t.json", network: tinyNetwork(), sha256: nil))

@@ -95,6 +95,13 @@ import Testing
         #expect(text.contains(" 25%"))
         #expect(text.contains("LP: 120 rows, 300 columns, 900 nonzeros"))
         #expect(text.contains("waiting for the first iteration…"))
+        // Once iterations stream, the size line stays above the table.
+        _ = Update.apply(&s, .job(run: 1, .progress(phase: "products", done: 200, total: 200)))
+        _ = Update.apply(&s, .job(run: 1, .iteration(IterationRecord(index: 1, elapsed: 0.5, metrics: [Metric("primal", 2)]))))
+        let lines = s.screenText.split(separator: "\n").map(String.init)
+        let size = try! #require(lines.firstIndex { $0.contains("LP: 120 rows, 300 columns, 900 nonzeros") })
+        #expect(lines[size + 1].contains("    it    primal     time"))
+        #expect(!s.screenText.contains("products 200/200"))
     }
 
     @Test func brailleTicksGrowWithIterations() {
