@@ -204,6 +204,7 @@ public enum Update {
             let step = key == .up ? -1 : key == .down ? 1 : key == .pageUp ? -5 : 5
             if s.focus == .compare || key == .pageUp || key == .pageDown {
                 moveCompare(&s, step)
+                s.plot = .convergence  // show the chosen row's run
             } else {
                 guard !s.applicable.isEmpty else {
                     error(&s, noMethodText(s))
@@ -223,6 +224,7 @@ public enum Update {
             if s.focus == .compare {
                 if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
                 moveCompare(&s, 0)
+                s.plot = .convergence
             }
         case .char("n"):
             let keep = s.keepMethod ?? s.currentMethod.map { s.methods[$0].id }
@@ -500,6 +502,7 @@ public enum Update {
             info(&s, text)
         }
         s.focus = .compare
+        s.plot = .convergence
         if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
         return effects
     }

@@ -341,6 +341,11 @@ import Testing
         #expect(s.plot == .convergence)
         s.press(.char("p"))
         #expect(s.plot == .sweep)
+        // Choosing a compare row shows that run's convergence.
+        _ = Update.apply(&s, .job(run: 1, .finished(result("lipopt", 2, norm: .linf, degree: 2, status: .cancelled))))
+        #expect(s.plot == .sweep)
+        s.press(.tab)
+        #expect(s.plot == .convergence)
     }
 
     @Test func tSortsTheComparison() {
