@@ -44,6 +44,11 @@ final class TmuxDriver {
         _ = tmux(["resize-window", "-t", session, "-x", "\(cols)", "-y", "\(rows)"])
     }
 
+    /// The pane with its SGR escape sequences (colors, bold, reverse).
+    func captureWithEscapes() -> String {
+        tmux(["capture-pane", "-p", "-e", "-t", session], captureOutput: true).output
+    }
+
     func capture() -> String {
         tmux(["capture-pane", "-p", "-t", session], captureOutput: true).output
     }

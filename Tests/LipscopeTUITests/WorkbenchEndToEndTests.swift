@@ -74,6 +74,10 @@ import Testing
         var screen = try tmux.waitFor("loaded tiny_relu_1: feedforward 2-5-6-2")
         #expect(screen.contains("┌ Network"))
         try tmux.waitFor("▸ Sampled lower bound")
+        // Colors and attributes when the terminal has them (tmux: 8 colors): SGR codes in the pane.
+        let styled = tmux.captureWithEscapes()
+        #expect(styled.hasPrefix("\u{1B}[1;7m"), "no bold reverse title bar")
+        #expect(styled.range(of: #"\u001B\[3[1-6]m"#, options: .regularExpression) != nil, "no foreground colors")
         #expect(screen.contains("log sessions/") || screen.contains("log \(setup.sessions)/"))
 
         // Run two methods (chosen by id: the registry may grow).
