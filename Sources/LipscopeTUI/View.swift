@@ -394,7 +394,9 @@ public enum View {
             screen.text(inner.row, inner.col + header.count, scale.log ? "log scale" : "linear from 0", .muted, width: barWidth)
         }
         let visible = inner.height - 1
-        let first = min(max(0, s.compareCursor - visible + 1), max(0, rows.count - visible))
+        // Keep the cursor in view when focused, else the run the live pane shows (the newest).
+        let anchor = focused ? s.compareCursor : (rows.firstIndex { $0.id == s.shownRun } ?? rows.count - 1)
+        let first = min(max(0, anchor - visible + 1), max(0, rows.count - visible))
         for (k, run) in rows.enumerated().dropFirst(first).prefix(visible) {
             guard let r = run.result else { continue }
             let row = inner.row + 1 + k - first

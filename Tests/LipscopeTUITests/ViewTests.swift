@@ -75,6 +75,18 @@ import Testing
         #expect(s.screenText.contains("best lower ℓ2 1"))
     }
 
+    @Test func compareShowsTheNewestRunWhenItDoesNotFit() {
+        var s = loadedState(rows: 24, cols: 80)
+        for k in 1...5 { finishRun(&s, value: Double(k)) }
+        let text = s.screenText
+        #expect(text.contains("  5 Sampled lower"))
+        #expect(!text.contains("  1 Sampled lower"))
+        s.press(.tab, .home)
+        s.press(.up, .up, .up, .up)
+        #expect(s.compareCursor == 0)
+        #expect(s.screenText.contains("  1 Sampled lower"))
+    }
+
     @Test func networkPaneShowsImplicitWellPosedness() {
         let net = try! NetworkLoader.load(path: fixturePath("examples/implicit_n8.json"))
         let s = loadedState(network: net)
