@@ -52,6 +52,8 @@ enum Main {
             FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
             exit(ExitStatus.usage)
         } catch {
+            // Help and version requests surface here as the parser's own errors.
+            if Lipscope.exitCode(for: error) == .success { Lipscope.exit(withError: error) }
             FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
             exit(ExitStatus.solverFailure)
         }
