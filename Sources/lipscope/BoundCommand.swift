@@ -7,7 +7,7 @@ struct BoundCommand: ParsableCommand {
         commandName: "bound", abstract: "Run one method on a network.",
         discussion: "Methods: \(MethodRegistry.names.joined(separator: ", ")).")
 
-    @Argument(help: "Network file (.json, .nnet).")
+    @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
     var network: String
 
     @Option(name: .long, help: "Method name.")

@@ -7,7 +7,7 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare", abstract: "Run every applicable method and compare the bounds.")
 
-    @Argument(help: "Network file (.json, .nnet).")
+    @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
     var network: String
 
     @Option(name: .long, help: "Norm: 2 or inf (default: both).")

@@ -5,7 +5,7 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Describe a network: kind, sizes, activations, parameters, sparsity, well-posedness.")
 
-    @Argument(help: "Network file (.json, .nnet).")
+    @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
     var network: String
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")

@@ -59,6 +59,13 @@ import Testing
         #expect(failed.status == 3 && failed.stdout.contains("\"status\":\"failed\""))
     }
 
+    @Test func helpExitsZero() throws {
+        let root = try run(["--help"])
+        #expect(root.status == 0 && root.stdout.contains("USAGE: lipscope"))
+        let info = try run(["info", "--help"])
+        #expect(info.status == 0 && info.stdout.contains("lipscope info"))
+    }
+
     @Test func compareJSONListsEveryMethodAndTheBestLowerBound() throws {
         let r = try run(["compare", "\(Self.fixtures)/testnets/tiny_relu_2.json", "--json"])
         #expect(r.status == 0)

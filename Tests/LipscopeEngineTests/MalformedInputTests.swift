@@ -80,6 +80,19 @@ import Testing
                     contains: ["found nothing (the field is missing)"])
     }
 
+    @Test func sparseWeights() throws {
+        let sparse = #"{"rows":2,"columns":2,"row_start":[0,1,2],"column_index":[1,0],"values":[5,-2]}"#
+        let ok = Self.valid.replacingOccurrences(of: "[[1,2],[3,4]]", with: sparse)
+        let net = try NetworkLoader.load(path: Fixtures.temporaryFile("sparse.json", ok))
+        #expect(net.forward([1, 1]) == [5])  // W = [[0,5],[-2,0]]: relu([5, -2]) = [5, 0], then 5 − 0
+        let badStart = ok.replacingOccurrences(of: "[0,1,2]", with: "[0,2,1]")
+        expectError("sparse1.json", badStart, location: "layers[0].weight.row_start",
+                    contains: ["non-decreasing offsets from 0 to 2"])
+        let badColumn = ok.replacingOccurrences(of: "[1,0]", with: "[1,2]")
+        expectError("sparse2.json", badColumn, location: "layers[0].weight.column_index[1]",
+                    contains: ["an integer column in 0..<2", "found 2.0"])
+    }
+
     @Test func implicitShapes() {
         let bad = #"{"format":"lipscope.network","version":1,"kind":"implicit","A":[[0,1],[0,0]],"B":[[1],[1]],"C":[[1,0,0]],"D":[[0]],"bias":[0,0],"activation":"relu"}"#
         expectError("imp.json", bad, location: "C[0]", contains: ["expected 2 columns (the state size (A's size)), found 3"])

@@ -51,8 +51,13 @@ public enum NativeJSONFormat {
         for (k, value) in layerValues.enumerated() {
             let path = "layers[\(k)]"
             let layer = try r.object(value, path)
-            let weight = try r.matrix(layer["weight"], "\(path).weight", columns: width,
-                                      columnsMeaning: k == 0 ? "input_size" : "the previous layer's output size")
+            let meaning = k == 0 ? "input_size" : "the previous layer's output size"
+            let weight: WeightMatrix
+            if let sparse = layer["weight"] as? [String: Any] {
+                weight = .sparse(try r.sparseMatrix(sparse, "\(path).weight", columns: width, columnsMeaning: meaning))
+            } else {
+                weight = .automatic(try r.matrix(layer["weight"], "\(path).weight", columns: width, columnsMeaning: meaning))
+            }
             let bias = try layer["bias"].map { try r.vector($0, "\(path).bias", count: weight.rows) }
                 ?? [Double](repeating: 0, count: weight.rows)
             let activation = try r.activation(layer["activation"], slope: layer["slope"], path)
@@ -105,7 +110,14 @@ public enum NativeJSONFormat {
         case .feedforward(let net):
             object["input_size"] = net.inputSize
             object["layers"] = net.layers.map { layer -> [String: Any] in
-                var o: [String: Any] = ["weight": layer.weight.dense.rowArrays, "bias": layer.bias]
+                let weight: Any
+                switch layer.weight {
+                case .dense(let m): weight = m.rowArrays
+                case .sparse(let m):
+                    weight = ["rows": m.rows, "columns": m.columns, "row_start": m.rowStart,
+                              "column_index": m.columnIndex, "values": m.values] as [String: Any]
+                }
+                var o: [String: Any] = ["weight": weight, "bias": layer.bias]
                 activationFields(layer.activation, into: &o)
                 return o
             }
@@ -203,6 +215,29 @@ struct FieldReader {
             parsed.append(values)
         }
         return Matrix(rowArrays: parsed, columns: width ?? 0)
+    }
+
+    /// A sparse weight in CSR form: {"rows", "columns", "row_start" (rows + 1), "column_index", "values"}.
+    func sparseMatrix(_ o: [String: Any], _ path: String, columns: Int, columnsMeaning: String) throws -> SparseMatrix {
+        let rows = try integer(o["rows"], "\(path).rows")
+        let cols = try integer(o["columns"], "\(path).columns")
+        guard rows > 0 else { throw InputError(file: file, location: "\(path).rows", expected: "a positive integer", found: "\(rows)") }
+        guard cols == columns else {
+            throw InputError(file: file, location: "\(path).columns", expected: "\(columns) (\(columnsMeaning))", found: "\(cols)")
+        }
+        let start = try vector(o["row_start"], "\(path).row_start", count: rows + 1).map(Int.init)
+        let values = try vector(o["values"], "\(path).values", count: nil)
+        let index = try vector(o["column_index"], "\(path).column_index", count: values.count)
+        guard start.first == 0, start.last == values.count, zip(start, start.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+            throw InputError(file: file, location: "\(path).row_start",
+                             expected: "non-decreasing offsets from 0 to \(values.count) (the number of values)",
+                             found: "\(start.prefix(4).map(String.init).joined(separator: ","))… ending at \(start.last ?? 0)")
+        }
+        if let bad = index.firstIndex(where: { $0 < 0 || $0 >= Double(cols) || $0 != $0.rounded() }) {
+            throw InputError(file: file, location: "\(path).column_index[\(bad)]", expected: "an integer column in 0..<\(cols)",
+                             found: "\(index[bad])")
+        }
+        return SparseMatrix(rows: rows, columns: cols, rowStart: start, columnIndex: index.map(Int.init), values: values)
     }
 
     func activation(_ v: Any?, slope: Any?, _ path: String) throws -> Activation {

@@ -38,10 +38,16 @@ public final class Job: Sendable {
     public static func run(_ method: any BoundMethod, _ request: BoundRequest,
                            token: CancellationToken = CancellationToken(),
                            sink: @escaping @Sendable (JobEvent) -> Void = { _ in }) -> BoundResult {
-        let context = JobContext(token: token, sink: sink)
+        // Count iterations as they stream, so a cancelled or failed run still reports its work.
+        let iterationsSeen = Atomic<Int>(0)
+        let context = JobContext(token: token, sink: { event in
+            if case .iteration(let it) = event { iterationsSeen.store(it.index, ordering: .relaxed) }
+            sink(event)
+        })
         var result: BoundResult
         func statusResult(_ status: BoundStatus, _ reason: String) -> BoundResult {
-            method.result(request, value: nil, certified: false, status: status, details: ["reason": .string(reason)])
+            method.result(request, value: nil, certified: false, status: status,
+                          iterations: iterationsSeen.load(ordering: .relaxed), details: ["reason": .string(reason)])
         }
         if !method.norms.contains(request.norm) {
             result = statusResult(.notApplicable, "\(method.id) bounds \(method.norms.map(\.symbol).joined(separator: ", ")) only")

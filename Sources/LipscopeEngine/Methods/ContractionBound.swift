@@ -59,6 +59,9 @@ struct ContractionAnalysis {
     let system: EquilibriumSystem
     /// ⌈A⌉: aᵢᵢ on the diagonal, |aᵢⱼ| off it.
     let majorant: Matrix
+    /// ⌈A⌉ split as diagonal + non-negative off-diagonal part, so the hot loops are BLAS products.
+    let diagonal: [Double]
+    let offDiagonal: Matrix
     let plainMeasure: Double
     /// Spectral abscissa of ⌈A⌉ = inf over η of μ_η(A).
     let metzlerAbscissa: Double
@@ -70,9 +73,11 @@ struct ContractionAnalysis {
     init(_ system: EquilibriumSystem) throws {
         self.system = system
         let n = system.stateSize
-        var m = Matrix(rows: n, columns: n)
-        for j in 0..<n { for i in 0..<n { m[i, j] = i == j ? system.A[i, j] : abs(system.A[i, j]) } }
-        majorant = m
+        var off = Matrix(rows: n, columns: n, storage: system.A.storage.map(abs))
+        for i in 0..<n { off[i, i] = 0 }
+        offDiagonal = off
+        diagonal = (0..<n).map { system.A[$0, $0] }
+        majorant = off + .diagonal(diagonal)
         inputRowSums = system.B.absoluteRowSums
         feedthroughNorm = system.D.infinityNorm
         let ones = [Double](repeating: 1, count: n)
@@ -80,8 +85,8 @@ struct ContractionAnalysis {
             plainMeasure = -.infinity; metzlerAbscissa = -.infinity; perronVector = []
             return
         }
-        plainMeasure = Self.measure(m, ones)
-        let eigen = try LinearAlgebra.generalEigen(m)
+        plainMeasure = zip(diagonal, offDiagonal * ones).map(+).max()!
+        let eigen = try LinearAlgebra.generalEigen(majorant)
         let top = eigen.real.indices.max { eigen.real[$0] < eigen.real[$1] }!
         metzlerAbscissa = eigen.real[top]
         let v = eigen.vectors.column(top).map(abs)
@@ -89,30 +94,24 @@ struct ContractionAnalysis {
         perronVector = v.map { max($0 / max(scale, .leastNormalMagnitude), 1e-12) }
     }
 
-    /// μ_η(M) for a matrix whose off-diagonal entries are already non-negative.
-    static func measure(_ m: Matrix, _ eta: [Double]) -> Double {
-        var worst = -Double.infinity
-        for i in 0..<m.rows {
-            var s = m[i, i]
-            for j in 0..<m.columns where j != i { s += m[i, j] * eta[j] / eta[i] }
-            worst = max(worst, s)
+    /// μ_η(A) = maxᵢ (aᵢᵢ + Σ_{j≠i} |aᵢⱼ| ηⱼ/ηᵢ), and the largest row magnitude (for rounding margins).
+    func measureAndMagnitude(_ eta: [Double]) -> (mu: Double, magnitude: Double) {
+        let offTimesEta = offDiagonal * eta
+        var mu = -Double.infinity, magnitude = 0.0
+        for i in 0..<system.stateSize {
+            let off = offTimesEta[i] / eta[i]
+            mu = max(mu, diagonal[i] + off)
+            magnitude = max(magnitude, abs(diagonal[i]) + off)
         }
-        return worst
+        return (mu, magnitude)
     }
 
-    func weightedMeasure(_ eta: [Double]) -> Double { Self.measure(majorant, eta) }
+    func weightedMeasure(_ eta: [Double]) -> Double { measureAndMagnitude(eta).mu }
 
     /// The bound at weights η, computed with outward rounding margins; nil when μ_η ≥ 1.
     func certifiedBound(weights eta: [Double]) -> Double? {
         let n = system.stateSize
-        var mu = -Double.infinity, magnitude = 0.0
-        for i in 0..<n {
-            var off = 0.0
-            for j in 0..<n where j != i { off += majorant[i, j] * eta[j] }
-            off /= eta[i]
-            mu = max(mu, majorant[i, i] + off)
-            magnitude = max(magnitude, abs(majorant[i, i]) + off)
-        }
+        let (mu, magnitude) = measureAndMagnitude(eta)
         let muUpper = mu + 8 * Double(n + 1) * RoundingMargin.unit * magnitude
         guard muUpper < 1 else { return nil }
         let cNorm = system.C.scalingColumns(by: eta).infinityNorm
@@ -132,19 +131,24 @@ struct ContractionAnalysis {
         var active = [Bool](repeating: false, count: n)
         for _ in 0...(n + 1) {
             var changed = false
-            for i in 0..<n where !active[i] {
-                var s = 0.0
-                for j in 0..<n where j != i { s += majorant[i, j] * eta[j] }
-                if s > (t - majorant[i, i]) * r[i] * (1 + 1e-13) { active[i] = true; changed = true }
+            let pushed = offDiagonal * eta
+            for i in 0..<n where !active[i] && pushed[i] > (t - diagonal[i]) * r[i] * (1 + 1e-13) {
+                active[i] = true; changed = true
             }
             if !changed { return eta }
+            // Rows in E hold with equality: (t − mᵢᵢ)ηᵢ − Σ_{j∈E} mᵢⱼηⱼ = Σ_{j∉E} mᵢⱼ rⱼ.
             let rows = (0..<n).filter { active[$0] }
+            let fixedPart = offDiagonal * (0..<n).map { active[$0] ? 0 : r[$0] }
             var lhs = Matrix(rows: rows.count, columns: rows.count)
-            var rhs = [Double](repeating: 0, count: rows.count)
-            for (a, i) in rows.enumerated() {
-                for (b, j) in rows.enumerated() { lhs[a, b] = i == j ? t - majorant[i, i] : -majorant[i, j] }
-                for j in 0..<n where !active[j] { rhs[a] += majorant[i, j] * r[j] }
+            offDiagonal.storage.withUnsafeBufferPointer { m in
+                lhs.storage.withUnsafeMutableBufferPointer { l in
+                    for (b, j) in rows.enumerated() {
+                        for (a, i) in rows.enumerated() { l[a + b * rows.count] = -m[i + j * n] }
+                        l[b + b * rows.count] = t - diagonal[j]
+                    }
+                }
             }
+            let rhs = rows.map { fixedPart[$0] }
             guard let solution = try? LinearAlgebra.solve(lhs, rhs),
                   solution.allSatisfy({ $0.isFinite && $0 > 0 }) else { return nil }
             for (a, i) in rows.enumerated() { eta[i] = max(solution[a], r[i]) }

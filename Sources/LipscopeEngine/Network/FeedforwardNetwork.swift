@@ -95,16 +95,24 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         if batch == 0 { return [] }
         var x = Matrix(rows: inputSize, columns: batch, storage: inputs.flatMap { $0 })
         var onKink = [Bool](repeating: false, count: batch)
-        var slopes: [Matrix] = []  // n_k × batch per layer
+        var slopes: [[Double]] = []  // per layer, n_k × batch column-major
         for (k, layer) in layers.enumerated() {
             var v = w[k] * x
-            var s = Matrix(rows: v.rows, columns: batch)
-            for b in 0..<batch {
-                for i in 0..<v.rows {
-                    let z = v.storage[i + b * v.rows] + layer.bias[i]
-                    if layer.activation.isKink(z) { onKink[b] = true }
-                    s.storage[i + b * v.rows] = layer.activation.derivative(z)
-                    v.storage[i + b * v.rows] = layer.activation.apply(z)
+            let rows = v.rows
+            var s = [Double](repeating: 0, count: rows * batch)
+            // Unsafe buffers: these loops run once per neuron per sample.
+            v.storage.withUnsafeMutableBufferPointer { vb in
+                s.withUnsafeMutableBufferPointer { sb in
+                    layer.bias.withUnsafeBufferPointer { bias in
+                        for b in 0..<batch {
+                            for i in 0..<rows {
+                                let z = vb[i + b * rows] + bias[i]
+                                if layer.activation.isKink(z) { onKink[b] = true }
+                                sb[i + b * rows] = layer.activation.derivative(z)
+                                vb[i + b * rows] = layer.activation.apply(z)
+                            }
+                        }
+                    }
                 }
             }
             x = v
@@ -113,16 +121,28 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         // Stack the per-input running products G_b (m × n_k) as rows b·m ..< (b+1)·m.
         let m = outputSize, last = w.count - 1
         var g = Matrix(rows: batch * m, columns: w[last].columns)
-        for c in 0..<w[last].columns {
-            for b in 0..<batch {
-                for r in 0..<m { g[b * m + r, c] = slopes[last][r, b] * w[last][r, c] }
+        let gRows = g.rows
+        g.storage.withUnsafeMutableBufferPointer { gb in
+            w[last].storage.withUnsafeBufferPointer { wb in
+                slopes[last].withUnsafeBufferPointer { sb in
+                    for c in 0..<w[last].columns {
+                        for b in 0..<batch {
+                            for r in 0..<m { gb[(b * m + r) + c * gRows] = sb[r + b * m] * wb[r + c * m] }
+                        }
+                    }
+                }
             }
         }
         for k in stride(from: last - 1, through: 0, by: -1) {
-            for c in 0..<g.columns {
-                for b in 0..<batch {
-                    let sc = slopes[k][c, b]
-                    for r in 0..<m { g.storage[(b * m + r) + c * g.rows] *= sc }
+            let width = g.columns
+            g.storage.withUnsafeMutableBufferPointer { gb in
+                slopes[k].withUnsafeBufferPointer { sb in
+                    for c in 0..<width {
+                        for b in 0..<batch {
+                            let sc = sb[c + b * width]
+                            for r in 0..<m { gb[(b * m + r) + c * gRows] *= sc }
+                        }
+                    }
                 }
             }
             g = g * w[k]
@@ -130,7 +150,11 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         return (0..<batch).map { b in
             if onKink[b] { return nil }
             var j = Matrix(rows: m, columns: inputSize)
-            for c in 0..<inputSize { for r in 0..<m { j[r, c] = g[b * m + r, c] } }
+            g.storage.withUnsafeBufferPointer { gb in
+                j.storage.withUnsafeMutableBufferPointer { jb in
+                    for c in 0..<inputSize { for r in 0..<m { jb[r + c * m] = gb[(b * m + r) + c * gRows] } }
+                }
+            }
             return j
         }
     }
