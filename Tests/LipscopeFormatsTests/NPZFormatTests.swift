@@ -43,6 +43,8 @@ import Testing
         let net = implicit(try Files.load("npz/mon_h40_m20.0.npz"))
         #expect(net.stateSize == 40 && net.inputSize == 784 && net.outputSize == 10)
         #expect(net.activation == .relu)
+        // y = Wout z + Wout_bias: the output bias is kept (it moves forward passes, not bounds).
+        #expect(net.outputBias.count == 10 && abs(net.outputBias[0] + 0.16882223) < 1e-7)
         // Pabbaraju et al. Theorem 1: ||Wout|| ||U|| / m = 3.83663330078125 reported (float32);
         // helper (float64) 3.836633251.
         let bound = try LinearAlgebra.spectralNorm(net.C) * LinearAlgebra.spectralNorm(net.B) / 20

@@ -83,7 +83,8 @@ public enum NativeJSONFormat {
             throw InputError(file: r.file, location: "activation", expected: "an activation with slopes in [0, 1]",
                              found: "\(activation.name) with slopes in [\(alpha), \(beta)]")
         }
-        return ImplicitNetwork(name: name, A: a, B: b, C: c, D: d, bias: bias, activation: activation)
+        let outputBias = try object["output_bias"].map { try r.vector($0, "output_bias", count: c.rows) }
+        return ImplicitNetwork(name: name, A: a, B: b, C: c, D: d, bias: bias, outputBias: outputBias, activation: activation)
     }
 
     /// "around character 12" → "line 1, column 13".
@@ -125,6 +126,7 @@ public enum NativeJSONFormat {
             object["A"] = net.A.rowArrays; object["B"] = net.B.rowArrays
             object["C"] = net.C.rowArrays; object["D"] = net.D.rowArrays
             object["bias"] = net.bias
+            if net.outputBias.contains(where: { $0 != 0 }) { object["output_bias"] = net.outputBias }
             activationFields(net.activation, into: &object)
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

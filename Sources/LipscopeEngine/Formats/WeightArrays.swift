@@ -204,8 +204,9 @@ enum WeightArrays {
             throw InputError(file: file, location: outKey, expected: "\(n) columns (hidden size)", found: "\(wout.columns)")
         }
         let bias = try vector(d, "U_bias", count: n, file: file) ?? [Double](repeating: 0, count: n)
+        let outBias = try vector(d, d["Wout_bias"] != nil ? "Wout_bias" : "W_out_bias", count: wout.rows, file: file)
         return ImplicitNetwork(name: name, A: a, B: u, C: wout, D: Matrix(rows: wout.rows, columns: u.columns),
-                               bias: bias, activation: .relu)
+                               bias: bias, outputBias: outBias, activation: .relu)
     }
 
     static func implicitABCD(_ d: [String: NDArray], name: String, file: String) throws -> ImplicitNetwork {

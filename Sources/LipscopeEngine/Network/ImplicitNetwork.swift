@@ -1,6 +1,7 @@
 import LipscopeLinearAlgebra
 
-/// An equilibrium network: x = σ(A x + B u + b), y = C x + D u.
+/// An equilibrium network: x = σ(A x + B u + b), y = C x + D u + c (c, the output bias, does not
+/// enter any Lipschitz bound).
 public struct ImplicitNetwork: Sendable, Equatable {
     public var name: String
     public var A: Matrix
@@ -8,12 +9,15 @@ public struct ImplicitNetwork: Sendable, Equatable {
     public var C: Matrix
     public var D: Matrix
     public var bias: [Double]
+    public var outputBias: [Double]
     public var activation: Activation
 
-    public init(name: String, A: Matrix, B: Matrix, C: Matrix, D: Matrix, bias: [Double], activation: Activation) {
+    public init(name: String, A: Matrix, B: Matrix, C: Matrix, D: Matrix, bias: [Double], outputBias: [Double]? = nil,
+                activation: Activation) {
         self.name = name
         self.A = A; self.B = B; self.C = C; self.D = D
         self.bias = bias
+        self.outputBias = outputBias ?? [Double](repeating: 0, count: C.rows)
         self.activation = activation
     }
 
@@ -22,7 +26,7 @@ public struct ImplicitNetwork: Sendable, Equatable {
     public var inputSize: Int { B.columns }
     public var outputSize: Int { C.rows }
     public var parameterCount: Int {
-        A.rows * A.columns + B.rows * B.columns + C.rows * C.columns + D.rows * D.columns + bias.count
+        A.rows * A.columns + B.rows * B.columns + C.rows * C.columns + D.rows * D.columns + bias.count + outputBias.count
     }
 
     /// Step size of the averaged iteration, 1 / (1 − min(0, minᵢ aᵢᵢ)): the largest step for
@@ -60,10 +64,11 @@ public struct ImplicitNetwork: Sendable, Equatable {
         return FixedPointResult(state: x, residual: residual, iterations: maxIterations, converged: false)
     }
 
-    /// y = C x* + D u.
+    /// y = C x* + D u + c.
     public func forward(_ u: [Double]) -> (output: [Double], fixedPoint: FixedPointResult) {
         let fp = fixedPoint(input: u)
-        let y = zip(C * fp.state, D * u).map { $0 + $1 }
+        let cx = C * fp.state, du = D * u
+        let y = (0..<outputSize).map { cx[$0] + du[$0] + outputBias[$0] }
         return (y, fp)
     }
 
