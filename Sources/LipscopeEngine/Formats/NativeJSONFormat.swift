@@ -150,8 +150,8 @@ struct FieldReader {
         }
     }
 
-    /// JSON true/false arrive as NSNumber too; their type name gives them away.
-    func isBoolean(_ n: NSNumber) -> Bool { String(describing: type(of: n)).contains("Boolean") }
+    /// JSON true/false arrive as NSNumber too, with the C type code 'c'.
+    func isBoolean(_ n: NSNumber) -> Bool { n.objCType.pointee == 99 }
 
     func fail(_ path: String, _ expected: String, _ value: Any?) -> InputError {
         InputError(file: file, location: path, expected: expected, found: describe(value))
@@ -172,12 +172,12 @@ struct FieldReader {
         return s
     }
 
-    func number(_ v: Any?, _ path: String) throws -> Double {
+    func number(_ v: Any?, _ path: @autoclosure () -> String) throws -> Double {
         guard let n = v as? NSNumber, !isBoolean(n) else {
-            throw fail(path, "a number", v)
+            throw fail(path(), "a number", v)
         }
         let d = n.doubleValue
-        guard d.isFinite else { throw InputError(file: file, location: path, expected: "a finite number", found: "\(d)") }
+        guard d.isFinite else { throw InputError(file: file, location: path(), expected: "a finite number", found: "\(d)") }
         return d
     }
 
@@ -192,7 +192,10 @@ struct FieldReader {
         if let count, items.count != count {
             throw InputError(file: file, location: path, expected: "\(count) numbers", found: "\(items.count)")
         }
-        return try items.enumerated().map { try number($0.element, "\(path)[\($0.offset)]") }
+        var values = [Double]()
+        values.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() { values.append(try number(item, "\(path)[\(i)]")) }
+        return values
     }
 
     /// A row-major list of rows; checks the column count (and row count when given).

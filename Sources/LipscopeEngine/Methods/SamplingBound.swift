@@ -13,31 +13,49 @@ public struct SamplingBound: BoundMethod {
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
 
-    /// The Jacobian evaluator with the network prepared once.
+    /// Jacobian norms at batches of inputs, with the network prepared once.
     struct Evaluator {
         let network: Network
+        let norm: Norm
         let denseWeights: [Matrix]
+        /// W₁W₁ᵀ when the ℓ2 norm is asked and the input is wider than the first layer:
+        /// ‖G W₁‖₂² = λmax(G (W₁W₁ᵀ) Gᵀ) skips the widest product for every sample.
+        let firstLayerGram: Matrix?
         let costPerSample: Int
 
-        init(_ network: Network) {
+        init(_ network: Network, norm: Norm) {
             self.network = network
+            self.norm = norm
             switch network {
             case .feedforward(let ff):
                 denseWeights = ff.layers.map(\.weight.dense)
+                let w1 = denseWeights[0]
+                firstLayerGram = norm == .l2 && ff.layers.count > 1 && w1.columns > w1.rows ? w1 * w1.transposed : nil
                 let flops = ff.layers.reduce(0) { $0 + $1.weight.rows * $1.weight.columns }
                 costPerSample = flops * (1 + ff.outputSize)
             case .implicit(let imp):
                 denseWeights = []
+                firstLayerGram = nil
                 let n = imp.stateSize
                 costPerSample = 200 * n * n + n * n * n / 3 + n * imp.inputSize * imp.outputSize
             }
         }
 
-        /// Jacobians at a batch of inputs (feedforward nets batch them into BLAS products).
-        func jacobians(_ xs: [[Double]]) -> [Matrix?] {
+        /// ‖J(x)‖ for each input, nil where the Jacobian does not exist.
+        func norms(_ xs: [[Double]]) throws -> [Double?] {
             switch network {
-            case .feedforward(let ff): ff.jacobians(at: xs, denseWeights: denseWeights)
-            case .implicit(let imp): xs.map { imp.jacobian(at: $0) }
+            case .feedforward(let ff):
+                if let gram = firstLayerGram {
+                    return try ff.jacobians(at: xs, denseWeights: denseWeights, throughFirstLayer: false).map { g in
+                        guard let g else { return nil }
+                        let m = g * gram * g.transposed
+                        let top = m.rows == 1 ? m[0, 0] : try LinearAlgebra.symmetricEigenvalues(m).last ?? 0
+                        return max(0, top).squareRoot()
+                    }
+                }
+                return try ff.jacobians(at: xs, denseWeights: denseWeights).map { try $0.map(norm.induced) }
+            case .implicit(let imp):
+                return try xs.map { try imp.jacobian(at: $0).map(norm.induced) }
             }
         }
     }
@@ -51,7 +69,7 @@ public struct SamplingBound: BoundMethod {
             network = .implicit(imp)
         default: network = request.network
         }
-        let evaluator = Evaluator(network)
+        let evaluator = Evaluator(network, norm: request.norm)
         let n = network.inputSize
         // Samples per (scale, distribution): deterministic, sized so a run stays well under a second.
         let budget = 4.0e8
@@ -65,7 +83,7 @@ public struct SamplingBound: BoundMethod {
 
         func values(at xs: [[Double]]) throws -> [Double?] {
             evaluated += xs.count
-            return try evaluator.jacobians(xs).map { j in try j.map { try request.norm.induced($0) } }
+            return try evaluator.norms(xs)
         }
 
         let batchSize = 256

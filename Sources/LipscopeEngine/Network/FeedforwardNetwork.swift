@@ -90,7 +90,9 @@ public struct FeedforwardNetwork: Sendable, Equatable {
     /// Jacobians at many inputs at once: forward passes and the backward products are batched
     /// into matrix-matrix products (one BLAS call per layer for the whole batch). Entry b is nil
     /// when input b sits on a kink.
-    public func jacobians(at inputs: [[Double]], denseWeights w: [Matrix]) -> [Matrix?] {
+    /// With `throughFirstLayer: false` entry b is instead G_b with J_b = G_b W₁ (outputs × first
+    /// hidden width): for a wide input layer, norms can then be taken without forming J.
+    public func jacobians(at inputs: [[Double]], denseWeights w: [Matrix], throughFirstLayer: Bool = true) -> [Matrix?] {
         let batch = inputs.count
         if batch == 0 { return [] }
         var x = Matrix(rows: inputSize, columns: batch, storage: inputs.flatMap { $0 })
@@ -145,14 +147,15 @@ public struct FeedforwardNetwork: Sendable, Equatable {
                     }
                 }
             }
-            g = g * w[k]
+            if k > 0 || throughFirstLayer { g = g * w[k] }
         }
+        let width = g.columns
         return (0..<batch).map { b in
             if onKink[b] { return nil }
-            var j = Matrix(rows: m, columns: inputSize)
+            var j = Matrix(rows: m, columns: width)
             g.storage.withUnsafeBufferPointer { gb in
                 j.storage.withUnsafeMutableBufferPointer { jb in
-                    for c in 0..<inputSize { for r in 0..<m { jb[r + c * m] = gb[(b * m + r) + c * gRows] } }
+                    for c in 0..<width { for r in 0..<m { jb[r + c * m] = gb[(b * m + r) + c * gRows] } }
                 }
             }
             return j
