@@ -24,6 +24,8 @@ struct LiPoptCase: Sendable, CustomStringConvertible {
     let tolerance: Double
     let rows: Int?, cols: Int?, nnz: Int?
     let pstar: Double?
+    let certified: Double?
+    let inaccurate: Bool
 
     var description: String { "\(file) \(method) \(cliques) k=\(degree) output \(output.map(String.init) ?? "all")" }
     var size: Int { nnz ?? 0 }
@@ -48,7 +50,9 @@ struct LiPoptCase: Sendable, CustomStringConvertible {
                 out.append(LiPoptCase(file: file, method: c["method"] as! String, cliques: c["cliques"] as! String,
                                       degree: c["degree"] as! Int, output: output, value: c["value"] as! Double,
                                       tolerance: c["tol_rel"] as! Double, rows: s.0, cols: s.1, nnz: s.2,
-                                      pstar: output.map { pstar?[$0] } ?? pstarAll))
+                                      pstar: output.map { pstar?[$0] } ?? pstarAll,
+                                      certified: c["certified_value"] as? Double,
+                                      inaccurate: (c["status"] as? String) == "optimal_inaccurate"))
             }
         }
         return out.sorted { ($0.file, $0.method, $0.cliques, $0.degree, $0.output ?? -1) < ($1.file, $1.method, $1.cliques, $1.degree, $1.output ?? -1) }

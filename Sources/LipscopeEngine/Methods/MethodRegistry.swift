@@ -4,6 +4,7 @@ public enum MethodRegistry {
         SamplingBound(),
         RelaxedExactBound(),
         LiPoptLPBound(),
+        LiPoptSDPBound(),
         ContractionBound(weighted: true),
         ContractionBound(weighted: false),
         NaiveBound(),

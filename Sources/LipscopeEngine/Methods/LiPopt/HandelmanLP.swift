@@ -164,9 +164,10 @@ struct HandelmanLP: Sendable {
     }
 
     /// The certified bound from a solver point x = (τ, λ): clip λ ≥ 0, evaluate the residual
-    /// R = τ − P − Σ λ h coefficient by coefficient with a rounding bound per coefficient, and
-    /// return τ + Σ_m |R_m| (+ error bounds), rounded up. Valid on the box: there every
-    /// Handelman product is ≥ 0 and every monomial lies in [0, 1], so P ≤ τ + Σ |R_m|.
+    /// R = τ − P − Σ λ h coefficient by coefficient with a rounding bound per coefficient.
+    /// On the box every Handelman product is ≥ 0 and every monomial lies in [0, 1], so
+    /// P = τ − Σ λ h − R ≤ τ − R₀ + Σ_{m≠1} max(−R_m, 0); each term is taken with its rounding
+    /// bound and the result rounded up. (The τ + Σ|R_m| is never smaller.)
     func certify(x: [Double], rhs: [Double], rhsError: [Double]) -> (value: Double, tau: Double, residual: Double) {
         let u = Double.ulpOfOne
         let tau = x[0]
@@ -183,15 +184,16 @@ struct HandelmanLP: Sendable {
                 acc[r] += t; absAcc[r] += abs(t); count[r] += 1
             }
         }
-        var total = 0.0
+        var total = 0.0, totalAbs = 0.0
         for r in 0..<rows {
             let residual = acc[r] - rhs[r]
             let bound = 2 * Double(Int(count[r]) + 2) * u * (absAcc[r] + abs(rhs[r])) + rhsError[r]
-            total += abs(residual) + bound
+            let term = (r == 0 ? -residual : max(-residual, 0)) + bound
+            total += term; totalAbs += abs(term)
         }
-        // The sum of `rows` non-negative terms and the final addition.
-        total *= 1 + 2 * Double(rows + 2) * u
-        var value = tau + total
+        // The sum of `rows` terms and the final addition.
+        let margin = 2 * Double(rows + 2) * u * (totalAbs + abs(tau))
+        var value = tau + total + margin
         value = (value + abs(value) * 2 * u).nextUp
         return (value, tau, total)
     }

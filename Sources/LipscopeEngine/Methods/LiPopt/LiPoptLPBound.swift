@@ -99,7 +99,7 @@ public struct LiPoptLPBound: BoundMethod {
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
             let solved: SolverResult
             do {
-                solved = try CLPSolver().solve(.lp(lp.problem(rhs: rhs)), options: .default, control: context.solverControl)
+                solved = try CLPSolver().solve(.lp(lp.problem(rhs: rhs)), options: SolverOptions(feasibilityTolerance: 1e-9), control: context.solverControl)
             } catch {
                 throw MethodFailure("CLP: \(error.message)")
             }
@@ -116,7 +116,7 @@ public struct LiPoptLPBound: BoundMethod {
         var details: [String: JSONValue] = [
             "cliques": .string(plan.mode.rawValue),
             "tau": .number(taus.max() ?? 0),
-            "certificate": .string("Handelman certificate from CLP's λ (clipped ≥ 0): τ + Σ|residual coefficients| with rounding bounds"),
+            "certificate": .string("Handelman certificate from CLP's λ (clipped ≥ 0): τ − R₀ + Σ positive parts of −R_m, with rounding bounds"),
             "build_seconds": .number(buildSeconds),
             "solve_seconds": .number(solveSeconds),
         ]

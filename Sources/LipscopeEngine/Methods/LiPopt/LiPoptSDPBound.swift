@@ -1,0 +1,154 @@
+import Foundation
+import LipscopeSolvers
+
+/// LiPopt, SDP hierarchy: the Lasserre moment relaxation of max P over the box at order
+/// r ≥ ⌈L/2⌉ (r = 1 is Shor's relaxation for one hidden layer), dense or per clique, per output
+/// and the maximum over outputs. Solved with DSDP (or csdp with option "solver"); the value is
+/// certified from the dual (SOS) matrices when they are returned (see `MomentSDP.certify`).
+public struct LiPoptSDPBound: BoundMethod {
+    public let id = "lipopt-sdp"
+    public let label = "LiPopt-SDP"
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.linf]
+    /// Largest number of moments (SDP variables, before sharing across cliques) solved
+    /// without option "max_sdp_moments".
+    public static let defaultMaximumMoments = 5000
+
+    public init() {}
+
+    public func minimumDegree(for network: Network) -> Int? {
+        guard case .feedforward(let net) = network else { return nil }
+        return max(1, (net.withLinearOutput.layers.count + 1) / 2)
+    }
+
+    struct Plan {
+        var network: LiPoptNetwork
+        var order: Int
+        var mode: LiPoptCliques
+        var outputs: [Int]
+        var cliques: [[[Int]]]
+        var solver: any Solver
+    }
+
+    func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
+        guard case .feedforward(let full) = request.network else {
+            return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
+        }
+        guard let mode = LiPoptCliques.from(request.options) else {
+            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
+        }
+        let solverName = request.options["solver"] ?? "dsdp"
+        guard let solver = Solvers.named(solverName), solverName.lowercased() != "clp" else {
+            return .failure(.notApplicable("solver '\(solverName)' cannot solve SDPs (dsdp or csdp)"))
+        }
+        let net = LiPoptNetwork(full)
+        let L = net.depth
+        let minimum = max(1, (L + 1) / 2)
+        let r = request.degree ?? minimum
+        if r < minimum { return .failure(.notApplicable("order \(r) is below ⌈L/2⌉ = \(minimum) for L = \(L)")) }
+        if r > MomentSDP.maximumOrder {
+            return .failure(.tooLarge("order \(r) (this implementation goes up to \(MomentSDP.maximumOrder))"))
+        }
+        if net.variableCount > PackedIndices.maximumIndex {
+            return .failure(.tooLarge("\(net.variableCount) variables (limit \(PackedIndices.maximumIndex))"))
+        }
+        let outputs = request.output.map { [$0] } ?? Array(0..<net.outputCount)
+        let cliques = outputs.map { net.cliques(output: $0, mode) }
+        return .success(Plan(network: net, order: r, mode: mode, outputs: outputs, cliques: cliques, solver: solver))
+    }
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        switch plan(request) {
+        case .failure(let refusal): return refusal.applicability
+        case .success(let plan):
+            let maxMoments = request.options["max_sdp_moments"].flatMap { Int($0) } ?? Self.defaultMaximumMoments
+            for c in plan.cliques {
+                let size = MomentSDP.estimate(cliques: c, order: plan.order)
+                if size.moments > Double(maxMoments) {
+                    return .tooLarge(String(format: "moment SDP with up to %.0f moments (largest block %.0f×%.0f) at order %d, %@ cliques (limit %d moments; raise it with --max-sdp-moments)",
+                                            size.moments, size.largestBlock, size.largestBlock, plan.order, plan.mode.rawValue, maxMoments))
+                }
+            }
+            return .applicable
+        }
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let plan: Plan
+        switch self.plan(request) {
+        case .failure(let refusal): throw MethodFailure(refusal.message)
+        case .success(let p): plan = p
+        }
+        var cache: [[[Int]]: MomentSDP] = [:]
+        var values: [Double] = [], relaxation: [Double] = []
+        var certifiedAll = true
+        var reasons: [String] = []
+        var buildSeconds = 0.0, solveSeconds = 0.0, iterations = 0
+        var last: MomentSDP? = nil
+        for (index, j) in plan.outputs.enumerated() {
+            try context.checkCancelled()
+            let cliques = plan.cliques[index]
+            let sdp: MomentSDP
+            if let cached = cache[cliques] { sdp = cached } else {
+                sdp = try MomentSDP.build(cliques: cliques, order: plan.order, context: context)
+                cache[cliques] = sdp
+                buildSeconds += sdp.buildSeconds
+                context.log("SDP (order \(plan.order), \(plan.mode.rawValue) cliques: \(sdp.cliqueCount), largest \(sdp.maxClique)): \(sdp.moments) moments, \(sdp.blocks.count) blocks (largest \(sdp.largestBlock)), \(sdp.rows) rows")
+            }
+            last = sdp
+            let clock = ContinuousClock.now
+            let poly = plan.network.polynomial(output: j)
+            let problem = try sdp.problem(poly)
+            buildSeconds += (ContinuousClock.now - clock).seconds
+            if plan.outputs.count > 1 { context.log("output \(j): solving") }
+            let solved: SolverResult
+            do {
+                solved = try plan.solver.solve(.sdp(problem), options: SolverOptions(relativeGapTolerance: 1e-9),
+                                               control: context.solverControl)
+            } catch {
+                throw MethodFailure("\(error.solver): \(error.message)")
+            }
+            solveSeconds += solved.seconds
+            iterations += solved.iterations
+            if solved.status == .cancelled { throw CancelledError() }
+            guard solved.status == .optimal, let primal = solved.primalObjective else {
+                throw MethodFailure("\(solved.solver): \(solved.status.rawValue) (\(solved.message))")
+            }
+            let moment = poly.constant - primal
+            relaxation.append(moment)
+            let cert = sdp.certify(poly, dual: solved.dualMatrices)
+            if let v = cert.value, v.isFinite {
+                values.append(v)
+            } else {
+                certifiedAll = false
+                reasons.append("output \(j): \(cert.reason)")
+                values.append(moment)
+            }
+        }
+        var details: [String: JSONValue] = [
+            "cliques": .string(plan.mode.rawValue),
+            "relaxation_value": .number(relaxation.max() ?? 0),
+            "build_seconds": .number(buildSeconds),
+            "solve_seconds": .number(solveSeconds),
+            "solver": .string(plan.solver.name),
+            "certificate": .string(certifiedAll
+                ? "SOS side: solver's dual matrices projected onto the PSD cone and shifted by a rounding bound; P₀ + q₀ + Σ positive residuals"
+                : "uncertified: " + reasons.joined(separator: "; ")),
+        ]
+        if let sdp = last {
+            details["moments"] = .number(Double(sdp.moments))
+            details["rows"] = .number(Double(sdp.rows))
+            details["blocks"] = .number(Double(sdp.blocks.count))
+            details["largest_block"] = .number(Double(sdp.largestBlock))
+            details["n_cliques"] = .number(Double(sdp.cliqueCount))
+            details["max_clique"] = .number(Double(sdp.maxClique))
+        }
+        if plan.outputs.count > 1 {
+            details["per_output"] = .numbers(values)
+            details["relaxation_per_output"] = .numbers(relaxation)
+        }
+        var answered = request
+        answered.degree = plan.order
+        return result(answered, value: values.max() ?? 0, certified: certifiedAll, iterations: iterations, details: details)
+    }
+}
