@@ -1,0 +1,149 @@
+import Foundation
+import LipscopeLinearAlgebra
+
+/// ℓ2 bound of an equilibrium network z = ψ(Az + Bu + b), y = Cz + Du with slopes in [0, 1]
+/// (Revay, Wang, Manchester 2020, the incremental quadratic constraint behind LBEN): diagonal
+/// Λ ≥ 0 and g with [[2Λ − ΛA − AᵀΛ, −ΛB], [−BᵀΛ, gI]] − [C D]ᵀ[C D] ⪰ 0, minimize g, bound √g
+/// (the Schur complement of the issue's form with γ = √g). The certificate proves the matrix
+/// positive definite, which also gives well-posedness (2Λ − ΛA − AᵀΛ ≻ 0). A feedforward net
+/// written this way (A strictly block lower triangular) gives exactly LipSDP-Neuron.
+public struct ImplicitSDPBound: BoundMethod {
+    public let id = "implicit-sdp"
+    public let label = "Implicit SDP"
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.l2]
+    public static let maximumDimension = 3000
+
+    public init() {}
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        guard let system = request.network.equilibriumSystem else {
+            return .notApplicable("an activation has a negative slope; the implicit LMI needs slopes in [0, 1]")
+        }
+        let dimension = system.stateSize + min(system.B.columns, system.stateSize + system.D.rows)
+        if dimension > Self.maximumDimension {
+            return .tooLarge("LMI of dimension \(dimension) (limit \(Self.maximumDimension))")
+        }
+        return .applicable
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
+        if let j = request.output { system = system.restricted(toOutput: j) }
+        let options = try SDPMethodOptions(request.options)
+        if system.stateSize == 0 {
+            let norm = try LinearAlgebra.spectralNorm(system.D)
+            return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (system.D.rows + system.D.columns) + 2),
+                          certified: true, details: ["certificate": .string("affine map: spectral norm with a rounding margin")])
+        }
+        let original = SlopeLMI.equilibrium(system)
+        var forms = [original]
+        if options.reduceInput, let reduced = try original.reducingInput() { forms.insert(reduced, at: 0) }
+        let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .uniform,
+                                                    chordal: false, options: options, context: context)
+        let g = outcome.solverInput.first ?? 0
+        var details = outcome.details
+        details["g_solver"] = .number(g)
+        details["solver_value"] = .number(max(0, g).squareRoot())
+        guard let certified = outcome.certifiedInput?.first else {
+            details["reason"] = .string("not certified: \(outcome.failure ?? "unknown")")
+            return result(request, value: max(0, g).squareRoot(), certified: false, iterations: outcome.iterations, details: details)
+        }
+        details["g_certified"] = .number(certified)
+        details["relative_inflation"] = .number(g > 0 ? certified / g - 1 : 0)
+        details["well_posed"] = .bool(true)
+        details["certificate"] = .string("the LMI rebuilt with the solver's Λ (clipped ≥ 0) and g' = g + shift, proven positive definite by Cholesky with a rounding margin (this also proves well-posedness)")
+        return result(request, value: RoundingMargin.inflate(certified.squareRoot(), operations: 4), certified: true,
+                      iterations: outcome.iterations, details: details)
+    }
+}
+
+/// ℓ∞ → ℓ∞ bound by the direct SDP (GeoLIP-style, Wang et al. 2022, in the equivalent quadratic
+/// form of spec E): per output row w, replace ρI by diag(μ), μ ≥ 0, minimize Σμᵢ; then
+/// |Δfᵢ| ≤ √(Σμ)‖Δx‖∞, and the ℓ∞ bound is the max over outputs. One multiplier per neuron.
+/// Also reports √n₀ · (ℓ2 LipSDP-Neuron bound of the row), the naive conversion, in details.
+public struct LipSDPLinfBound: BoundMethod {
+    public let id = "lipsdp-linf"
+    public let label = "LipSDP ℓ∞ (direct)"
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.linf]
+    public static let maximumDimension = 1500
+
+    public init() {}
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        guard case .feedforward(let net) = request.network else {
+            return .notApplicable("the direct ℓ∞ SDP is implemented for feedforward networks")
+        }
+        let linear = net.withLinearOutput
+        let dimension = linear.inputSize + linear.hiddenNeuronCount
+        if dimension > Self.maximumDimension {
+            return .tooLarge("ℓ∞ LMI of dimension \(dimension) (no input reduction for diag(μ); limit \(Self.maximumDimension))")
+        }
+        return .applicable
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        let options = try SDPMethodOptions(request.options)
+        let outputs = request.output.map { [$0] } ?? Array(0..<full.outputSize)
+        var perOutput: [Double] = [], solverPerOutput: [Double] = [], conversions: [Double] = []
+        var certified = true
+        var reasons: [String] = []
+        var iterations = 0
+        var lastDetails: [String: JSONValue] = [:]
+        let n0 = Double(full.inputSize)
+        for (done, j) in outputs.enumerated() {
+            try context.checkCancelled()
+            let net = full.restricted(toOutput: j)
+            if net.hiddenLayers.isEmpty {
+                let row = net.layers[0].weight.dense
+                let l1 = row.storage.reduce(0) { $0 + abs($1) }
+                let v = RoundingMargin.inflate(l1, operations: row.storage.count + 2)
+                perOutput.append(v); solverPerOutput.append(l1); conversions.append(v * n0.squareRoot())
+                continue
+            }
+            let original = SlopeLMI.feedforward(net, perNeuron: true)
+            var forms = [original]
+            if options.balanceLayers {
+                forms.insert(SlopeLMI.feedforward(net, perNeuron: true, layerExponents: try SlopeLMI.balancingExponents(net)), at: 0)
+            }
+            let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .perCoordinate,
+                                                        chordal: options.useChordal(hiddenLayers: net.hiddenLayers.count),
+                                                        options: options, context: context)
+            iterations += outcome.iterations
+            lastDetails = outcome.details
+            let solverSum = outcome.solverInput.reduce(0) { $0 + max(0, $1) }
+            solverPerOutput.append(solverSum.squareRoot())
+            if let mu = outcome.certifiedInput {
+                let sum = mu.reduce(0, +)
+                perOutput.append(RoundingMargin.inflate(sum.squareRoot(), operations: mu.count + 4))
+            } else {
+                certified = false
+                reasons.append("output \(j): \(outcome.failure ?? "?")")
+                perOutput.append(solverSum.squareRoot())
+            }
+            // The naive conversion: √n₀ times the certified ℓ2 bound of the same row.
+            var l2Options = options
+            l2Options.chordal = options.chordal
+            let l2 = try LipSDPChunk.bound(net, perNeuron: true, options: l2Options, context: context)
+            conversions.append((l2.certifiedValue ?? .infinity) * n0.squareRoot())
+            context.emit(.progress(phase: "outputs", done: done + 1, total: outputs.count))
+        }
+        var details: [String: JSONValue] = [
+            "per_output": .numbers(perOutput),
+            "outputs": .numbers(outputs.map(Double.init)),
+            "solver_value": .number(solverPerOutput.max() ?? 0),
+            "l2_conversion": .number(conversions.max() ?? .infinity),
+            "l2_conversion_note": .string("√n₀ · (certified ℓ2 LipSDP-Neuron bound per output row), the naive ℓ2 → ℓ∞ conversion, for comparison"),
+        ]
+        for key in ["solver", "chordal"] { if let v = lastDetails[key] { details[key] = v } }
+        let value = perOutput.max() ?? 0
+        if certified {
+            details["certificate"] = .string("per output: −M rebuilt with the solver's multipliers (clipped ≥ 0) and μ' = μ + shift, proven positive definite by Cholesky with a rounding margin")
+        } else {
+            details["reason"] = .string("not certified: " + reasons.joined(separator: "; "))
+        }
+        return result(request, value: value, certified: certified, iterations: iterations, details: details)
+    }
+}
