@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (wall-clock timings on this machine).",
-        subcommands: [BenchCompareCommand.self, BenchSolversCommand.self]
+        subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self]
     )
 }
 

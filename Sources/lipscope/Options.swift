@@ -20,7 +20,20 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
 
+    @Option(name: .long, help: "SDP solver for the SDP methods: dsdp (default) or csdp.")
+    var solver: String?
+
+    @Option(name: .long, help: "SDP methods: chordal decomposition on or off (default off: same value, slower with DSDP/csdp).")
+    var chordal: String?
+
+    @Option(name: .long, help: "LipSDP: split into chunks of K layers and multiply the chunk bounds (looser).")
+    var split: Int?
+
     func request(_ network: Network, norm: Norm) -> BoundRequest {
-        BoundRequest(network: network, norm: norm, degree: degree, output: output, seed: seed)
+        var options: [String: String] = [:]
+        if let solver { options["solver"] = solver }
+        if let chordal { options["chordal"] = chordal }
+        if let split { options["split"] = String(split) }
+        return BoundRequest(network: network, norm: norm, degree: degree, output: output, seed: seed, options: options)
     }
 }
