@@ -73,6 +73,11 @@ let package = Package(
             path: "Tests/LipscopeLiPoptTests"
         ),
         .testTarget(
+            name: "LipscopeSDPTests",
+            dependencies: ["LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeSDPTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"
