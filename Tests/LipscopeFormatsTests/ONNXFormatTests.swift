@@ -64,12 +64,30 @@ import Testing
     }
 
     @Test func convNetMethodsOrdering() throws {
-        // Small enough for the methods that exist: sampling ≤ naive (LipSDP: see the report).
+        // A conv + batch-norm + average-pool net (sparse Toeplitz layers) through every method
+        // that applies: sampling ≤ LipSDP-Neuron ≤ LipSDP-Layer ≤ naive (ℓ2), sampling ≤
+        // contraction-weighted and naive (ℓ∞); LiPopt's LP is far past its size limit and says so.
         let net = try Files.load("onnx/synthetic_conv_bn_pool.onnx")
-        let sampled = Run.bound(net, "sampling"), naive = Run.bound(net, "naive")
-        #expect(sampled.value! > 0 && sampled.value! <= naive.value!)
-        let sampledInf = Run.bound(net, "sampling", norm: .linf), naiveInf = Run.bound(net, "naive", norm: .linf)
-        #expect(sampledInf.value! <= naiveInf.value!)
+        let values = ["sampling", "lipsdp-neuron", "lipsdp-layer", "naive"].map { Run.bound(net, $0) }
+        for r in values.dropFirst() { #expect(r.status == .optimal && r.certified, "\(r.method): \(r.details)") }
+        let chain = values.compactMap(\.value)
+        #expect(chain.count == 4 && chain == chain.sorted(), "\(chain)")
+        let sampledInf = try #require(Run.bound(net, "sampling", norm: .linf).value)
+        for method in ["contraction-weighted", "naive"] {
+            let r = Run.bound(net, method, norm: .linf)
+            #expect(r.certified && sampledInf <= r.value!, "\(method)")
+        }
+        let lipopt = Run.bound(net, "lipopt-lp", norm: .linf)
+        #expect(lipopt.status == .tooLarge && lipopt.value == nil)
+    }
+
+    @Test func glipsdpConvNetOrdering() throws {
+        // GLipSDP digits CNN (64 → 512 conv channels → 10), output 7.
+        let net = try Files.load("mat/cnn2_seed0_weights.mat")
+        let chain = ["sampling", "lipsdp-neuron", "naive"].map { Run.bound(net, $0, output: 7) }
+        #expect(chain[1].certified && chain[2].certified)
+        let v = chain.compactMap(\.value)
+        #expect(v.count == 3 && v == v.sorted(), "\(v)")
     }
 
     @Test func refusalsNameTheNode() throws {
