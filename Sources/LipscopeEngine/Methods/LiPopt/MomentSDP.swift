@@ -23,7 +23,7 @@ struct MomentSDP: Sendable {
     var buildSeconds: Double
 
     var moments: Int { momentKeys.count }
-    var largestBlock: Int { blocks.map(\.size).max() ?? 0 }
+    var largestBlock: Int { blocks.filter { !$0.isDiagonal }.map(\.size).max() ?? 0 }
     /// Σ over blocks of d(d+1)/2 (1 per scalar).
     var rows: Int { blocks.reduce(0) { $0 + ($1.isDiagonal ? $1.size : $1.size * ($1.size + 1) / 2) } }
 
