@@ -16,7 +16,8 @@ struct Lipscope: ParsableCommand {
         abstract: "Certified upper bounds on the Lipschitz constant of neural networks.",
         version: LipscopeVersion.string,
         subcommands: [WorkbenchCommand.self, InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self,
-                      SolveCommand.self, ConvertCommand.self, SessionsCommand.self, ReportCommand.self],
+                      SolveCommand.self, ConvertCommand.self, SessionsCommand.self, ReportCommand.self,
+                      SweepCommand.self],
         defaultSubcommand: WorkbenchCommand.self
     )
 }
@@ -25,7 +26,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (wall-clock timings on this machine).",
-        subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self]
+        subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self,
+                      BenchLipoptCommand.self]
     )
 }
 

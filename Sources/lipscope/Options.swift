@@ -29,11 +29,23 @@ struct RunOptions: ParsableArguments {
     @Option(name: .long, help: "LipSDP: split into chunks of K layers and multiply the chunk bounds (looser).")
     var split: Int?
 
+    @Option(name: .long, help: "LiPopt: cliques dense or sparse (default sparse).")
+    var cliques: String?
+
+    @Option(name: .long, help: "LiPopt LP: largest LP built, in nonzeros (default 5000000).")
+    var maxLpNonzeros: Int?
+
+    @Option(name: .long, help: "LiPopt SDP: largest moment SDP solved, in moments (default 5000).")
+    var maxSdpMoments: Int?
+
     func request(_ network: Network, norm: Norm) -> BoundRequest {
         var options: [String: String] = [:]
         if let solver { options["solver"] = solver }
         if let chordal { options["chordal"] = chordal }
         if let split { options["split"] = String(split) }
+        if let cliques { options["cliques"] = cliques }
+        if let maxLpNonzeros { options["max_lp_nonzeros"] = String(maxLpNonzeros) }
+        if let maxSdpMoments { options["max_sdp_moments"] = String(maxSdpMoments) }
         return BoundRequest(network: network, norm: norm, degree: degree, output: output, seed: seed, options: options)
     }
 }
