@@ -2,6 +2,8 @@
 #include <coin/ClpSimplex.hpp>
 #include <coin/ClpEventHandler.hpp>
 #include <coin/ClpSolve.hpp>
+#include <coin/ClpInterior.hpp>
+#include <coin/ClpCholeskyBase.hpp>
 #include <coin/CoinMessageHandler.hpp>
 #include "clp_ext.h"
 
@@ -13,6 +15,9 @@ struct StopState {
     std::atomic<bool> requested{false};
     clpx_progress_fn fn = nullptr;
     void *ctx = nullptr;
+    clpx_barrier_fn barrierFn = nullptr;
+    /* Set while clpx_barrier_solve runs: the interior model whose iterations are reported. */
+    ClpInterior *interior = nullptr;
 };
 }  // namespace
 
@@ -35,6 +40,20 @@ public:
 
     int event(Event which) override {
         if (state_->requested.load(std::memory_order_relaxed)) return 0;
+        /* During clpx_barrier_solve the handler (shared with the borrowed ClpInterior) still
+           points at the simplex model, whose counters do not move: report the interior's. */
+        if (state_->interior) {
+            if (which != endOfIteration) return -1;
+            ClpInterior *b = state_->interior;
+            if (state_->barrierFn &&
+                state_->barrierFn(state_->ctx, b->numberIterations(), (double)b->primalObjective(),
+                                  (double)b->dualObjective(), (double)b->complementarityGap(),
+                                  (double)b->sumPrimalInfeasibilities(), (double)b->sumDualInfeasibilities())) {
+                state_->requested.store(true);
+                return 0;
+            }
+            return -1;
+        }
         if ((which == endOfIteration || which == endOfFactorization) && state_->fn && model_) {
             int stop = state_->fn(state_->ctx, which == endOfIteration ? 0 : 1, model_->numberIterations(),
                                   model_->objectiveValue(), model_->sumPrimalInfeasibilities(),
@@ -87,6 +106,25 @@ int clpx_initial_dual_solve(Clp_Simplex *model) {
     options.setSolveType(ClpSolve::useDual);
     options.setPresolveType(ClpSolve::presolveOn);
     return model->model_->initialSolve(options);
+}
+
+void clpx_attach_barrier_progress(clpx_stop *stop, clpx_barrier_fn fn) { stop->state->barrierFn = fn; }
+
+int clpx_barrier_solve(Clp_Simplex *model, clpx_stop *stop) {
+    ClpSimplex *simplex = model->model_;
+    ClpInterior barrier;
+    barrier.borrowModel(*simplex);
+    barrier.setCholesky(new ClpCholeskyBase());   /* owned and deleted by barrier */
+    stop->state->interior = &barrier;
+    if (!stop->state->requested.load()) barrier.primalDual();
+    else barrier.setProblemStatus(5);
+    stop->state->interior = nullptr;
+    int status = barrier.status();
+    if (stop->state->requested.load()) status = 5;
+    barrier.returnModel(*simplex);
+    simplex->setProblemStatus(status);
+    simplex->setNumberIterations(barrier.numberIterations());
+    return status;
 }
 
 }  // extern "C"

@@ -21,6 +21,9 @@ struct BenchLipoptCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the generated 80-80-1 network.")
     var noGenerated = false
 
+    @Option(name: .long, help: "Write each LP as MPS into this directory (NAME_kK.mps).")
+    var writeMps: String?
+
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
@@ -51,6 +54,7 @@ struct BenchLipoptCommand: ParsableCommand {
         var certified: Bool
         var rows: Int?, columns: Int?, nonzeros: Int?
         var buildSeconds: Double?, solveSeconds: Double?, totalSeconds: Double
+        var algorithm: String?
     }
 
     func run() throws {
@@ -71,15 +75,18 @@ struct BenchLipoptCommand: ParsableCommand {
         for (name, net) in nets {
             guard let L = method.minimumDegree(for: net) else { continue }
             for k in [L, L + 1] {
-                let request = BoundRequest(network: net, norm: .linf, degree: k,
-                                          options: ["cliques": cliques, "max_lp_nonzeros": String(maxLpNonzeros)])
+                var options = ["cliques": cliques, "max_lp_nonzeros": String(maxLpNonzeros)]
+                if let dir = writeMps { options["write_mps"] = "\(dir)/\(name.replacingOccurrences(of: ".json", with: ""))_k\(k).mps" }
+                let request = BoundRequest(network: net, norm: .linf, degree: k, options: options)
                 let r = Job.run(method, request)
                 func num(_ key: String) -> Double? { if case .number(let x)? = r.details[key] { return x }; return nil }
+                var algorithm: String? = nil
+                if case .string(let a)? = r.details["algorithm"] { algorithm = a }
                 let row = Row(network: name, sizes: NetworkSummary(net).sizes.map(String.init).joined(separator: "-"),
                               degree: k, status: r.status.rawValue, value: r.value, certified: r.certified,
                               rows: num("rows").map { Int($0) }, columns: num("columns").map { Int($0) },
                               nonzeros: num("nonzeros").map { Int($0) }, buildSeconds: num("build_seconds"),
-                              solveSeconds: num("solve_seconds"), totalSeconds: r.seconds)
+                              solveSeconds: num("solve_seconds"), totalSeconds: r.seconds, algorithm: algorithm)
                 rows.append(row)
                 if !json {
                     FileHandle.standardError.write(Data("\(name) k=\(k): \(r.status.rawValue) \(Display.seconds(r.seconds))\n".utf8))
@@ -93,9 +100,9 @@ struct BenchLipoptCommand: ParsableCommand {
         let table = rows.map { r -> [String] in
             [r.network, r.sizes, String(r.degree), r.status, Display.number(r.value),
              r.rows.map { "\($0)×\(r.columns ?? 0)" } ?? "—", r.nonzeros.map(String.init) ?? "—",
-             r.buildSeconds.map(Display.seconds) ?? "—", r.solveSeconds.map(Display.seconds) ?? "—", Display.seconds(r.totalSeconds)]
+             r.buildSeconds.map(Display.seconds) ?? "—", r.solveSeconds.map(Display.seconds) ?? "—", Display.seconds(r.totalSeconds), r.algorithm ?? "—"]
         }
-        print("LiPopt LP, \(cliques) cliques, ℓ∞ (k = L and L + 1)")
-        print(Display.table(["network", "sizes", "k", "status", "bound", "LP rows×cols", "nnz", "build", "solve", "total"], table))
+        print("LiPopt LP, \(cliques) cliques, ℓ∞ (k = L and L + 1); solver: CLP")
+        print(Display.table(["network", "sizes", "k", "status", "bound", "LP rows×cols", "nnz", "build", "solve", "total", "algorithm"], table))
     }
 }

@@ -1,12 +1,21 @@
 import CClpExt
 import Foundation
 
-/// COIN-OR CLP, dual simplex with presolve, in-process. CLP's own output is sent to
-/// /dev/null; progress and stopping go through the CClpExt event handler.
+/// COIN-OR CLP, in-process: dual simplex with presolve (default), or CLP's primal-dual
+/// interior-point method without presolve and crossover (`.barrier`: the point is optimal to the
+/// barrier's tolerances, not a vertex; suited to large degenerate LPs whose answer is certified
+/// afterwards). CLP's own output is sent to /dev/null; progress and stopping go through the
+/// CClpExt event handler.
 public struct CLPSolver: Solver {
-    public let name = "clp"
+    public enum Algorithm: String, Sendable {
+        case dualSimplex = "dual simplex"
+        case barrier = "barrier"
+    }
 
-    public init() {}
+    public let name = "clp"
+    public let algorithm: Algorithm
+
+    public init(algorithm: Algorithm = .dualSimplex) { self.algorithm = algorithm }
 
     public func supports(_ problem: ConicProblem) -> Bool {
         if case .lp = problem { return true }
@@ -17,11 +26,11 @@ public struct CLPSolver: Solver {
         guard case .lp(let lp) = problem else { throw SolverError(solver: name, message: "CLP solves LPs only") }
         if lp.columnCount == 0 { throw SolverError(solver: name, message: "the problem has no columns") }
         return SolveRun.run(solverName: name, options: options, control: control) { run in
-            CLPSolver.solveNow(lp, run: run)
+            CLPSolver.solveNow(lp, algorithm: algorithm, run: run)
         }
     }
 
-    private static func solveNow(_ p: LPProblem, run: SolveRun) -> SolverResult {
+    private static func solveNow(_ p: LPProblem, algorithm: Algorithm, run: SolveRun) -> SolverResult {
         guard let model = Clp_newModel() else {
             return SolverResult(status: .numericalTrouble, solver: "clp", message: "Clp_newModel failed")
         }
@@ -57,17 +66,26 @@ public struct CLPSolver: Solver {
             return ctx.report(event: Int(event), iteration: Int(iteration), objective: objective,
                               pinf: pinf, dinf: dinf, dualAlgorithm: algorithm < 0)
         }
+        let barrierProgress: clpx_barrier_fn = { raw, iteration, primal, dual, gap, pinf, dinf in
+            guard let raw else { return 0 }
+            let ctx = Unmanaged<CLPProgressContext>.fromOpaque(raw).takeUnretainedValue()
+            return ctx.reportBarrier(iteration: Int(iteration), primal: primal, dual: dual, gap: gap, pinf: pinf, dinf: dinf)
+        }
         clpx_attach(model, stop.pointer, progress, Unmanaged.passUnretained(ctx).toOpaque())
+        clpx_attach_barrier_progress(stop.pointer, barrierProgress)
         run.onStop { clpx_stop_request(stop.pointer) }
 
-        _ = clpx_initial_dual_solve(model)
+        switch algorithm {
+        case .dualSimplex: _ = clpx_initial_dual_solve(model)
+        case .barrier: _ = clpx_barrier_solve(model, stop.pointer)
+        }
         withExtendedLifetime(ctx) {}
         let clpStatus = Clp_status(model)
         let secondary = Clp_secondaryStatus(model)
         let iterations = Int(Clp_numberIterations(model))
 
-        let status: SolverStatus
-        let message: String
+        var status: SolverStatus
+        var message: String
         switch clpStatus {
         case 0: status = .optimal; message = "optimal"
         case 1: status = .primalInfeasible; message = "primal infeasible"
@@ -105,12 +123,36 @@ public struct CLPSolver: Solver {
             let bound = sense * d > 0 ? p.columnLower[j] : p.columnUpper[j]
             dual += d * (bound.isFinite ? bound : x[j])
         }
+        if algorithm == .barrier && status == .optimal {
+            // ClpInterior reports "optimal" also at points that are not (e.g. on an infeasible
+            // LP): accept only a point that is primal feasible and closes the gap, to 1e-6.
+            let check = barrierCheck(p, x: x, activity: activity, primal: primal, dual: dual)
+            if check.violation > 1e-6 || check.gap > 1e-6 {
+                status = .numericalTrouble
+                message = String(format: "barrier point not optimal: primal violation %.2e, relative gap %.2e (the LP may be infeasible or unbounded; dual simplex decides)", check.violation, check.gap)
+            }
+        }
         let haveSolution = status == .optimal || status == .iterationLimit || status == .timeLimit
         return SolverResult(status: status, primalObjective: haveSolution ? primal : nil,
                             dualObjective: status == .optimal ? dual : nil,
                             x: x, rowDuals: rowDuals, reducedCosts: reduced, iterations: iterations,
                             seconds: run.elapsed, solver: "clp", message: message)
     }
+}
+
+/// Largest bound violation of x and its row activities (relative to 1 + |bound|), and the
+/// relative primal–dual gap.
+private func barrierCheck(_ p: LPProblem, x: [Double], activity: [Double], primal: Double, dual: Double) -> (violation: Double, gap: Double) {
+    var worst = 0.0
+    func check(_ v: Double, _ lo: Double, _ hi: Double) {
+        if !v.isFinite { worst = .infinity; return }
+        if lo.isFinite { worst = max(worst, (lo - v) / (1 + abs(lo))) }
+        if hi.isFinite { worst = max(worst, (v - hi) / (1 + abs(hi))) }
+    }
+    for i in 0..<p.rowCount { check(activity[i], p.rowLower[i], p.rowUpper[i]) }
+    for j in 0..<p.columnCount { check(x[j], p.columnLower[j], p.columnUpper[j]) }
+    let gap = primal.isFinite && dual.isFinite ? abs(primal - dual) / (1 + abs(primal)) : .infinity
+    return (worst, gap)
 }
 
 /// The C stop token; `clpx_stop_request` is thread-safe.
@@ -130,6 +172,17 @@ private final class CLPProgressContext {
     init(run: SolveRun, maxIterations: Int?) {
         self.run = run
         self.maxIterations = maxIterations
+    }
+
+    /// Every interior-point iteration is reported (they are few and each takes a factorization).
+    func reportBarrier(iteration: Int, primal: Double, dual: Double, gap: Double, pinf: Double, dinf: Double) -> Int32 {
+        if run.stopRequested { return 1 }
+        if let limit = maxIterations, iteration >= limit { hitIterationLimit = true; return 1 }
+        lastIteration = iteration
+        run.emit(SolverIteration(iteration: iteration, elapsed: run.elapsed, primalObjective: primal, dualObjective: dual,
+                                 relativeGap: abs(primal - dual) / max(1, abs(primal), abs(dual)),
+                                 primalInfeasibility: pinf, dualInfeasibility: dinf))
+        return 0
     }
 
     func report(event: Int, iteration: Int, objective: Double, pinf: Double, dinf: Double, dualAlgorithm: Bool) -> Int32 {

@@ -3,8 +3,8 @@ import LipscopeSolvers
 
 /// LiPopt, LP hierarchy (Latorre, Rolland, Cevher 2020): the ℓ∞ Lipschitz bound θ_k = min τ
 /// with τ − P a non-negative combination of degree-k Handelman products on the box, per output
-/// and the maximum over outputs. Solved with CLP; the reported value is certified from the
-/// solver's λ (see `HandelmanLP.certify`).
+/// and the maximum over outputs. Solved with CLP's interior-point method (dual simplex as the
+/// fallback); the reported value is certified from the solver's λ (see `HandelmanLP.certify`).
 public struct LiPoptLPBound: BoundMethod {
     public let id = "lipopt-lp"
     public let label = "LiPopt-LP"
@@ -81,6 +81,7 @@ public struct LiPoptLPBound: BoundMethod {
         var values: [Double] = [], taus: [Double] = [], residuals: [Double] = []
         var buildSeconds = 0.0, solveSeconds = 0.0, iterations = 0
         var last: HandelmanLP? = nil
+        var algorithms: [String] = []
         for (index, j) in plan.outputs.enumerated() {
             try context.checkCancelled()
             let cliques = plan.cliques[index]
@@ -97,19 +98,57 @@ public struct LiPoptLPBound: BoundMethod {
             let (rhs, rhsError) = try lp.rightHandSide(poly)
             buildSeconds += (ContinuousClock.now - clock).seconds
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
-            let solved: SolverResult
+            if let path = request.options["write_mps"] {
+                let file = plan.outputs.count > 1 ? path.replacingOccurrences(of: ".mps", with: "_out\(j).mps") : path
+                do { try MPSFormat.write(lp.problem(rhs: rhs), to: file) } catch { throw MethodFailure("writing \(file): \(error)") }
+                context.log("LP written to \(file)")
+            }
+            let problem = lp.problem(rhs: rhs)
+            // CLP's interior-point method (no presolve, no crossover) first: on these degenerate
+            // LPs it is one to two orders of magnitude faster than simplex. Its λ is certified
+            // like any other; it is accepted when the certified value is within 1e-7 (relative)
+            // of the barrier's own dual objective, else (or when the barrier fails) the LP is
+            // solved again by dual simplex.
+            var accepted: (value: Double, tau: Double, residual: Double)? = nil
+            var used = CLPSolver.Algorithm.barrier
+            let barrier: SolverResult
             do {
-                solved = try CLPSolver().solve(.lp(lp.problem(rhs: rhs)), options: SolverOptions(feasibilityTolerance: 1e-9), control: context.solverControl)
+                barrier = try CLPSolver(algorithm: .barrier).solve(.lp(problem), options: SolverOptions(), control: context.solverControl)
             } catch {
                 throw MethodFailure("CLP: \(error.message)")
             }
-            solveSeconds += solved.seconds
-            iterations += solved.iterations
-            if solved.status == .cancelled { throw CancelledError() }
-            guard solved.status == .optimal, solved.x.count == lp.columns else {
-                throw MethodFailure("CLP: \(solved.status.rawValue) (\(solved.message))")
+            solveSeconds += barrier.seconds
+            iterations += barrier.iterations
+            if barrier.status == .cancelled { throw CancelledError() }
+            // A stalled barrier (numerical trouble) still leaves a point; its λ is certified
+            // the same way and judged against y·P from its row duals.
+            if barrier.status == .optimal || barrier.status == .numericalTrouble, barrier.x.count == lp.columns,
+               let y = barrier.rowDuals, y.count == lp.rows {
+                let dual = barrier.dualObjective ?? zip(y, rhs).reduce(0) { $0 + $1.0 * $1.1 }
+                let c = lp.certify(x: barrier.x, rhs: rhs, rhsError: rhsError)
+                if c.value.isFinite, c.value - dual <= 1e-7 * max(1, abs(c.value)) { accepted = c }
+                else { context.log(String(format: "barrier: certified %.10g vs dual %.10g, re-solving by dual simplex", c.value, dual)) }
+            } else {
+                context.log("barrier: \(barrier.status.rawValue) (\(barrier.message)), re-solving by dual simplex")
             }
-            let cert = lp.certify(x: solved.x, rhs: rhs, rhsError: rhsError)
+            if accepted == nil {
+                used = .dualSimplex
+                let solved: SolverResult
+                do {
+                    solved = try CLPSolver(algorithm: .dualSimplex).solve(.lp(problem), options: SolverOptions(feasibilityTolerance: 1e-9), control: context.solverControl)
+                } catch {
+                    throw MethodFailure("CLP: \(error.message)")
+                }
+                solveSeconds += solved.seconds
+                iterations += solved.iterations
+                if solved.status == .cancelled { throw CancelledError() }
+                guard solved.status == .optimal, solved.x.count == lp.columns else {
+                    throw MethodFailure("CLP: \(solved.status.rawValue) (\(solved.message))")
+                }
+                accepted = lp.certify(x: solved.x, rhs: rhs, rhsError: rhsError)
+            }
+            algorithms.append(used.rawValue)
+            let cert = accepted!
             values.append(cert.value); taus.append(cert.tau); residuals.append(cert.residual)
         }
         let best = values.max() ?? 0
@@ -117,6 +156,7 @@ public struct LiPoptLPBound: BoundMethod {
             "cliques": .string(plan.mode.rawValue),
             "tau": .number(taus.max() ?? 0),
             "certificate": .string("Handelman certificate from CLP's λ (clipped ≥ 0): τ − R₀ + Σ positive parts of −R_m, with rounding bounds"),
+            "algorithm": .string(Self.algorithmSummary(algorithms)),
             "build_seconds": .number(buildSeconds),
             "solve_seconds": .number(solveSeconds),
         ]
@@ -137,6 +177,16 @@ public struct LiPoptLPBound: BoundMethod {
         var answered = request
         answered.degree = plan.degree
         return result(answered, value: best, certified: true, iterations: iterations, details: details)
+    }
+}
+
+extension LiPoptLPBound {
+    /// "barrier", or "barrier → dual simplex" when the barrier's point was not accepted (with
+    /// the count when several outputs were solved).
+    static func algorithmSummary(_ used: [String]) -> String {
+        let fallbacks = used.filter { $0 != CLPSolver.Algorithm.barrier.rawValue }.count
+        if fallbacks == 0 { return "barrier" }
+        return used.count == 1 ? "barrier → dual simplex" : "barrier → dual simplex (\(fallbacks) of \(used.count) outputs)"
     }
 }
 
