@@ -22,6 +22,13 @@ static inline chtype cn_ACS(char c)       { return NCURSES_ACS(c); }
 static inline const cchar_t *cn_WACS(char c) { return NCURSES_WACS(c); }
 static inline attr_t cn_COLOR_PAIR(int n) { return (attr_t)COLOR_PAIR(n); }
 
+/* newterm on its own output stream (the caller's duplicate of the terminal's descriptor),
+   reading stdin; returns the new screen's stdscr, or NULL. Swift 6 cannot touch stdin/stdscr. */
+static inline WINDOW *cn_newterm_on(FILE *out) {
+    if (newterm(NULL, out, stdin) == NULL) return NULL;
+    return stdscr;
+}
+
 /* Call BEFORE initscr(): a UTF-8 locale, falling back to C.UTF-8 when LANG is C or unset. */
 static inline int cn_setup_utf8_locale(void) {
     setlocale(LC_ALL, "");

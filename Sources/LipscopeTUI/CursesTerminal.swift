@@ -7,11 +7,25 @@ final class CursesTerminal {
 
     private let win: UnsafeMutablePointer<WINDOW>?
     private(set) var colors = false
+    /// The terminal, on a descriptor of its own: descriptor 1 points at /dev/null while the
+    /// screen is up, because DSDP prints to stdout unconditionally ("Trying Sparse M: …") and
+    /// would scribble over the screen.
+    private let screenFD: Int32
+    private let screenFile: UnsafeMutablePointer<FILE>?
     private var pairs: [Style.Role: Int16] = [:]
 
     init() {
         _ = cn_setup_utf8_locale()
-        win = initscr()
+        screenFD = dup(STDOUT_FILENO)
+        screenFile = screenFD >= 0 ? fdopen(screenFD, "w") : nil
+        if let screenFile, let screen = cn_newterm_on(screenFile) {
+            win = screen
+            fflush(nil)
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, STDOUT_FILENO); close(null) }
+        } else {
+            win = initscr()
+        }
         raw()
         noecho()
         keypad(win, true)
@@ -39,6 +53,11 @@ final class CursesTerminal {
 
     func end() {
         endwin()
+        // Give descriptor 1 back to the terminal for whatever the program prints after the workbench.
+        if let screenFile {
+            fflush(screenFile)
+            dup2(screenFD, STDOUT_FILENO)
+        }
     }
 
     func resized() {

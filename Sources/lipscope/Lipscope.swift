@@ -31,6 +31,11 @@ struct BenchCommand: ParsableCommand {
     )
 }
 
+/// Whether `type` is one of lipscope's commands (not a command the argument parser made up).
+func isLipscopeCommand(_ type: ParsableCommand.Type, under root: ParsableCommand.Type = Lipscope.self) -> Bool {
+    root.configuration.subcommands.contains { $0 == type || isLipscopeCommand(type, under: $0) }
+}
+
 @main
 enum Main {
     static func main() {
@@ -43,6 +48,8 @@ enum Main {
             FileHandle.standardError.write(Data((Lipscope.fullMessage(for: error) + "\n").utf8))
             exit(ExitStatus.usage)
         }
+        // Help requests come back as the parser's own command, which prints to stdout itself.
+        if !(command is WorkbenchCommand), isLipscopeCommand(type(of: command)) { ProgramOutput.separateLibraryOutput() }
         do {
             try command.run()
         } catch let error as InputError {

@@ -59,6 +59,19 @@ import Testing
         #expect(failed.status == 3 && failed.stdout.contains("\"status\":\"failed\""))
     }
 
+    /// DSDP prints "Trying Sparse M: …" to stdout whenever its Schur matrix is sparse (as in this
+    /// sparse moment SDP); `--json` output must still be exactly one JSON object.
+    @Test func jsonStdoutStaysCleanWhenTheSolverPrints() throws {
+        let r = try run(["bound", "\(Self.fixtures)/testnets-lipopt/banded_20x20x1.json", "--method", "lipopt-sdp",
+                         "--norm", "inf", "--degree", "2", "--cliques", "sparse", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let value = try #require(object["value"] as? Double)
+        #expect(abs(value - 1.286633875740049) <= 1e-5 * 1.29, "value \(value)")
+        #expect(object["certified"] as? Bool == true)
+        #expect(r.stderr.contains("Trying Sparse M"), "the chatter went to stderr")
+    }
+
     @Test func helpExitsZero() throws {
         let root = try run(["--help"])
         #expect(root.status == 0 && root.stdout.contains("USAGE: lipscope"))

@@ -24,39 +24,6 @@ import Testing
         #expect(Fixtures.relativeError(got, 2.0326) <= 1e-4, "hinf1: \(got) \(r.status)")
     }
 
-    @Test func infeasibility() throws {
-        let p1 = try DSDPSolver().solve(.sdp(SDPAFormat.read(path: Fixtures.sdplib("infp1"))))
-        #expect(p1.status == .primalInfeasible, "infp1: \(p1.status) \(p1.message)")
-        let d1 = try DSDPSolver().solve(.sdp(SDPAFormat.read(path: Fixtures.sdplib("infd1"))))
-        #expect(d1.status == .dualInfeasible, "infd1: \(d1.status) \(d1.message)")
-    }
-
-    @Test func eventsInOrderThenOneResult() async throws {
-        let p = try SDPAFormat.read(path: Fixtures.sdplib("control1"))
-        var iterations: [SolverIteration] = []
-        var results = 0
-        for await e in DSDPSolver().events(.sdp(p)) {
-            switch e {
-            case .iteration(let it): #expect(results == 0); iterations.append(it)
-            case .finished(let r): results += 1; #expect(r.status == .optimal)
-            case .failed(let err): Issue.record("failed: \(err)")
-            }
-        }
-        #expect(results == 1)
-        #expect(iterations.count > 5)
-        #expect(zip(iterations, iterations.dropFirst()).allSatisfy { $0.iteration < $1.iteration && $0.elapsed <= $1.elapsed })
-    }
-
-    @Test func cancelMidSolve() throws {
-        let p = try SDPAFormat.read(path: Fixtures.sdplib("gpp100"))
-        let log = IterationLog()
-        let r = try DSDPSolver().solve(.sdp(p), options: .default, control: cancellingControl(after: 3, log: log))
-        #expect(r.status == .cancelled)
-        let n = log.count
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(log.count == n, "no iterations after the result")
-    }
-
     @Test func lowRankDataMatchesSparse() throws {
         // min y1 + y2 s.t. [[y1, 1], [1, y2]] ⪰ 0 written with rank-one F1 = e1e1ᵀ, F2 = e2e2ᵀ: optimum 2.
         var b = SDPProblem.Builder(blocks: [.dense(2)], objective: [1, 1])
