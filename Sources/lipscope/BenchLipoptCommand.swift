@@ -21,6 +21,9 @@ struct BenchLipoptCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the generated 80-80-1 network.")
     var noGenerated = false
 
+    @Option(name: .long, help: "Degrees to run, comma-separated (default: L and L + 1 per network).")
+    var degrees: String?
+
     @Option(name: .long, help: "Write each LP as MPS into this directory (NAME_kK.mps).")
     var writeMps: String?
 
@@ -74,7 +77,8 @@ struct BenchLipoptCommand: ParsableCommand {
         var rows: [Row] = []
         for (name, net) in nets {
             guard let L = method.minimumDegree(for: net) else { continue }
-            for k in [L, L + 1] {
+            let ks = degrees.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } } ?? [L, L + 1]
+            for k in ks {
                 var options = ["cliques": cliques, "max_lp_nonzeros": String(maxLpNonzeros)]
                 if let dir = writeMps { options["write_mps"] = "\(dir)/\(name.replacingOccurrences(of: ".json", with: ""))_k\(k).mps" }
                 let request = BoundRequest(network: net, norm: .linf, degree: k, options: options)
