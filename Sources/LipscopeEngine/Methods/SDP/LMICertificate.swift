@@ -10,7 +10,8 @@ import LipscopeLinearAlgebra
 ///    computed from the same sums over absolute values, and ‖Δ‖₂ ≤ ‖Δ‖_F;
 ///  * the Cholesky itself: if it runs to completion on A then A + ΔA = L̂L̂ᵀ ⪰ 0 with
 ///    ‖ΔA‖₂ ≤ γ_{n+1} Σᵢ|aᵢᵢ| (Demmel 1989; Rump, BIT 46, 2006), plus the rounding of aᵢᵢ − c;
-/// c is twice the sum of these bounds. Success proves λ_min(−M) ≥ c/2 > 0.
+/// c is twice the sum of these bounds. The check runs on D(−M)D with D an exact power-of-two
+/// diagonal equilibration (same inertia). Success proves λ_min(D(−M)D) ≥ c/2 > 0, so −M ≻ 0.
 /// The input term is then the smallest shift t ≥ 0 (on a grid refined by bisection) of every
 /// input diagonal entry for which the check passes: ρ' = ρ + t.
 enum LMICertifier {
@@ -39,10 +40,27 @@ enum LMICertifier {
         precondition(base.count == lmi.inputSize && groupMultipliers.count == lmi.groupCount)
         let lambda = (0..<lmi.stateSize).map { max(0, groupMultipliers[lmi.group[$0]]) }
         let base = base.map { max(0, $0) }
-        let (rest, absRest) = lmi.negatedMatrixWithoutInput(neuronMultipliers: lambda)
+        var (rest, absRest) = lmi.negatedMatrixWithoutInput(neuronMultipliers: lambda)
         let n = lmi.dimension, p = lmi.inputSize
         let scale = max(base.max() ?? 0, Double.leastNormalMagnitude)
         let maxShift = maxRelativeShift * scale
+        // Exact power-of-two equilibration: −M ⪰ 0 ⇔ D(−M)D ⪰ 0 for D = diag(2^{−kᵢ}) > 0, and
+        // multiplying by powers of two is exact (no overflow or underflow at these exponents). With
+        // the diagonal of D(−M)D near 1, the rounding margin (which grows with Σ|aᵢᵢ|) no longer
+        // swamps a hidden block many orders of magnitude below a large input term (ACAS Xu:
+        // ρ ≈ 8e9 against hidden eigenvalues ≈ 3e-4). Sizes below use the scaled matrix.
+        let exponents: [Int] = (0..<n).map { i in
+            let d = rest[i, i] + (i < p ? base[i] : 0)
+            guard d > 0, d.isFinite else { return 0 }
+            return max(-400, min(400, -Int((log2(d) / 2).rounded())))
+        }
+        let inputFactor = (0..<p).map { scalbn(1.0, 2 * exponents[$0]) }
+        for j in 0..<n {
+            for i in 0..<n {
+                let e = exponents[i] + exponents[j]
+                if e != 0 { rest[i, j] = scalbn(rest[i, j], e); absRest[i, j] = scalbn(absRest[i, j], e) }
+            }
+        }
         // Build error: at most K rounded terms per entry (products of three factors, the
         // input term and its shift included).
         let terms = lmi.stateSize + lmi.outputs.count + 8
@@ -50,7 +68,7 @@ enum LMICertifier {
         for j in 0..<n {
             for i in 0..<n {
                 var e = absRest[i, j]
-                if i == j && i < p { e += base[i] + maxShift }
+                if i == j && i < p { e += (base[i] + maxShift) * inputFactor[i] }
                 squares += e * e
             }
         }
@@ -60,7 +78,7 @@ enum LMICertifier {
         func check(_ t: Double) -> (passed: Bool, margin: Double) {
             checks += 1
             var a = rest
-            for j in 0..<p { a[j, j] += base[j] + t }
+            for j in 0..<p { a[j, j] += (base[j] + t) * inputFactor[j] }
             var diagonal = 0.0
             for i in 0..<n { diagonal += abs(a[i, i]) }
             let c = 2 * (buildError + gamma(n + 2) * diagonal * 1.01) + Double(n) * Double.leastNormalMagnitude * 1e20
@@ -73,7 +91,8 @@ enum LMICertifier {
         // boundary up to its tolerance): try 2c, 20c, 200c, … up to the allowed factor, then refine.
         var low = 0.0
         var high: (t: Double, margin: Double)? = nil
-        var t = 2 * first.margin
+        // (c is in equilibrated units; the input coordinates were multiplied by inputFactor.)
+        var t = 2 * first.margin / max(inputFactor.min() ?? 1, Double.leastNormalMagnitude)
         while t <= maxShift * 10 {
             try checkCancelled()
             let tt = min(t, maxShift)
@@ -104,9 +123,9 @@ enum LMICertifier {
         let eigenvalues: [Double] = n == 0 ? [] : ((try? LinearAlgebra.symmetricEigenvalues(block)) ?? [])
         let smallest = eigenvalues.first ?? .nan
         if n > 0, !(smallest > 0) {
-            return CertificationFailure(description: "with the solver's multipliers (clipped to ≥ 0) the hidden-state block of −M has smallest eigenvalue \(smallest); no input term can make −M positive semidefinite")
+            return CertificationFailure(description: "with the solver's multipliers (clipped to ≥ 0) the hidden-state block of −M (equilibrated by powers of two) has smallest eigenvalue \(smallest); no input term can make −M positive semidefinite")
         }
-        return CertificationFailure(description: "no input term within a factor 1 + \(maxRelativeShift) of the solver's makes −M provably positive definite (smallest hidden-block eigenvalue \(smallest))")
+        return CertificationFailure(description: "no input term within a factor 1 + \(maxRelativeShift) of the solver's makes −M provably positive definite (smallest eigenvalue of the equilibrated hidden block \(smallest))")
     }
 }
 
