@@ -8,7 +8,7 @@ enum LiPoptFixtures {
 
     static func load(_ file: String) throws -> Network { try NetworkLoader.load(path: root.appendingPathComponent(file).path) }
 
-    /// Heavy cases (oracle LPs of ≥ 40,000 nonzeros, SDPs of ≥ 500 moments) run only with
+    /// Heavy SDP cases (≥ 500 moments) run only with
     /// LIPSCOPE_SLOW_TESTS=1.
     static let slow = ProcessInfo.processInfo.environment["LIPSCOPE_SLOW_TESTS"] == "1"
 }
