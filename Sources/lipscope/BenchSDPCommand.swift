@@ -8,20 +8,24 @@ import LipscopeLinearAlgebra
 struct BenchSDPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sdp",
-        abstract: "Benchmark LipSDP-Neuron: MNIST nets and a 5×100 random net, chordal on/off, DSDP vs csdp.",
+        abstract: "Benchmark LipSDP-Neuron: MNIST nets, a 5×100 random net, ACAS Xu and deep narrow nets, chordal on/off, DSDP vs csdp.",
         discussion: """
         Networks: LipSDP mnist_weights.mat (784-50-10), monDEQ dnn_d3.npz (784-40-40-10), the \
-        test suite's mnist_784 (784-100-100-10), and a seeded random 10-100×5-10 ReLU net \
-        (weights N(0, 1/fan_in)). Files are looked up under --data, then Tests/Fixtures, \
+        test suite's mnist_784 (784-100-100-10), a seeded random 10-100×5-10 ReLU net \
+        (weights N(0, 1/fan_in)), ACAS Xu 1_1 (5-50×6-5) and two deep narrow random nets \
+        (2-4×29-2, 2-6×59-2). Files are looked up under --data, then Tests/Fixtures, \
         ../shared and /work/shared. Times are wall clock on this machine; "total" = load + run \
-        (the run includes building the SDP, the solve and the certificate); best of --repeats.
+        (the run includes building the SDP, the solve and the certificate); median of --repeats. \
+        The "auto" column marks the row --chordal auto would run for that solver. \
+        --grid instead runs random nets of --widths × --depths (hidden layers) and prints the \
+        time of each of chordal off/on × DSDP/csdp, the data the auto rule was fitted to.
         """
     )
 
     @Option(name: .long, help: "Directory to look for the network files first.")
     var data: String?
 
-    @Option(name: .long, help: "Runs per configuration; the best time is reported.")
+    @Option(name: .long, help: "Runs per configuration; the median time is reported.")
     var repeats: Int = 1
 
     @Flag(name: .long, help: "Skip csdp.")
@@ -36,6 +40,24 @@ struct BenchSDPCommand: ParsableCommand {
     @Option(name: .long, help: "Only networks whose name contains this.")
     var only: String?
 
+    @Flag(name: .long, help: "Instead of the named nets: random nets of --widths × --depths (hidden layers), seed --seed, chordal on/off × DSDP/csdp; one row per net.")
+    var grid = false
+
+    @Option(name: .long, help: "Grid: hidden-layer widths.")
+    var widths: String = "4,8,16,32,64,100"
+
+    @Option(name: .long, help: "Grid: numbers of hidden layers.")
+    var depths: String = "2,4,9,19,39"
+
+    @Option(name: .long, help: "Grid: input and output size of the random nets.")
+    var io: Int = 2
+
+    @Option(name: .long, help: "Grid: seed of the random nets.")
+    var seed: UInt64 = 1234
+
+    @Option(name: .long, help: "Grid: also write the measurements as CSV to this file.")
+    var csv: String?
+
     func locate(_ candidates: [String]) -> String? {
         var roots: [String] = []
         if let data { roots.append(data) }
@@ -46,7 +68,7 @@ struct BenchSDPCommand: ParsableCommand {
         return nil
     }
 
-    static func randomNetwork(widths: [Int], seed: UInt64) -> FeedforwardNetwork {
+    static func randomNetwork(widths: [Int], seed: UInt64, name: String = "random_5x100") -> FeedforwardNetwork {
         var rng = SeededGenerator(seed: seed)
         var layers: [Layer] = []
         for k in 1..<widths.count {
@@ -55,10 +77,11 @@ struct BenchSDPCommand: ParsableCommand {
                            storage: (0..<(widths[k] * widths[k - 1])).map { _ in rng.gaussian() * scale })
             layers.append(Layer(weight: w, activation: k == widths.count - 1 ? .identity : .relu))
         }
-        return FeedforwardNetwork(name: "random_5x100", inputSize: widths[0], layers: layers)
+        return FeedforwardNetwork(name: name, inputSize: widths[0], layers: layers)
     }
 
     func run() throws {
+        if grid { return try runGrid() }
         struct Entry { let name: String; let load: () throws -> Network }
         var entries: [Entry] = []
         if let p = locate(["testnets-real/mnist_weights.mat", "networks/other/lipsdp_examples/mnist_weights.mat", "lipsdp_examples/mnist_weights.mat"]) {
@@ -71,6 +94,16 @@ struct BenchSDPCommand: ParsableCommand {
             entries.append(Entry(name: "testnets mnist_784.json") { try NetworkLoader.load(path: p) })
         }
         entries.append(Entry(name: "random 10-100x5-10") { .feedforward(Self.randomNetwork(widths: [10, 100, 100, 100, 100, 100, 10], seed: 7)) })
+        if let p = locate(["nnet/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"]) {
+            entries.append(Entry(name: "acas xu 1_1") { try NetworkLoader.load(path: p) })
+        }
+        // Deep and narrow, where the fitted rule picks the split for csdp (the grid's 29×4 and 59×6).
+        entries.append(Entry(name: "random 2-4x29-2") {
+            .feedforward(Self.randomNetwork(widths: [2] + Array(repeating: 4, count: 29) + [2], seed: 1234 &+ 29_004, name: "random_29x4"))
+        })
+        entries.append(Entry(name: "random 2-6x59-2") {
+            .feedforward(Self.randomNetwork(widths: [2] + Array(repeating: 6, count: 59) + [2], seed: 1234 &+ 59_006, name: "random_59x6"))
+        })
         if let only { entries = entries.filter { $0.name.contains(only) } }
 
         let methods = layer ? ["lipsdp-neuron", "lipsdp-layer"] : ["lipsdp-neuron"]
@@ -82,31 +115,85 @@ struct BenchSDPCommand: ParsableCommand {
             let loadTime = (ContinuousClock.now - loadStart).seconds
             let sizes = NetworkSummary(net).sizes.map(String.init).joined(separator: "-")
             let deep = net.hiddenNeuronCount > 0 && NetworkSummary(net).sizes.count >= 4
+            var hiddenWidths: [Int] = []
+            if case .feedforward(let ff) = net { hiddenWidths = ff.withLinearOutput.hiddenLayers.map(\.outputSize) }
             for method in methods {
                 for solver in solvers {
+                    let auto = SDPChordalRule.decide(hiddenWidths: hiddenWidths, solver: solver)
                     for chordal in deep ? ["off", "on"] : ["off"] {
-                        let m = MethodRegistry.method(named: method)!
-                        var best: BoundResult? = nil
-                        for _ in 0..<max(1, repeats) {
-                            let r = Job.run(m, BoundRequest(network: net, norm: .l2, options: [
-                                "solver": solver, "chordal": chordal, "time_limit": String(timeLimit)]))
-                            if best == nil || r.seconds < best!.seconds { best = r }
-                        }
-                        let r = best!
+                        let (r, t) = timed(method, net, ["solver": solver, "chordal": chordal, "time_limit": String(timeLimit)])
                         func detail(_ key: String) -> Double? { if case .number(let x)? = r.details[key] { x } else { nil } }
                         let status = r.status == .optimal ? (r.certified ? "certified" : "UNCERTIFIED") : r.status.rawValue
                         let vars = detail("sdp_variables").map { String(Int($0)) } ?? "-"
-                        rows.append([entry.name, sizes, method, solver, chordal, vars, Display.number(r.value), status,
+                        let picked = (chordal == "on") == auto.chordal ? "←" : ""
+                        rows.append([entry.name, sizes, method, solver, chordal, picked, vars, Display.number(r.value), status,
                                      "\(r.iterations)", Display.seconds(loadTime),
                                      detail("solver_seconds").map(Display.seconds) ?? "-",
                                      detail("certify_seconds").map(Display.seconds) ?? "-",
-                                     Display.seconds(r.seconds), Display.seconds(loadTime + r.seconds)])
-                        FileHandle.standardError.write(Data("  \(entry.name) \(method) \(solver) chordal=\(chordal): \(status) \(Display.number(r.value)) in \(Display.seconds(r.seconds))\n".utf8))
+                                     Display.seconds(t), Display.seconds(loadTime + t)])
+                        FileHandle.standardError.write(Data("  \(entry.name) \(method) \(solver) chordal=\(chordal): \(status) \(Display.number(r.value)) in \(Display.seconds(t))\n".utf8))
                     }
                 }
             }
         }
-        print(Display.table(["network", "sizes", "method", "solver", "chordal", "vars", "value", "status", "iter",
+        print(Display.table(["network", "sizes", "method", "solver", "chordal", "auto", "vars", "value", "status", "iter",
                              "load", "solve", "certify", "run", "total"], rows))
+    }
+
+    /// Median wall time of `repeats` runs (the run's own `seconds`: build, solve, certificate).
+    func timed(_ method: String, _ net: Network, _ options: [String: String]) -> (BoundResult, Double) {
+        let m = MethodRegistry.method(named: method)!
+        var results: [BoundResult] = []
+        for _ in 0..<max(1, repeats) {
+            let r = Job.run(m, BoundRequest(network: net, norm: .l2, options: options))
+            results.append(r)
+            if r.status != .optimal { break }
+        }
+        let times = results.map(\.seconds).sorted()
+        return (results[0], times[times.count / 2])
+    }
+
+    func runGrid() throws {
+        let ws = widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let ds = depths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let solvers = noCsdp ? ["dsdp"] : ["dsdp", "csdp"]
+        var rows: [[String]] = []
+        var csvLines = ["hidden,width,solver,chordal,dimension,vars,blocks,seconds,status,value,iterations"]
+        for h in ds {
+            for w in ws {
+                let sizes = [io] + Array(repeating: w, count: h) + [io]
+                let net = Network.feedforward(Self.randomNetwork(widths: sizes, seed: seed &+ UInt64(1000 * h + w), name: "random_\(h)x\(w)"))
+                var row = ["\(h)", "\(w)"]
+                var values: [Double] = []
+                for solver in solvers {
+                    for chordal in ["off", "on"] {
+                        let options = ["solver": solver, "chordal": chordal, "time_limit": String(timeLimit)]
+                        let (r, t) = timed("lipsdp-neuron", net, options)
+                        func detail(_ key: String) -> Double? { if case .number(let x)? = r.details[key] { x } else { nil } }
+                        let status = r.status == .optimal ? (r.certified ? "certified" : "uncertified") : r.status.rawValue
+                        if r.status == .optimal, let v = r.value { values.append(v) }
+                        let vars = detail("sdp_variables").map { String(Int($0)) } ?? "-"
+                        var blocks = "-"
+                        if case .array(let b)? = r.details["sdp_blocks"] {
+                            blocks = b.compactMap { if case .number(let x) = $0 { String(Int(x)) } else { nil } }.joined(separator: ";")
+                        }
+                        row.append(r.status == .optimal ? Display.seconds(t) : r.status.rawValue)
+                        if chordal == "on" { row.append(vars) }
+                        csvLines.append("\(h),\(w),\(solver),\(chordal),\(io + h * w),\(vars),\(blocks),\(t),\(status),\(r.value.map { String($0) } ?? ""),\(r.iterations)")
+                        FileHandle.standardError.write(Data("  \(h)x\(w) \(solver) chordal=\(chordal): \(status) \(Display.number(r.value)) in \(Display.seconds(t)) (\(vars) vars)\n".utf8))
+                    }
+                }
+                let spread = values.count > 1 ? (values.max()! / values.min()! - 1) : 0
+                row.append(String(format: "%.1e", spread))
+                row.append(solvers.map { SDPChordalRule.decide(hiddenWidths: Array(repeating: w, count: h), solver: $0).chordal ? "on" : "off" }
+                    .joined(separator: "/"))
+                rows.append(row)
+            }
+        }
+        var header = ["hidden", "width"]
+        for solver in solvers { header += ["\(solver) off", "\(solver) on", "vars on"] }
+        header += ["Δvalue", "auto " + solvers.joined(separator: "/")]
+        print(Display.table(header, rows))
+        if let csv { try csvLines.joined(separator: "\n").appending("\n").write(toFile: csv, atomically: true, encoding: .utf8) }
     }
 }

@@ -23,7 +23,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .long, help: "SDP solver for the SDP methods: dsdp (default) or csdp.")
     var solver: String?
 
-    @Option(name: .long, help: "SDP methods: chordal decomposition on or off (default off: same value, slower with DSDP/csdp).")
+    @Option(name: .long, help: "SDP methods: chordal decomposition auto (default), on or off; same value. auto splits only when the fitted cost model predicts it is faster for the solver (deep nets of width ≲ 6-8 with csdp; practically never with DSDP).")
     var chordal: String?
 
     @Option(name: .long, help: "LipSDP: split into chunks of K layers and multiply the chunk bounds (looser).")

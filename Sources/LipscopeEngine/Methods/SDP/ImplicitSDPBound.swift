@@ -38,7 +38,8 @@ public struct ImplicitSDPBound: BoundMethod {
         }
         let original = SlopeLMI.equilibrium(system)
         var forms = [original]
-        if options.reduceInput, let reduced = try original.reducingInput() { forms.insert(reduced, at: 0) }
+        if options.balanceLayers, let balanced = SlopeLMI.balancedEquilibrium(system) { forms.insert(balanced, at: 0) }
+        if options.reduceInput { forms = try forms.map { try $0.reducingInput() ?? $0 } }
         let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .uniform,
                                                     chordal: false, options: options, context: context)
         let g = outcome.solverInput.first ?? 0
@@ -108,11 +109,12 @@ public struct LipSDPLinfBound: BoundMethod {
             if options.balanceLayers {
                 forms.insert(SlopeLMI.feedforward(net, perNeuron: true, layerExponents: try SlopeLMI.balancingExponents(net)), at: 0)
             }
+            let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
             let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .perCoordinate,
-                                                        chordal: options.useChordal(hiddenLayers: net.hiddenLayers.count),
-                                                        options: options, context: context)
+                                                        chordal: decision.chordal, options: options, context: context)
             iterations += outcome.iterations
             lastDetails = outcome.details
+            decision.record(in: &lastDetails, setting: options.chordal)
             let solverSum = outcome.solverInput.reduce(0) { $0 + max(0, $1) }
             solverPerOutput.append(solverSum.squareRoot())
             if let mu = outcome.certifiedInput {
@@ -137,7 +139,9 @@ public struct LipSDPLinfBound: BoundMethod {
             "l2_conversion": .number(conversions.max() ?? .infinity),
             "l2_conversion_note": .string("√n₀ · (certified ℓ2 LipSDP-Neuron bound per output row), the naive ℓ2 → ℓ∞ conversion, for comparison"),
         ]
-        for key in ["solver", "chordal"] { if let v = lastDetails[key] { details[key] = v } }
+        for key in ["solver", "chordal", "chordal_setting", "chordal_reason", "chordal_predicted_ratio"] {
+            if let v = lastDetails[key] { details[key] = v }
+        }
         let value = perOutput.max() ?? 0
         if certified {
             details["certificate"] = .string("per output: −M rebuilt with the solver's multipliers (clipped ≥ 0) and μ' = μ + shift, proven positive definite by Cholesky with a rounding margin")

@@ -5,7 +5,7 @@ import LipscopeLinearAlgebra
 /// minimize ρ s.t. [A; B]ᵀQ(T)[A; B] + blkdiag(−ρI, 0, …, W_LᵀW_L) ⪯ 0, T = diag(λ) ≥ 0 with one
 /// λ per hidden neuron or per hidden layer; bound √ρ. Only these two multiplier structures are
 /// offered: the coupled "network" variant is unsound (spec A.5).
-/// Options: solver (dsdp | csdp), chordal (on | off | auto: on from depth 3), split (chunk size,
+/// Options: solver (dsdp | csdp), chordal (on | off | auto: `SDPChordalRule`), split (chunk size,
 /// product of chunk bounds, looser), reduce / scale (exact speed-ups, on by default), gap.
 public struct LipSDPBound: BoundMethod {
     public enum Variant: String, Sendable { case neuron, layer }
@@ -130,11 +130,12 @@ enum LipSDPChunk {
             forms.insert(SlopeLMI.feedforward(net, perNeuron: perNeuron, layerExponents: try SlopeLMI.balancingExponents(net)), at: 0)
         }
         if options.reduceInput { forms = try forms.map { try $0.reducingInput() ?? $0 } }
+        let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
         let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .uniform,
-                                                    chordal: options.useChordal(hiddenLayers: hidden),
-                                                    options: options, context: context)
+                                                    chordal: decision.chordal, options: options, context: context)
         let rho = outcome.solverInput.first ?? 0
         var details = outcome.details
+        decision.record(in: &details, setting: options.chordal)
         details["rho_solver"] = .number(rho)
         let solverValue = max(0, rho).squareRoot()
         guard let certified = outcome.certifiedInput?.first else {

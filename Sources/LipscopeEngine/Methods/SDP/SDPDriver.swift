@@ -59,16 +59,19 @@ struct SDPMethodOptions: Sendable {
         }
     }
 
-    /// Chordal decomposition on this net. `auto` keeps the single LMI: the exact split needs a
-    /// free symmetric matrix per shared layer (Σ n_k(n_k+1)/2 extra variables), and DSDP and
-    /// csdp form a dense Schur complement over all variables, so on every net measured the split
-    /// was slower (mnist_784: 5 251 variables, 408 s against 201 variables, 5.7 s; see
-    /// `lipscope bench sdp`). `on` forces it (same value), from depth 3 (≥ 2 hidden layers; with
-    /// one hidden layer there is a single clique).
-    func useChordal(hiddenLayers: Int) -> Bool {
+    /// Chordal decomposition on a feedforward net with these hidden widths: `on` forces it (from
+    /// 2 hidden layers: with one there is a single clique), `off` forbids it, `auto` asks
+    /// `SDPChordalRule` for the configured solver.
+    func chordalDecision(hiddenWidths: [Int]) -> SDPChordalRule.Decision {
         switch chordal {
-        case .on: return hiddenLayers >= 2
-        case .off, .auto: return false
+        case .on:
+            return hiddenWidths.count >= 2
+                ? .init(chordal: true, reason: "--chordal on", predictedRatio: nil)
+                : .init(chordal: false, reason: "--chordal on, but one hidden layer gives a single clique", predictedRatio: nil)
+        case .off:
+            return .init(chordal: false, reason: "--chordal off", predictedRatio: nil)
+        case .auto:
+            return SDPChordalRule.decide(hiddenWidths: hiddenWidths, solver: solverName)
         }
     }
 
@@ -173,5 +176,71 @@ enum SDPDriver {
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
                                    iterations: result.iterations, details: details)
         }
+    }
+}
+
+/// The `--chordal auto` rule. The exact chordal split (Xue et al. 2022, τ = 0) shrinks the PSD
+/// blocks to one per pair of adjacent layers but adds a free symmetric coupling matrix per
+/// shared hidden layer, so the Schur system of the interior-point solvers grows from N + 1 to
+/// N + 1 + Σ nₖ(nₖ+1)/2 variables. Whether that pays is an empirical question; the rule is a
+/// log-linear model of the time ratio chordal/full fitted to `lipscope bench sdp --grid`
+/// (random ReLU nets, 2–59 hidden layers of width 4–32, paired runs, release build, 2 cores):
+///     log(t_chordal / t_full) = a + b·log(w) + c·log(h),
+/// h = hidden layers, w = root-mean-square width of the hidden layers shared by two cliques
+/// (all but the last). Chordal is chosen exactly when the predicted ratio is below 1.
+///   csdp: a = −1.156, b = 0.721, c = −0.122 (25 pairs, rms error of log ratio 0.25): chordal
+///         wins for width ≤ 6 from a few layers on and width 8 from ≈ 30 layers (measured ratios
+///         0.42–0.93 there); width ≥ 16 always loses (1.5–4.8×).
+///   dsdp: a = −0.069, b = 0.823, c = −0.221 (23 pairs, rms 0.73): predicted ratio ≥ 1.19 on
+///         every measured net; only beyond ≈ 130 layers of width 4 would it choose chordal.
+/// Nets with one hidden layer have a single clique; nets whose split exceeds
+/// `LipSDPBound.maximumChordalVariables` are never split.
+public enum SDPChordalRule {
+    public struct Decision: Sendable {
+        public var chordal: Bool
+        public var reason: String
+        /// Predicted time ratio chordal / full (auto only).
+        public var predictedRatio: Double?
+
+        /// Adds `chordal_setting` (auto | on | off), `chordal_reason` and, for auto,
+        /// `chordal_predicted_ratio` to a result's details (`chordal` itself says what was solved).
+        func record(in details: inout [String: JSONValue], setting: SDPMethodOptions.Chordal) {
+            details["chordal_setting"] = .string(setting.rawValue)
+            details["chordal_reason"] = .string(reason)
+            if let predictedRatio { details["chordal_predicted_ratio"] = .number(predictedRatio) }
+        }
+    }
+
+    /// (a, b, c) of the fitted model per solver.
+    static let coefficients: [String: (Double, Double, Double)] = [
+        "csdp": (-1.156, 0.721, -0.122),
+        "dsdp": (-0.069, 0.823, -0.221),
+    ]
+
+    public static func predictedRatio(hiddenWidths: [Int], solver: String) -> Double? {
+        guard hiddenWidths.count >= 2, let (a, b, c) = coefficients[solver.lowercased()] else { return nil }
+        let shared = hiddenWidths.dropLast()
+        let rms = (shared.reduce(0.0) { $0 + Double($1 * $1) } / Double(shared.count)).squareRoot()
+        return exp(a + b * log(max(rms, 1)) + c * log(Double(hiddenWidths.count)))
+    }
+
+    public static func decide(hiddenWidths: [Int], solver: String) -> Decision {
+        let h = hiddenWidths.count
+        guard h >= 2 else {
+            return Decision(chordal: false, reason: "auto: one hidden layer, a single clique", predictedRatio: nil)
+        }
+        let splits = hiddenWidths.dropLast().reduce(0) { $0 + $1 * ($1 + 1) / 2 }
+        let variables = splits + hiddenWidths.reduce(0, +) + 1
+        guard let ratio = predictedRatio(hiddenWidths: hiddenWidths, solver: solver) else {
+            return Decision(chordal: false, reason: "auto: no cost model for solver \(solver)", predictedRatio: nil)
+        }
+        if variables > LipSDPBound.maximumChordalVariables {
+            return Decision(chordal: false, reason: "auto: the split would need \(variables) SDP variables (limit \(LipSDPBound.maximumChordalVariables))", predictedRatio: ratio)
+        }
+        let verdict = ratio < 1 ? "faster: chordal" : "not faster: full LMI"
+        let text = String(format: "auto: %d hidden layers, rms shared width %.1f, %@ model predicts chordal/full time %.2f (%@)",
+                          h, (hiddenWidths.dropLast().reduce(0.0) { $0 + Double($1 * $1) } / Double(h - 1)).squareRoot(),
+                          solver, ratio, verdict)
+        return Decision(chordal: ratio < 1, reason: text, predictedRatio: ratio)
     }
 }

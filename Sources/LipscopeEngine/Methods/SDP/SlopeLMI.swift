@@ -123,6 +123,50 @@ struct SlopeLMI: Sendable {
                         groupScale: Array(repeating: 1, count: n), inputScale: 1)
     }
 
+    /// The implicit LMI of `s` after an exact diagonal rescaling of the states and the output, when
+    /// A is strictly lower triangular (a feedforward net written as an implicit one), else nil.
+    /// z̃ = Dz with D = diag(2^{kᵢ}) keeps every slope interval (z ↦ dψ(·/d) has ψ's slopes), so
+    /// (DAD⁻¹, DB, CD⁻¹/c, D_out/c) has the same LMI value: λᵢ = c²dᵢ²λ̃ᵢ, ρ = c²ρ̃ (groupScale,
+    /// inputScale). dᵢ = 1/gᵢ (rounded to a power of two) with the forward gain
+    /// gᵢ = ‖[Aᵢ·diag(g), Bᵢ]‖₂ (rows normalized in order), c ≈ ‖[CD⁻¹, D_out]‖_F. Without it
+    /// the solvers call the ACAS Xu LMI (ρ ≈ 8e9) infeasible.
+    static func balancedEquilibrium(_ s: EquilibriumSystem) -> SlopeLMI? {
+        let n = s.stateSize, p = s.B.columns
+        guard n > 0 else { return nil }
+        for i in 0..<n { for j in i..<n where s.A[i, j] != 0 { return nil } }
+        var gain = [Double](repeating: 1, count: n)
+        var exponent = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            var sq = 0.0
+            for j in 0..<i { let v = s.A[i, j] * gain[j]; sq += v * v }
+            for j in 0..<p { let v = s.B[i, j]; sq += v * v }
+            let g = sq.squareRoot()
+            exponent[i] = g > 0 && g.isFinite ? max(-300, min(300, Int(log2(g).rounded()))) : 0
+            gain[i] = scalbn(1.0, exponent[i])
+        }
+        // z̃ᵢ = zᵢ / 2^{eᵢ}: Ã_ij = A_ij 2^{e_j − e_i}, B̃ᵢ = Bᵢ 2^{−eᵢ}, C̃_rj = C_rj 2^{e_j}.
+        var outSq = 0.0
+        for r in 0..<s.C.rows {
+            for j in 0..<n { let v = scalbn(s.C[r, j], exponent[j]); outSq += v * v }
+            for j in 0..<p { outSq += s.D[r, j] * s.D[r, j] }
+        }
+        let out = outSq > 0 && outSq.isFinite ? max(-300, min(300, Int(log2(outSq.squareRoot()).rounded()))) : 0
+        var rows: [LMIRow] = []
+        rows.reserveCapacity(n)
+        for i in 0..<n {
+            rows.append(LMIRow(input: (0..<p).map { scalbn(s.B[i, $0], -exponent[i]) }, stateStart: 0,
+                               state: (0..<n).map { scalbn(s.A[i, $0], exponent[$0] - exponent[i]) }))
+        }
+        let outputs = (0..<s.C.rows).map { r in
+            LMIRow(input: (0..<p).map { scalbn(s.D[r, $0], -out) }, stateStart: 0,
+                   state: (0..<n).map { scalbn(s.C[r, $0], exponent[$0] - out) })
+        }
+        return SlopeLMI(inputSize: p, stateSize: n, rows: rows,
+                        slopes: Array(repeating: SlopeInterval(alpha: 0, beta: 1), count: n),
+                        outputs: outputs, group: Array(0..<n), groupCount: n, layerWidths: nil,
+                        groupScale: (0..<n).map { scalbn(1.0, 2 * (out - exponent[$0])) }, inputScale: scalbn(1.0, 2 * out))
+    }
+
     /// Power-of-two exponents that bring every layer to spectral norm ≈ 1 (LipSDP's value is
     /// invariant under per-layer scaling; the solver's conditioning is not).
     static func balancingExponents(_ net: FeedforwardNetwork) throws -> [Int] {
