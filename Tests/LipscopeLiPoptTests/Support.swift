@@ -8,8 +8,8 @@ enum LiPoptFixtures {
 
     static func load(_ file: String) throws -> Network { try NetworkLoader.load(path: root.appendingPathComponent(file).path) }
 
-    /// Heavy SDP cases (≥ 500 moments) run only with
-    /// LIPSCOPE_SLOW_TESTS=1.
+    /// Heavy SDP cases (above `ExpectedSDPTests.heavy` moments) run only with
+    /// LIPSCOPE_SLOW_TESTS=1; every LP case runs always.
     static let slow = ProcessInfo.processInfo.environment["LIPSCOPE_SLOW_TESTS"] == "1"
 }
 
