@@ -30,25 +30,19 @@ public struct LiPoptLPBound: BoundMethod {
     }
 
     func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
-        guard case .feedforward(let full) = request.network else {
-            return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
+        let setup: LiPoptSetup
+        switch LiPoptSetup.make(request, maximumVariables: PackedIndices.maximumIndex / 2) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let s): setup = s
         }
-        guard let mode = LiPoptCliques.from(request.options) else {
-            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
-        }
-        let net = LiPoptNetwork(full)
-        let L = net.depth
+        let L = setup.network.depth
         let k = request.degree ?? L
         if k < L { return .failure(.notApplicable("degree \(k) is below the polynomial's degree L = \(L); use k ≥ \(L)")) }
         if k > HandelmanLP.maximumDegree {
             return .failure(.tooLarge("degree \(k) (this implementation goes up to \(HandelmanLP.maximumDegree))"))
         }
-        if 2 * net.variableCount > PackedIndices.maximumIndex {
-            return .failure(.tooLarge("\(net.variableCount) variables (limit \(PackedIndices.maximumIndex / 2))"))
-        }
-        let outputs = request.output.map { [$0] } ?? Array(0..<net.outputCount)
-        let cliques = outputs.map { net.cliques(output: $0, mode) }
-        return .success(Plan(network: net, degree: k, mode: mode, outputs: outputs, cliques: cliques))
+        return .success(Plan(network: setup.network, degree: k, mode: setup.mode, outputs: setup.outputs,
+                             cliques: setup.cliquesPerOutput()))
     }
 
     static func limit(_ options: [String: String]) -> Int {
@@ -198,22 +192,5 @@ extension LiPoptLPBound {
         let fallbacks = used.filter { $0 != CLPSolver.Algorithm.barrier.rawValue }.count
         if fallbacks == 0 { return "barrier" }
         return used.count == 1 ? "barrier → dual simplex" : "barrier → dual simplex (\(fallbacks) of \(used.count) outputs)"
-    }
-}
-
-/// Why a LiPopt request is refused before running.
-enum LiPoptRefusal: Error {
-    case notApplicable(String)
-    case tooLarge(String)
-
-    var message: String {
-        switch self { case .notApplicable(let s), .tooLarge(let s): s }
-    }
-
-    var applicability: Applicability {
-        switch self {
-        case .notApplicable(let s): .notApplicable(s)
-        case .tooLarge(let s): .tooLarge(s)
-        }
     }
 }

@@ -31,30 +31,24 @@ public struct LiPoptSDPBound: BoundMethod {
     }
 
     func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
-        guard case .feedforward(let full) = request.network else {
-            return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
-        }
-        guard let mode = LiPoptCliques.from(request.options) else {
-            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
+        let setup: LiPoptSetup
+        switch LiPoptSetup.make(request, maximumVariables: PackedIndices.maximumIndex) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let s): setup = s
         }
         let solverName = request.options["solver"] ?? "dsdp"
         guard let solver = Solvers.named(solverName), solverName.lowercased() != "clp" else {
             return .failure(.notApplicable("solver '\(solverName)' cannot solve SDPs (dsdp or csdp)"))
         }
-        let net = LiPoptNetwork(full)
-        let L = net.depth
+        let L = setup.network.depth
         let minimum = max(1, (L + 1) / 2)
         let r = request.degree ?? minimum
         if r < minimum { return .failure(.notApplicable("order \(r) is below ⌈L/2⌉ = \(minimum) for L = \(L)")) }
         if r > MomentSDP.maximumOrder {
             return .failure(.tooLarge("order \(r) (this implementation goes up to \(MomentSDP.maximumOrder))"))
         }
-        if net.variableCount > PackedIndices.maximumIndex {
-            return .failure(.tooLarge("\(net.variableCount) variables (limit \(PackedIndices.maximumIndex))"))
-        }
-        let outputs = request.output.map { [$0] } ?? Array(0..<net.outputCount)
-        let cliques = outputs.map { net.cliques(output: $0, mode) }
-        return .success(Plan(network: net, order: r, mode: mode, outputs: outputs, cliques: cliques, solver: solver))
+        return .success(Plan(network: setup.network, order: r, mode: setup.mode, outputs: setup.outputs,
+                             cliques: setup.cliquesPerOutput(), solver: solver))
     }
 
     public func applicability(_ request: BoundRequest) -> Applicability {

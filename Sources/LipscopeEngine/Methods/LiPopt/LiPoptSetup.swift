@@ -1,0 +1,46 @@
+/// What both LiPopt hierarchies check and prepare before sizing their relaxation: a
+/// feedforward network, a known clique mode, a variable count the packed monomials can index,
+/// the outputs asked for — or why LiPopt does not apply.
+struct LiPoptSetup {
+    var network: LiPoptNetwork
+    var mode: LiPoptCliques
+    var outputs: [Int]
+
+    /// `maximumVariables`: the LP's products index 2n variables (y and 1 − y), the SDP's n.
+    static func make(_ request: BoundRequest, maximumVariables: Int) -> Result<LiPoptSetup, LiPoptRefusal> {
+        guard case .feedforward(let full) = request.network else {
+            return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
+        }
+        guard let mode = LiPoptCliques.from(request.options) else {
+            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
+        }
+        let net = LiPoptNetwork(full)
+        if net.variableCount > maximumVariables {
+            return .failure(.tooLarge("\(net.variableCount) variables (limit \(maximumVariables))"))
+        }
+        let outputs = request.output.map { [$0] } ?? Array(0..<net.outputCount)
+        return .success(LiPoptSetup(network: net, mode: mode, outputs: outputs))
+    }
+
+    /// The cliques of every requested output, in the order of `outputs`.
+    func cliquesPerOutput() -> [[[Int]]] {
+        outputs.map { network.cliques(output: $0, mode) }
+    }
+}
+
+/// Why a LiPopt request is refused before running.
+enum LiPoptRefusal: Error {
+    case notApplicable(String)
+    case tooLarge(String)
+
+    var message: String {
+        switch self { case .notApplicable(let s), .tooLarge(let s): s }
+    }
+
+    var applicability: Applicability {
+        switch self {
+        case .notApplicable(let s): .notApplicable(s)
+        case .tooLarge(let s): .tooLarge(s)
+        }
+    }
+}
