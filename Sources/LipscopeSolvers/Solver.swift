@@ -217,13 +217,14 @@ public final class StopFlag: Sendable {
 
 /// Standard backends by name.
 public enum Solvers {
-    public static let names = ["dsdp", "csdp", "clp"]
+    public static let names = ["dsdp", "csdp", "clp", "clp-barrier"]
 
     public static func named(_ name: String) -> (any Solver)? {
         switch name.lowercased() {
         case "dsdp": return DSDPSolver()
         case "csdp": return CSDPSolver()
         case "clp": return CLPSolver()
+        case "clp-barrier": return CLPSolver(algorithm: .barrier)
         default: return nil
         }
     }

@@ -20,7 +20,7 @@ struct SolveCommand: ParsableCommand {
     @Argument(help: "Problem file: .dat-s (SDPA sparse) or .mps (free or fixed MPS).")
     var file: String
 
-    @Option(name: .long, help: "Backend: dsdp or csdp for SDPs (default dsdp), clp for LPs.")
+    @Option(name: .long, help: "Backend: dsdp or csdp for SDPs (default dsdp); clp (dual simplex) or clp-barrier (interior point, no crossover) for LPs.")
     var solver: String?
 
     @Flag(name: .long, help: "Print exactly one JSON object on stdout.")
@@ -63,7 +63,7 @@ struct SolveCommand: ParsableCommand {
             guard s.supports(problem) else {
                 let kind: String
                 if case .sdp = problem { kind = "an SDP" } else { kind = "an LP" }
-                solveFail("solver '\(solver)' cannot solve \(kind) (SDPs: dsdp, csdp; LPs: clp)")
+                solveFail("solver '\(solver)' cannot solve \(kind) (SDPs: dsdp, csdp; LPs: clp, clp-barrier)")
                 throw ExitCode(1)
             }
             backend = s

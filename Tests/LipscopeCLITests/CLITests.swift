@@ -72,6 +72,19 @@ import Testing
         #expect(r.stderr.contains("Trying Sparse M"), "the chatter went to stderr")
     }
 
+    @Test func solveReadsAnMPSWithEitherCLPAlgorithm() throws {
+        for solver in ["clp", "clp-barrier"] {
+            let r = try run(["solve", "\(Self.fixtures)/netlib/afiro.mps", "--solver", solver, "--json"])
+            #expect(r.status == 0, "\(solver): \(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            #expect(object["status"] as? String == "optimal")
+            let objective = try #require(object["objective"] as? Double)
+            #expect(abs(objective - -464.75314286) <= 1e-6 * 464.75, "\(solver): \(objective)")
+        }
+        let wrong = try run(["solve", "\(Self.fixtures)/netlib/afiro.mps", "--solver", "dsdp"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("clp-barrier"))
+    }
+
     @Test func helpExitsZero() throws {
         let root = try run(["--help"])
         #expect(root.status == 0 && root.stdout.contains("USAGE: lipscope"))

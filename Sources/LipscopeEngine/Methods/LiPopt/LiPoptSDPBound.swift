@@ -37,7 +37,7 @@ public struct LiPoptSDPBound: BoundMethod {
         case .success(let s): setup = s
         }
         let solverName = request.options["solver"] ?? "dsdp"
-        guard let solver = Solvers.named(solverName), solverName.lowercased() != "clp" else {
+        guard let solver = Solvers.named(solverName), !(solver is CLPSolver) else {
             return .failure(.notApplicable("solver '\(solverName)' cannot solve SDPs (dsdp or csdp)"))
         }
         let L = setup.network.depth
