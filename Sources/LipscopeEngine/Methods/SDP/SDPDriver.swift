@@ -184,13 +184,14 @@ enum SDPDriver {
 /// shared hidden layer, so the Schur system of the interior-point solvers grows from N + 1 to
 /// N + 1 + Σ nₖ(nₖ+1)/2 variables. Whether that pays is an empirical question; the rule is a
 /// log-linear model of the time ratio chordal/full fitted to `lipscope bench sdp --grid`
-/// (random ReLU nets, 2–59 hidden layers of width 4–32, paired runs, release build, 2 cores):
+/// (random ReLU nets 2-w×h-2, 2–59 hidden layers of width 4–32, paired runs, release build,
+/// 2 shared cores):
 ///     log(t_chordal / t_full) = a + b·log(w) + c·log(h),
 /// h = hidden layers, w = root-mean-square width of the hidden layers shared by two cliques
 /// (all but the last). Chordal is chosen exactly when the predicted ratio is below 1.
-///   csdp: a = −1.156, b = 0.721, c = −0.122 (25 pairs, rms error of log ratio 0.25): chordal
-///         wins for width ≤ 6 from a few layers on and width 8 from ≈ 30 layers (measured ratios
-///         0.42–0.93 there); width ≥ 16 always loses (1.5–4.8×).
+///   csdp: a = −1.264, b = 0.752, c = −0.089 (33 pairs, 8 of them with OMP_NUM_THREADS=1; rms
+///         error of the log ratio 0.29): chordal wins for width ≤ 6 (measured 0.42–0.93, e.g.
+///         29×4 0.44–0.53) and width 8 from ≈ 30 layers; width ≥ 16 always loses (1.5–4.8×).
 ///   dsdp: a = −0.069, b = 0.823, c = −0.221 (23 pairs, rms 0.73): predicted ratio ≥ 1.19 on
 ///         every measured net; only beyond ≈ 130 layers of width 4 would it choose chordal.
 /// Nets with one hidden layer have a single clique; nets whose split exceeds
@@ -213,7 +214,7 @@ public enum SDPChordalRule {
 
     /// (a, b, c) of the fitted model per solver.
     static let coefficients: [String: (Double, Double, Double)] = [
-        "csdp": (-1.156, 0.721, -0.122),
+        "csdp": (-1.264, 0.752, -0.089),
         "dsdp": (-0.069, 0.823, -0.221),
     ]
 
