@@ -47,6 +47,12 @@ public struct CSDPSolver: Solver {
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = ["problem.dat-s", "solution.sol"]
         process.currentDirectoryURL = dir
+        // Debian's csdp is built with OpenMP, whose spinning threads made solves 5–30× slower
+        // when the 2 cores were shared (mnist_weights 24.9 s vs 0.50 s) and gave nothing on an
+        // idle machine (dnn_d3 0.57 s vs 0.53 s): one thread unless the user chose otherwise.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["OMP_NUM_THREADS"] == nil { environment["OMP_NUM_THREADS"] = "1" }
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
