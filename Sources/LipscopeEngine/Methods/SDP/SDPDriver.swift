@@ -218,11 +218,15 @@ public enum SDPChordalRule {
         "dsdp": (-0.069, 0.823, -0.221),
     ]
 
+    /// Root-mean-square width of the hidden layers shared by two cliques (all but the last).
+    static func sharedWidth(_ hiddenWidths: [Int]) -> Double {
+        let shared = hiddenWidths.dropLast()
+        return (shared.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(shared.count, 1))).squareRoot()
+    }
+
     public static func predictedRatio(hiddenWidths: [Int], solver: String) -> Double? {
         guard hiddenWidths.count >= 2, let (a, b, c) = coefficients[solver.lowercased()] else { return nil }
-        let shared = hiddenWidths.dropLast()
-        let rms = (shared.reduce(0.0) { $0 + Double($1 * $1) } / Double(shared.count)).squareRoot()
-        return exp(a + b * log(max(rms, 1)) + c * log(Double(hiddenWidths.count)))
+        return exp(a + b * log(max(sharedWidth(hiddenWidths), 1)) + c * log(Double(hiddenWidths.count)))
     }
 
     public static func decide(hiddenWidths: [Int], solver: String) -> Decision {
@@ -240,7 +244,7 @@ public enum SDPChordalRule {
         }
         let verdict = ratio < 1 ? "faster: chordal" : "not faster: full LMI"
         let text = String(format: "auto: %d hidden layers, rms shared width %.1f, %@ model predicts chordal/full time %.2f (%@)",
-                          h, (hiddenWidths.dropLast().reduce(0.0) { $0 + Double($1 * $1) } / Double(h - 1)).squareRoot(),
+                          h, sharedWidth(hiddenWidths),
                           solver, ratio, verdict)
         return Decision(chordal: ratio < 1, reason: text, predictedRatio: ratio)
     }
