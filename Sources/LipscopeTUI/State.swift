@@ -170,6 +170,7 @@ public struct WorkbenchState: Sendable {
     public var output: Int?
     public var cliques: String = "auto"
     public var solver: String = "auto"
+    public var chordal: String = "auto"
     public var seed: UInt64 = 1
     public var nextRunID = 1
     public var active: RunView?
@@ -193,6 +194,7 @@ public struct WorkbenchState: Sendable {
 
     public static let cliqueChoices = ["auto", "sparse", "dense"]
     public static let solverChoices = ["auto", "dsdp", "csdp", "clp"]
+    public static let chordalChoices = ["auto", "on", "off"]
     public static let sweepSpan = 5
     public static let sweepBudget = 60.0
 

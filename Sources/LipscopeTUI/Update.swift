@@ -20,6 +20,7 @@ public enum KeyHelp {
         HelpEntry(keys: "[ ]", action: "output index: all, 0, 1, …"),
         HelpEntry(keys: "k", action: "cliques option: auto, sparse, dense"),
         HelpEntry(keys: "b", action: "solver backend: auto, dsdp, csdp, clp"),
+        HelpEntry(keys: "d", action: "chordal decomposition of SDP methods: auto, on, off"),
         HelpEntry(keys: "Enter", action: "run the method"),
         HelpEntry(keys: "Esc c", action: "cancel the active run (and a sweep)"),
         HelpEntry(keys: "s", action: "degree sweep of the method (stops past the time budget)"),
@@ -250,6 +251,9 @@ public enum Update {
         case .char("b"):
             s.solver = cycle(WorkbenchState.solverChoices, s.solver)
             info(&s, "solver backend: \(s.solver) (used by methods that solve an LP/SDP)")
+        case .char("d"):
+            s.chordal = cycle(WorkbenchState.chordalChoices, s.chordal)
+            info(&s, "chordal decomposition: \(s.chordal) (SDP methods; auto splits only where it is predicted faster)")
         case .enter:
             guard let m = s.currentMethod else {
                 error(&s, noMethodText(s))
@@ -345,6 +349,7 @@ public enum Update {
         var options: [String: String] = [:]
         if s.cliques != "auto" { options["cliques"] = s.cliques }
         if s.solver != "auto" { options["solver"] = s.solver }
+        if s.chordal != "auto" { options["chordal"] = s.chordal }
         let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
         let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)

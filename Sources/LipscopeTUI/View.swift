@@ -197,7 +197,7 @@ public enum View {
             degreeText = "—"
         }
         let line1 = "norm \(s.norm.symbol)   degree \(degreeText)   output \(s.output.map(String.init) ?? "all")"
-        let line2 = "cliques \(s.cliques)   solver \(s.solver)   seed \(s.seed)"
+        let line2 = "cliques \(s.cliques)   solver \(s.solver)   chordal \(s.chordal)   seed \(s.seed)"
         screen.text(inner.row + listHeight, inner.col, line1, Style(.accent), width: inner.width)
         screen.text(inner.row + listHeight + 1, inner.col, line2, .muted, width: inner.width)
     }

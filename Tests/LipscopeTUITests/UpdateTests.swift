@@ -5,7 +5,7 @@ import Testing
 
 /// One test (at least) per key of the help list; `helpListIsCovered` checks the list itself.
 @Suite struct UpdateKeyTests {
-    static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k", "b",
+    static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k", "b", "d",
                                            "Enter", "Esc c", "s", "p", "t", "w", "a", "q"]
     static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter", "Backspace ←", "a–z 0–9", "Esc"]
     static let coveredPrompt: Set<String> = ["text Backspace", "Enter", "Esc"]
@@ -229,6 +229,19 @@ import Testing
         #expect(s.screenText.contains("cliques sparse   solver csdp"))
         let effects = s.press(.enter)
         #expect(effects.compactMap(\.startedRun).first?.request.options == ["cliques": "sparse", "solver": "csdp"])
+    }
+
+    @Test func dCyclesTheChordalDecompositionIntoTheRequestOptions() {
+        var s = loadedState()
+        #expect(s.chordal == "auto")
+        s.press(.char("d"))
+        #expect(s.chordal == "on")
+        #expect(s.screenText.contains("chordal on"))
+        #expect(s.press(.enter).compactMap(\.startedRun).first?.request.options["chordal"] == "on")
+        var fresh = loadedState()
+        fresh.press(.char("d"), .char("d"), .char("d"))
+        #expect(fresh.chordal == "auto")
+        #expect(fresh.press(.enter).compactMap(\.startedRun).first?.request.options["chordal"] == nil)
     }
 
     @Test func enterStartsARunLogsItAndStreamsEventsIntoTheLivePane() {
