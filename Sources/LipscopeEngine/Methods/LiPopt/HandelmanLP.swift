@@ -168,7 +168,10 @@ struct HandelmanLP: Sendable {
     /// On the box every Handelman product is ≥ 0 and every monomial lies in [0, 1], so
     /// P = τ − Σ λ h − R ≤ τ − R₀ + Σ_{m≠1} max(−R_m, 0); each term is taken with its rounding
     /// bound and the result rounded up. (The τ + Σ|R_m| is never smaller.)
-    func certify(x: [Double], rhs: [Double], rhsError: [Double]) -> (value: Double, tau: Double, residual: Double) {
+    /// A certified bound from a λ: `value` (the bound), the LP's τ, and the residual's share.
+    typealias Certificate = (value: Double, tau: Double, residual: Double)
+
+    func certify(x: [Double], rhs: [Double], rhsError: [Double]) -> Certificate {
         let u = Double.ulpOfOne
         let tau = x[0]
         var acc = [Double](repeating: 0, count: rows)

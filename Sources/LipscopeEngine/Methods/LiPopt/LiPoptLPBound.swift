@@ -92,68 +92,18 @@ public struct LiPoptLPBound: BoundMethod {
             let (rhs, rhsError) = try lp.rightHandSide(poly)
             buildSeconds += (ContinuousClock.now - clock).seconds
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
+            let problem = lp.problem(rhs: rhs)
             if let path = request.options["write_mps"] {
                 let file = plan.outputs.count > 1 ? path.replacingOccurrences(of: ".mps", with: "_out\(j).mps") : path
-                do { try MPSFormat.write(lp.problem(rhs: rhs), to: file) } catch { throw MethodFailure("writing \(file): \(error)") }
+                do { try MPSFormat.write(problem, to: file) } catch { throw MethodFailure("writing \(file): \(error)") }
                 context.log("LP written to \(file)")
             }
-            let problem = lp.problem(rhs: rhs)
-            // CLP's interior-point method (no presolve, no crossover) first: on these degenerate
-            // LPs it is one to two orders of magnitude faster than simplex. Its λ is certified
-            // like any other. The certificate is accepted when it is within 1e-7 (relative) of
-            // the barrier's dual objective (a near-feasible dual, so about a lower bound on θ_k);
-            // the barrier runs at tolerance 1e-9, then at CLP's default (1e-7) if that stalls;
-            // the better certificate is still taken within 5e-7; otherwise the LP is solved
-            // again by dual simplex.
-            var accepted: (value: Double, tau: Double, residual: Double)? = nil
-            var used = CLPSolver.Algorithm.barrier
-            var best: (value: Double, tau: Double, residual: Double)? = nil
-            var bestDual = -Double.infinity
-            for tolerance in [1e-9, nil] as [Double?] {
-                let barrier: SolverResult
-                do {
-                    barrier = try CLPSolver(algorithm: .barrier).solve(.lp(problem), options: SolverOptions(feasibilityTolerance: tolerance), control: context.solverControl)
-                } catch {
-                    throw MethodFailure("CLP: \(error.message)")
-                }
-                solveSeconds += barrier.seconds
-                iterations += barrier.iterations
-                if barrier.status == .cancelled { throw CancelledError() }
-                // A stalled barrier (numerical trouble) still leaves a point; its λ is certified
-                // the same way and judged against y·P from its row duals.
-                guard barrier.status == .optimal || barrier.status == .numericalTrouble, barrier.x.count == lp.columns,
-                      let y = barrier.rowDuals, y.count == lp.rows else {
-                    context.log("barrier: \(barrier.status.rawValue) (\(barrier.message))")
-                    continue
-                }
-                let dual = barrier.dualObjective ?? zip(y, rhs).reduce(0) { $0 + $1.0 * $1.1 }
-                let c = lp.certify(x: barrier.x, rhs: rhs, rhsError: rhsError)
-                guard c.value.isFinite else { continue }
-                if dual.isFinite { bestDual = max(bestDual, dual) }
-                if best == nil || c.value < best!.value { best = c }
-                if best!.value - bestDual <= 1e-7 * max(1, abs(best!.value)) { accepted = best; break }
-                context.log(String(format: "barrier (tolerance %@): certified %.10g vs dual %.10g", tolerance.map { String($0) } ?? "default", c.value, dual))
-            }
-            if accepted == nil, let b = best, b.value - bestDual <= 5e-7 * max(1, abs(b.value)) { accepted = b }
-            if accepted == nil { context.log("barrier point not accepted, re-solving by dual simplex") }
-            if accepted == nil {
-                used = .dualSimplex
-                let solved: SolverResult
-                do {
-                    solved = try CLPSolver(algorithm: .dualSimplex).solve(.lp(problem), options: SolverOptions(feasibilityTolerance: 1e-9), control: context.solverControl)
-                } catch {
-                    throw MethodFailure("CLP: \(error.message)")
-                }
-                solveSeconds += solved.seconds
-                iterations += solved.iterations
-                if solved.status == .cancelled { throw CancelledError() }
-                guard solved.status == .optimal, solved.x.count == lp.columns else {
-                    throw MethodFailure("CLP: \(solved.status.rawValue) (\(solved.message))")
-                }
-                accepted = lp.certify(x: solved.x, rhs: rhs, rhsError: rhsError)
-            }
+            let solved = try Self.solveCertified(lp, problem, rhs: rhs, rhsError: rhsError, context: context)
+            solveSeconds += solved.seconds
+            iterations += solved.iterations
+            let used = solved.algorithm
+            let cert = solved.certificate
             algorithms.append(used.rawValue)
-            let cert = accepted!
             values.append(cert.value); taus.append(cert.tau); residuals.append(cert.residual)
         }
         let best = values.max() ?? 0
@@ -188,6 +138,70 @@ public struct LiPoptLPBound: BoundMethod {
 extension LiPoptLPBound {
     /// "barrier", or "barrier → dual simplex" when the barrier's point was not accepted (with
     /// the count when several outputs were solved).
+    /// Solves one output's LP and certifies its λ. CLP's interior-point method (no presolve, no
+    /// crossover) goes first: on these degenerate LPs it is one to two orders of magnitude faster
+    /// than simplex. Every point it returns (optimal, stalled or at its iteration limit) is
+    /// certified like any other λ — any λ ≥ 0 gives a sound bound — but a point is *accepted*
+    /// only when its certified value is within 1e-7 (relative) of the dual objective of an
+    /// `optimal` barrier run (a near-feasible dual, so about a lower bound on θ_k); the barrier
+    /// runs at tolerance 1e-9, then at CLP's default; the better certificate is still taken
+    /// within 5e-7. Otherwise the LP is solved again by dual simplex, and if that fails too the
+    /// best barrier certificate (sound, maybe looser) is reported with a log line.
+    static func solveCertified(_ lp: HandelmanLP, _ problem: LPProblem, rhs: [Double], rhsError: [Double],
+                               context: JobContext) throws
+        -> (certificate: HandelmanLP.Certificate, algorithm: CLPSolver.Algorithm, seconds: Double, iterations: Int) {
+        var seconds = 0.0, iterations = 0
+        func run(_ algorithm: CLPSolver.Algorithm, tolerance: Double?) throws -> SolverResult {
+            let result: SolverResult
+            do {
+                result = try CLPSolver(algorithm: algorithm).solve(.lp(problem), options: SolverOptions(feasibilityTolerance: tolerance),
+                                                                   control: context.solverControl)
+            } catch {
+                throw MethodFailure("CLP: \(error.message)")
+            }
+            seconds += result.seconds
+            iterations += result.iterations
+            if result.status == .cancelled { throw CancelledError() }
+            return result
+        }
+        func withinOfDual(_ c: HandelmanLP.Certificate, _ dual: Double, _ tolerance: Double) -> Bool {
+            c.value - dual <= tolerance * max(1, abs(c.value))
+        }
+        var best: HandelmanLP.Certificate? = nil
+        var bestDual = -Double.infinity
+        for tolerance in [1e-9, nil] as [Double?] {
+            let barrier = try run(.barrier, tolerance: tolerance)
+            let usable: Set<SolverStatus> = [.optimal, .numericalTrouble, .iterationLimit]
+            guard usable.contains(barrier.status), barrier.x.count == lp.columns else {
+                context.log("barrier: \(barrier.status.rawValue) (\(barrier.message))")
+                continue
+            }
+            let c = lp.certify(x: barrier.x, rhs: rhs, rhsError: rhsError)
+            guard c.value.isFinite else { continue }
+            if best == nil || c.value < best!.value { best = c }
+            // Only an optimal run's duals say how tight a certificate is.
+            if barrier.status == .optimal, let y = barrier.rowDuals, y.count == lp.rows {
+                let dual = barrier.dualObjective ?? zip(y, rhs).reduce(0) { $0 + $1.0 * $1.1 }
+                if dual.isFinite { bestDual = max(bestDual, dual) }
+            }
+            if withinOfDual(best!, bestDual, 1e-7) { return (best!, .barrier, seconds, iterations) }
+            context.log(String(format: "barrier (%@, tolerance %@): certified %.10g vs dual %.10g", barrier.status.rawValue,
+                               tolerance.map { String($0) } ?? "default", c.value, bestDual))
+        }
+        if let b = best, withinOfDual(b, bestDual, 5e-7) { return (b, .barrier, seconds, iterations) }
+        context.log("barrier point not accepted, re-solving by dual simplex")
+        let simplex = try run(.dualSimplex, tolerance: 1e-9)
+        if simplex.status == .optimal, simplex.x.count == lp.columns {
+            let c = lp.certify(x: simplex.x, rhs: rhs, rhsError: rhsError)
+            if c.value.isFinite {
+                return (best.map { $0.value < c.value ? $0 : c } ?? c, .dualSimplex, seconds, iterations)
+            }
+        }
+        guard let b = best else { throw MethodFailure("CLP: \(simplex.status.rawValue) (\(simplex.message))") }
+        context.log("dual simplex: \(simplex.status.rawValue); reporting the barrier's certified value (sound, possibly looser than θ_k)")
+        return (b, .barrier, seconds, iterations)
+    }
+
     static func algorithmSummary(_ used: [String]) -> String {
         let fallbacks = used.filter { $0 != CLPSolver.Algorithm.barrier.rawValue }.count
         if fallbacks == 0 { return "barrier" }
