@@ -42,12 +42,14 @@ final class SolveRun: @unchecked Sendable {
     func clearStopAction() { lock.withLock { stopAction = nil } }
 
     func requestStop(_ why: SolverStatus) {
-        let action: (@Sendable () -> Void)? = lock.withLock {
+        // The action runs under the lock: `clearStopAction` (taken before a backend frees what
+        // the action touches) then cannot slip in between and leave it a dangling token.
+        // Actions are cheap and never take this lock.
+        lock.withLock {
             if !stopFlag.isSet { reason = why }
             stopFlag.set()
-            return stopAction
+            stopAction?()
         }
-        action?()
     }
 
     /// Forwards an iteration to the caller unless `solve` has already returned.

@@ -12,7 +12,9 @@ public struct CLPSolver: Solver {
         case barrier = "barrier"
     }
 
-    public let name = "clp"
+    /// "clp" (dual simplex) or "clp-barrier", as `Solvers.named` takes them.
+    public var name: String { Self.name(algorithm) }
+    static func name(_ algorithm: Algorithm) -> String { algorithm == .barrier ? "clp-barrier" : "clp" }
     public let algorithm: Algorithm
 
     public init(algorithm: Algorithm = .dualSimplex) { self.algorithm = algorithm }
@@ -32,7 +34,7 @@ public struct CLPSolver: Solver {
 
     private static func solveNow(_ p: LPProblem, algorithm: Algorithm, run: SolveRun) -> SolverResult {
         guard let model = Clp_newModel() else {
-            return SolverResult(status: .numericalTrouble, solver: "clp", message: "Clp_newModel failed")
+            return SolverResult(status: .numericalTrouble, solver: name(algorithm), message: "Clp_newModel failed")
         }
         defer { Clp_deleteModel(model) }
         clpx_set_log_file(model, nil)
@@ -99,7 +101,7 @@ public struct CLPSolver: Solver {
         default: status = .numericalTrouble; message = "CLP status \(clpStatus), secondary \(secondary)"
         }
         if clpStatus == 5 {
-            return SolverResult(status: status, iterations: iterations, seconds: run.elapsed, solver: "clp", message: message)
+            return SolverResult(status: status, iterations: iterations, seconds: run.elapsed, solver: name(algorithm), message: message)
         }
 
         let x = Array(UnsafeBufferPointer(start: Clp_getColSolution(model), count: n))
@@ -129,14 +131,14 @@ public struct CLPSolver: Solver {
             let check = barrierCheck(p, x: x, activity: activity, primal: primal, dual: dual)
             if check.violation > 1e-6 || check.gap > 1e-6 {
                 status = .numericalTrouble
-                message = String(format: "barrier point not optimal: primal violation %.2e, relative gap %.2e (the LP may be infeasible or unbounded; dual simplex decides)", check.violation, check.gap)
+                message = String(format: "barrier point not optimal: primal violation %.2e, relative gap %.2e (the LP may be infeasible or unbounded; simplex can tell)", check.violation, check.gap)
             }
         }
         let haveSolution = status == .optimal || status == .iterationLimit || status == .timeLimit
         return SolverResult(status: status, primalObjective: haveSolution ? primal : nil,
                             dualObjective: status == .optimal ? dual : nil,
                             x: x, rowDuals: rowDuals, reducedCosts: reduced, iterations: iterations,
-                            seconds: run.elapsed, solver: "clp", message: message)
+                            seconds: run.elapsed, solver: name(algorithm), message: message)
     }
 }
 
