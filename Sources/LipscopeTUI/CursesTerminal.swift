@@ -16,7 +16,7 @@ final class CursesTerminal {
 
     init() {
         _ = cn_setup_utf8_locale()
-        screenFD = dup(STDOUT_FILENO)
+        screenFD = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
         screenFile = screenFD >= 0 ? fdopen(screenFD, "w") : nil
         if let screenFile, let screen = cn_newterm_on(screenFile) {
             win = screen
@@ -55,6 +55,8 @@ final class CursesTerminal {
         endwin()
         // Give descriptor 1 back to the terminal for whatever the program prints after the workbench.
         if let screenFile {
+            // Solver chatter buffered while descriptor 1 was /dev/null goes there, not to the terminal.
+            fflush(nil)
             fflush(screenFile)
             dup2(screenFD, STDOUT_FILENO)
         }

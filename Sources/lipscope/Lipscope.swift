@@ -62,7 +62,10 @@ enum Main {
             exit(ExitStatus.usage)
         } catch {
             // Help and version requests surface here as the parser's own errors.
-            if Lipscope.exitCode(for: error) == .success { Lipscope.exit(withError: error) }
+            if Lipscope.exitCode(for: error) == .success {
+                ProgramOutput.restore()
+                Lipscope.exit(withError: error)
+            }
             FileHandle.standardError.write(Data("lipscope: \(error)\n".utf8))
             exit(ExitStatus.solverFailure)
         }

@@ -10,10 +10,18 @@ enum ProgramOutput {
     /// Call once, before any command runs (the workbench keeps stdout: curses owns it).
     static func separateLibraryOutput() {
         fflush(nil)
-        let saved = dup(STDOUT_FILENO)
+        let saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
         guard saved >= 0 else { return }
         descriptor = saved
         dup2(STDERR_FILENO, STDOUT_FILENO)
+    }
+
+    /// Points descriptor 1 back at the original stdout (for output printed by the argument
+    /// parser itself, e.g. a command group's help).
+    static func restore() {
+        guard descriptor != STDOUT_FILENO else { return }
+        fflush(nil)
+        dup2(descriptor, STDOUT_FILENO)
     }
 
     static func write(_ text: String) {

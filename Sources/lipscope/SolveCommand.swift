@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import LipscopeSolvers
 
-/// `lipscope solve FILE.dat-s|FILE.mps [--solver dsdp|csdp|clp] [--json]`
+/// `lipscope solve FILE.dat-s|FILE.mps [--solver dsdp|csdp|clp|clp-barrier] [--json]`
 struct SolveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "solve",

@@ -78,6 +78,7 @@ import Testing
             #expect(r.status == 0, "\(solver): \(r.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             #expect(object["status"] as? String == "optimal")
+            #expect(object["solver"] as? String == solver)
             let objective = try #require(object["objective"] as? Double)
             #expect(abs(objective - -464.75314286) <= 1e-6 * 464.75, "\(solver): \(objective)")
         }
@@ -90,6 +91,10 @@ import Testing
         #expect(root.status == 0 && root.stdout.contains("USAGE: lipscope"))
         let info = try run(["info", "--help"])
         #expect(info.status == 0 && info.stdout.contains("lipscope info"))
+        // A command group without a subcommand prints its help from inside `run`, after stdout
+        // was separated from library output: it must still reach stdout.
+        let bench = try run(["bench"])
+        #expect(bench.status == 0 && bench.stdout.contains("USAGE: lipscope bench"), "\(bench.stderr)")
     }
 
     @Test func compareJSONListsEveryMethodAndTheBestLowerBound() throws {
