@@ -45,7 +45,9 @@ enum LMICertifier {
         let scale = max(base.max() ?? 0, Double.leastNormalMagnitude)
         let maxShift = maxRelativeShift * scale
         // Exact power-of-two equilibration: −M ⪰ 0 ⇔ D(−M)D ⪰ 0 for D = diag(2^{−kᵢ}) > 0, and
-        // multiplying by powers of two is exact (no overflow or underflow at these exponents). With
+        // multiplying by powers of two is exact unless it over- or underflows (eᵢ + eⱼ can reach
+    // −800): underflow is covered by the absolute term of the margin, overflow makes it ∞ and
+    // the check fail — never an unsound pass. `certificate_margin` is in these scaled units. With
         // the diagonal of D(−M)D near 1, the rounding margin (which grows with Σ|aᵢᵢ|) no longer
         // swamps a hidden block many orders of magnitude below a large input term (ACAS Xu:
         // ρ ≈ 8e9 against hidden eigenvalues ≈ 3e-4). Sizes below use the scaled matrix.

@@ -32,8 +32,7 @@ public struct LipSDPBound: BoundMethod {
             return .tooLarge("LMI of dimension \(dimension) (limit \(Self.maximumDimension)); try --split")
         }
         if request.options["chordal"]?.lowercased() == "on", request.options["split"] == nil {
-            let splits = linear.hiddenLayers.dropLast().reduce(0) { $0 + $1.outputSize * ($1.outputSize + 1) / 2 }
-            let variables = splits + linear.hiddenNeuronCount + 1
+            let variables = SDPChordalRule.splitVariables(hiddenWidths: linear.hiddenLayers.map(\.outputSize))
             if variables > Self.maximumChordalVariables {
                 return .tooLarge("the chordal split needs \(variables) SDP variables (limit \(Self.maximumChordalVariables)): the solvers' dense Schur complement would be \(variables)²; use --chordal off (same value)")
             }

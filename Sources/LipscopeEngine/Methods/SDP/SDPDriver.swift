@@ -190,7 +190,7 @@ enum SDPDriver {
 /// h = hidden layers, w = root-mean-square width of the hidden layers shared by two cliques
 /// (all but the last). Chordal is chosen exactly when the predicted ratio is below 1.
 ///   csdp: a = −1.264, b = 0.752, c = −0.089 (33 pairs, 8 of them with OMP_NUM_THREADS=1; rms
-///         error of the log ratio 0.29): chordal wins for width ≤ 6 (measured 0.42–0.93, e.g.
+///         error of the log ratio 0.29): chordal wins for width ≤ 5, 6 from 3 layers (measured 0.42–0.93, e.g.
 ///         29×4 0.44–0.53) and width 8 from ≈ 30 layers; width ≥ 16 always loses (1.5–4.8×).
 ///   dsdp: a = −0.069, b = 0.823, c = −0.221 (23 pairs, rms 0.73): predicted ratio ≥ 1.19 on
 ///         every measured net; only beyond ≈ 130 layers of width 4 would it choose chordal.
@@ -218,6 +218,12 @@ public enum SDPChordalRule {
         "dsdp": (-0.069, 0.823, -0.221),
     ]
 
+    /// SDP variables of the chordal split: one multiplier per hidden neuron, ρ, and a symmetric
+    /// coupling matrix per hidden layer shared by two cliques (all but the last).
+    public static func splitVariables(hiddenWidths: [Int]) -> Int {
+        hiddenWidths.dropLast().reduce(0) { $0 + $1 * ($1 + 1) / 2 } + hiddenWidths.reduce(0, +) + 1
+    }
+
     /// Root-mean-square width of the hidden layers shared by two cliques (all but the last).
     static func sharedWidth(_ hiddenWidths: [Int]) -> Double {
         let shared = hiddenWidths.dropLast()
@@ -234,8 +240,7 @@ public enum SDPChordalRule {
         guard h >= 2 else {
             return Decision(chordal: false, reason: "auto: one hidden layer, a single clique", predictedRatio: nil)
         }
-        let splits = hiddenWidths.dropLast().reduce(0) { $0 + $1 * ($1 + 1) / 2 }
-        let variables = splits + hiddenWidths.reduce(0, +) + 1
+        let variables = splitVariables(hiddenWidths: hiddenWidths)
         guard let ratio = predictedRatio(hiddenWidths: hiddenWidths, solver: solver) else {
             return Decision(chordal: false, reason: "auto: no cost model for solver \(solver)", predictedRatio: nil)
         }
