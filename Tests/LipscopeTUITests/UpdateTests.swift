@@ -5,7 +5,7 @@ import Testing
 
 /// One test (at least) per key of the help list; `helpListIsCovered` checks the list itself.
 @Suite struct UpdateKeyTests {
-    static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k", "b", "d",
+    static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k b d",
                                            "Enter", "Esc c", "s", "p", "t", "w", "a", "q"]
     static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter", "Backspace ←", "a–z 0–9", "Esc"]
     static let coveredPrompt: Set<String> = ["text Backspace", "Enter", "Esc"]
