@@ -74,18 +74,6 @@ struct BenchSDPCommand: ParsableCommand {
         return nil
     }
 
-    static func randomNetwork(widths: [Int], seed: UInt64, name: String = "random_5x100") -> FeedforwardNetwork {
-        var rng = SeededGenerator(seed: seed)
-        var layers: [Layer] = []
-        for k in 1..<widths.count {
-            let scale = 1 / Double(widths[k - 1]).squareRoot()
-            let w = Matrix(rows: widths[k], columns: widths[k - 1],
-                           storage: (0..<(widths[k] * widths[k - 1])).map { _ in rng.gaussian() * scale })
-            layers.append(Layer(weight: w, activation: k == widths.count - 1 ? .identity : .relu))
-        }
-        return FeedforwardNetwork(name: name, inputSize: widths[0], layers: layers)
-    }
-
     func run() throws {
         if let csdpThreads { setenv("OMP_NUM_THREADS", String(max(1, csdpThreads)), 1) }
         if grid { return try runGrid() }
@@ -100,16 +88,16 @@ struct BenchSDPCommand: ParsableCommand {
         if let p = locate(["testnets/mnist_784.json"]) {
             entries.append(Entry(name: "testnets mnist_784.json") { try NetworkLoader.load(path: p) })
         }
-        entries.append(Entry(name: "random 10-100x5-10") { .feedforward(Self.randomNetwork(widths: [10, 100, 100, 100, 100, 100, 10], seed: 7)) })
+        entries.append(Entry(name: "random 10-100x5-10") { .feedforward(FeedforwardNetwork.gaussian(widths: [10, 100, 100, 100, 100, 100, 10], seed: 7, name: "random_10-100x5-10")) })
         if let p = locate(["nnet/acasxu/ACASXU_run2a_1_1_batch_2000.nnet"]) {
             entries.append(Entry(name: "acas xu 1_1") { try NetworkLoader.load(path: p) })
         }
         // Deep and narrow, where the fitted rule picks the split for csdp (the grid's 29×4 and 59×6).
         entries.append(Entry(name: "random 2-4x29-2") {
-            .feedforward(Self.randomNetwork(widths: [2] + Array(repeating: 4, count: 29) + [2], seed: 1234 &+ 29_004, name: "random_29x4"))
+            .feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 4, count: 29) + [2], seed: 1234 &+ 29_004, name: "random_29x4"))
         })
         entries.append(Entry(name: "random 2-6x59-2") {
-            .feedforward(Self.randomNetwork(widths: [2] + Array(repeating: 6, count: 59) + [2], seed: 1234 &+ 59_006, name: "random_59x6"))
+            .feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 6, count: 59) + [2], seed: 1234 &+ 59_006, name: "random_59x6"))
         })
         if let only { entries = entries.filter { $0.name.contains(only) } }
 
@@ -182,7 +170,7 @@ struct BenchSDPCommand: ParsableCommand {
         for h in ds {
             for w in ws {
                 let sizes = [io] + Array(repeating: w, count: h) + [io]
-                let net = Network.feedforward(Self.randomNetwork(widths: sizes, seed: seed &+ UInt64(1000 * h + w), name: "random_\(h)x\(w)"))
+                let net = Network.feedforward(FeedforwardNetwork.gaussian(widths: sizes, seed: seed &+ UInt64(1000 * h + w), name: "random_\(h)x\(w)"))
                 var row = ["\(h)", "\(w)"]
                 var values: [Double] = []
                 for solver in solvers {

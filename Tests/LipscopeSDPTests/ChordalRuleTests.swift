@@ -8,15 +8,7 @@ import Testing
 @Suite struct ChordalRuleTests {
     /// A seeded random ReLU net (weights N(0, 1/fan_in)), the shape of the bench grid.
     static func random(_ widths: [Int], seed: UInt64) -> Network {
-        var rng = SeededGenerator(seed: seed)
-        var layers: [Layer] = []
-        for k in 1..<widths.count {
-            let scale = 1 / Double(widths[k - 1]).squareRoot()
-            let w = Matrix(rows: widths[k], columns: widths[k - 1],
-                           storage: (0..<(widths[k] * widths[k - 1])).map { _ in rng.gaussian() * scale })
-            layers.append(Layer(weight: w, activation: k == widths.count - 1 ? .identity : .relu))
-        }
-        return .feedforward(FeedforwardNetwork(name: "random", inputSize: widths[0], layers: layers))
+        .feedforward(.gaussian(widths: widths, seed: seed, name: "random"))
     }
 
     /// Chordal on = off on deep nets (9 and 6 hidden layers), with both solvers.

@@ -172,3 +172,19 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         return j
     }
 }
+
+extension FeedforwardNetwork {
+    /// A seeded random ReLU net with weights N(0, 1/fan_in), no biases and a linear last layer:
+    /// the shape of the benchmark grids and of tests that need nets of a given width and depth.
+    public static func gaussian(widths: [Int], seed: UInt64, name: String) -> FeedforwardNetwork {
+        var rng = SeededGenerator(seed: seed)
+        var layers: [Layer] = []
+        for k in 1..<widths.count {
+            let scale = 1 / Double(widths[k - 1]).squareRoot()
+            let w = Matrix(rows: widths[k], columns: widths[k - 1],
+                           storage: (0..<(widths[k] * widths[k - 1])).map { _ in rng.gaussian() * scale })
+            layers.append(Layer(weight: w, activation: k == widths.count - 1 ? .identity : .relu))
+        }
+        return FeedforwardNetwork(name: name, inputSize: widths[0], layers: layers)
+    }
+}
