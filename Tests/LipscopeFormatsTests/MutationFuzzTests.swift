@@ -7,19 +7,7 @@ import Testing
 /// (105,000 in all) from small seed files: truncations, bit flips, byte inserts and deletes,
 /// overwrites with boundary values, and chunk duplications.
 @Suite struct MutationFuzzTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
-
-    static func mutate(_ seed: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var b = seed
         let rounds = 1 + rng.below(3)
         for _ in 0..<rounds {
@@ -48,7 +36,7 @@ import Testing
     /// Runs `count` mutations spread over the seeds; returns (parsed, refused).
     static func fuzz(_ seeds: [String], count: Int, seed: UInt64,
                      _ parse: ([UInt8], String) throws -> Network) -> (Int, Int, [String]) {
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(seed: seed)
         let originals = seeds.map { Files.bytes($0) }
         var parsed = 0, refused = 0
         var problems: [String] = []
@@ -91,4 +79,9 @@ import Testing
         #expect(problems.isEmpty, "\(problems.prefix(5))")
         #expect(parsed + refused == 35_000 && refused > 1000)
     }
+}
+
+extension SeededGenerator {
+    /// A draw in 0..<n (0 when n ≤ 0), for picking positions and cases.
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }

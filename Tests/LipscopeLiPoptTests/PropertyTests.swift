@@ -7,25 +7,13 @@ import Testing
 /// (exhaustive over slope-box vertices): θ_k ≥ p*, θ non-increasing in k (k = L, L + 1), sparse ≥ dense,
 /// the dense LP at k = n equals p*; the SDP values ≥ p* and non-increasing in r.
 @Suite struct PropertyTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53) * 2 - 1
-        }
-    }
-
     static func randomNet(_ sizes: [Int], seed: UInt64, activation: Activation, zeroFraction: Double = 0.25) -> Network {
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var layers: [Layer] = []
         for l in 1..<sizes.count {
             let rows = (0..<sizes[l]).map { _ in (0..<sizes[l - 1]).map { _ -> Double in
-                let v = rng.next()
-                return abs(rng.next()) < zeroFraction ? 0 : (v * 1e6).rounded() / 1e6 } }
+                let v = rng.uniform(-1, 1)
+                return abs(rng.uniform(-1, 1)) < zeroFraction ? 0 : (v * 1e6).rounded() / 1e6 } }
             layers.append(Layer(weight: .dense(Matrix(rowArrays: rows)), bias: [Double](repeating: 0.1, count: sizes[l]),
                                 activation: l == sizes.count - 1 ? .identity : activation))
         }
@@ -68,6 +56,22 @@ import Testing
         if n > 6 { return }  // keep the suite fast: C(3n + n − 1, n) nonzeros
         let exact = Self.lp(net, n, "dense")
         #expect(abs(exact - p) <= 1e-7 * max(1, p), "dense θ_n = \(exact), p* = \(p) (n = \(n))")
+    }
+
+    /// An output whose last-layer row is zero has the zero polynomial and, with sparse cliques,
+    /// no variable at all: both hierarchies must give 0 for it (up to rounding bounds), certified; the SDP without a solve.
+    @Test func zeroOutputRowGivesZero() throws {
+        let net = Network.feedforward(FeedforwardNetwork(name: "zero_row", inputSize: 2, layers: [
+            Layer(weight: .dense(Matrix(rowArrays: [[1, -2], [0.5, 1]])), bias: [0, 0], activation: .relu),
+            Layer(weight: .dense(Matrix(rowArrays: [[1, -0.5], [0, 0]])), bias: [0, 0], activation: .identity),
+        ]))
+        for method in [LiPoptLPBound(), LiPoptSDPBound()] as [any BoundMethod] {
+            let r = Job.run(method, BoundRequest(network: net, norm: .linf, output: 1, options: ["cliques": "sparse"]))
+            #expect(r.status == .optimal, "\(method.id): \(r.details)")
+            #expect(r.certified)
+            let v = try #require(r.value)
+            #expect(v >= 0 && v <= 1e-12, "\(method.id): \(v)")  // 0 up to the certificate's rounding bound
+        }
     }
 
     @Test(arguments: [0, 1, 4, 6, 7])

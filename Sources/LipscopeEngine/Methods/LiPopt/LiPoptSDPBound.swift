@@ -92,6 +92,16 @@ public struct LiPoptSDPBound: BoundMethod {
             last = sdp
             let clock = ContinuousClock.now
             let poly = plan.network.polynomial(output: j)
+            if sdp.moments == 0 {
+                // No clique holds a variable (sparse cliques of an output whose last-layer row is
+                // zero): P is its constant term, its own maximum on the box; no solve to do.
+                guard poly.coefficients.keys.allSatisfy(\.isEmpty) else {
+                    throw MethodFailure("output \(j): the polynomial has monomials but the cliques hold no variable")
+                }
+                relaxation.append(poly.constant)
+                values.append(poly.constant + (poly.errors[PackedIndices()] ?? 0))
+                continue
+            }
             let problem = try sdp.problem(poly)
             buildSeconds += (ContinuousClock.now - clock).seconds
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
