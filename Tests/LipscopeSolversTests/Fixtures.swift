@@ -85,3 +85,22 @@ struct SplitMix {
     }
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
+
+/// max x + y s.t. x + 2y ≤ 4, 3x + y ≤ 6: optimum 2.8 at (1.6, 1.2).
+func smallMaximization() -> LPProblem {
+    var b = LPProblem.Builder()
+    let x = b.addColumn(cost: 1), y = b.addColumn(cost: 1)
+    b.addRow([(x, 1), (y, 2)], .lessEqual, 4)
+    b.addRow([(x, 3), (y, 1)], .lessEqual, 6)
+    b.maximize = true
+    return b.build()
+}
+
+/// 2 ≤ z ≤ 1: primal infeasible.
+func infeasibleLP() -> LPProblem {
+    var b = LPProblem.Builder()
+    let z = b.addColumn(cost: 1)
+    b.addRow([(z, 1)], .greaterEqual, 2)
+    b.addRow([(z, 1)], .lessEqual, 1)
+    return b.build()
+}
