@@ -59,6 +59,20 @@ import Testing
         try tmux.waitFor("▸ \(list[k].label)")
     }
 
+    /// Opens small_relu_20 in the workbench (exec'd, so the pane's pid is the workbench's), starts
+    /// relaxed-exact (seconds of Gray-code enumeration) and waits until `iterations` show: the
+    /// workbench's pid and the iteration count on screen.
+    static func startLongRun(_ setup: Setup, iterations wanted: Int) throws -> (pid: pid_t, shown: Int) {
+        let tmux = setup.tmux
+        try setup.start("small_relu_20.json", exec: true)
+        try tmux.waitFor("loaded small_relu_20")
+        try select("relaxed-exact", on: try NetworkLoader.load(path: setup.nets + "/small_relu_20.json"), norm: .l2, tmux)
+        tmux.send("Enter")
+        let screen = try tmux.waitFor("iterations on screen", timeout: 60) { (iterations($0) ?? 0) >= wanted }
+        let pid = try #require(tmux.panePID, "no pane pid")
+        return (pid, iterations(screen) ?? wanted)
+    }
+
     static func iterations(_ screen: String) -> Int? {
         TmuxDriver.match(#"running [0-9.]+ m?s, (\d+) iterations"#, in: screen).flatMap(Int.init)
     }
@@ -222,13 +236,7 @@ import Testing
         let setup = try Setup(tag: "kill")
         defer { setup.cleanUp() }
         let tmux = setup.tmux
-        try setup.start("small_relu_20.json", exec: true)
-        try tmux.waitFor("loaded small_relu_20")
-        try Self.select("relaxed-exact", on: try NetworkLoader.load(path: setup.nets + "/small_relu_20.json"), norm: .l2, tmux)
-        tmux.send("Enter")
-        let screen = try tmux.waitFor("iterations on screen", timeout: 60) { (Self.iterations($0) ?? 0) >= 3 }
-        let shown = Self.iterations(screen)!
-        guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
+        let (pid, shown) = try Self.startLongRun(setup, iterations: 3)
         #expect(kill(pid, SIGKILL) == 0)
         try tmux.waitFor("the pane to die") { _ in kill(pid, 0) != 0 }
         let logs = setup.sessionLogs()
@@ -286,12 +294,7 @@ import Testing
         let setup = try Setup(tag: "term")
         defer { setup.cleanUp() }
         let tmux = setup.tmux
-        try setup.start("small_relu_20.json", exec: true)
-        try tmux.waitFor("loaded small_relu_20")
-        try Self.select("relaxed-exact", on: try NetworkLoader.load(path: setup.nets + "/small_relu_20.json"), norm: .l2, tmux)
-        tmux.send("Enter")
-        try tmux.waitFor("a running job", timeout: 60) { (Self.iterations($0) ?? 0) >= 1 }
-        guard let pid = tmux.panePID else { Issue.record("no pane pid"); return }
+        let (pid, _) = try Self.startLongRun(setup, iterations: 1)
         #expect(kill(pid, SIGTERM) == 0)
         try tmux.waitFor("the workbench to exit", timeout: 20) { _ in kill(pid, 0) != 0 }
         let contents = try SessionLogReader.read(path: setup.sessionLogs()[0])
