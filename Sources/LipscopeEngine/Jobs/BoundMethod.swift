@@ -36,6 +36,8 @@ public protocol BoundMethod: Sendable {
     var label: String { get }
     var kind: BoundKind { get }
     var norms: [Norm] { get }
+    /// The options this method reads from `BoundRequest.options`, with kinds, defaults and help.
+    var options: [MethodOption] { get }
     /// Methods with a relaxation degree report their lowest admissible degree.
     func minimumDegree(for network: Network) -> Int?
     func applicability(_ request: BoundRequest) -> Applicability
@@ -44,6 +46,12 @@ public protocol BoundMethod: Sendable {
 
 extension BoundMethod {
     public func minimumDegree(for network: Network) -> Int? { nil }
+    public var options: [MethodOption] { [] }
+
+    /// The request's options checked against `options` (throws `OptionError`).
+    public func parseOptions(_ request: BoundRequest) throws -> ParsedOptions {
+        try ParsedOptions(method: id, declarations: options, raw: request.options)
+    }
 
     /// A result carrying this method's identity and the request's norm/degree/output.
     public func result(_ request: BoundRequest, value: Double?, certified: Bool, status: BoundStatus = .optimal,
