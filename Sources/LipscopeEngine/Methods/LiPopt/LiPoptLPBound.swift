@@ -7,6 +7,12 @@ import LipscopeSolvers
 /// fallback); the reported value is certified from the solver's λ (see `HandelmanLP.certify`).
 public struct LiPoptLPBound: BoundMethod {
     public let id = "lipopt-lp"
+    public var options: [MethodOption] {
+        [StandardOptions.cliques,
+         MethodOption("max_lp_nonzeros", .int(min: 1, max: nil), default: String(Self.defaultMaximumNonzeros),
+                      help: "largest LP built, in constraint-matrix nonzeros (larger ones are too_large)"),
+         MethodOption("write_mps", .path, default: nil, help: "also write each LP to this MPS file (for other solvers)")]
+    }
     public let label = "LiPopt-LP"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]

@@ -7,6 +7,12 @@ import LipscopeSolvers
 /// certified from the dual (SOS) matrices when they are returned (see `MomentSDP.certify`).
 public struct LiPoptSDPBound: BoundMethod {
     public let id = "lipopt-sdp"
+    public var options: [MethodOption] {
+        [StandardOptions.cliques,
+         StandardOptions.solver(for: .sdp, help: "SDP solver for the moment SDP: dsdp (default) or csdp"),
+         MethodOption("max_sdp_moments", .int(min: 1, max: nil), default: String(Self.defaultMaximumMoments),
+                      help: "largest moment SDP solved, in moments (larger ones are too_large)")]
+    }
     public let label = "LiPopt-SDP"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]

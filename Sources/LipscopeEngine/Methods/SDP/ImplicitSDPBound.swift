@@ -9,6 +9,7 @@ import LipscopeLinearAlgebra
 /// written this way (A strictly block lower triangular) gives exactly LipSDP-Neuron.
 public struct ImplicitSDPBound: BoundMethod {
     public let id = "implicit-sdp"
+    public var options: [MethodOption] { StandardOptions.sdp }
     public let label = "Implicit SDP"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]
@@ -65,6 +66,7 @@ public struct ImplicitSDPBound: BoundMethod {
 /// Also reports √n₀ · (ℓ2 LipSDP-Neuron bound of the row), the naive conversion, in details.
 public struct LipSDPLinfBound: BoundMethod {
     public let id = "lipsdp-linf"
+    public var options: [MethodOption] { StandardOptions.sdp }
     public let label = "LipSDP ℓ∞ (direct)"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]

@@ -12,6 +12,7 @@ public struct LipSDPBound: BoundMethod {
 
     public let variant: Variant
     public var id: String { "lipsdp-\(variant.rawValue)" }
+    public var options: [MethodOption] { StandardOptions.sdp }
     public var label: String { variant == .neuron ? "LipSDP-Neuron" : "LipSDP-Layer" }
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]

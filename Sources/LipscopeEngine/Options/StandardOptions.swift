@@ -1,0 +1,28 @@
+import LipscopeSolvers
+
+/// The option declarations methods share, so every method that reads "solver" or "cliques"
+/// declares it the same way.
+public enum StandardOptions {
+    /// The backend choice of a method that builds problems of `kind`.
+    public static func solver(for kind: ProblemKind, help: String? = nil) -> MethodOption {
+        let backends = SolverBackend.solving(kind)
+        return MethodOption("solver", .choice(backends.map(\.name)), default: backends.first?.name,
+                            help: help ?? "\(kind.rawValue.uppercased()) solver backend")
+    }
+
+    /// What every LMI method (LipSDP, implicit SDP, ℓ∞ SDP) reads.
+    public static let sdp: [MethodOption] = [
+        solver(for: .sdp, help: "SDP solver: dsdp (default; csdp is the independent cross-check, and the fallback when dsdp fails and no solver was chosen)"),
+        MethodOption("chordal", .choice(["auto", "on", "off"]), default: "auto",
+                     help: "chordal split of the block-tridiagonal LMI into one block per pair of layers (same value); auto splits only when the fitted cost model predicts it is faster for the solver"),
+        MethodOption("split", .int(min: 1, max: nil), default: nil,
+                     help: "split into chunks of K weight matrices and multiply the chunk bounds (looser; for nets too large for one LMI)"),
+        MethodOption("reduce", .flag, default: "on", help: "exact input reduction of the n₀ block to rank(W₁)"),
+        MethodOption("scale", .flag, default: "on", help: "exact power-of-two layer balancing before the solve"),
+        MethodOption("gap", .double(min: 0, max: 1, open: true), default: nil, help: "relative duality-gap tolerance of the solver"),
+        MethodOption("time_limit", .double(min: 0, max: nil, open: true), default: nil, help: "wall-clock limit per SDP solve, seconds"),
+    ]
+
+    public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",
+                                             help: "LiPopt: sparse cliques (one per output path structure) or one dense clique")
+}
