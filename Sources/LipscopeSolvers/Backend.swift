@@ -28,3 +28,61 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
 
     public init?(name: String) { self.init(rawValue: name.lowercased()) }
 }
+
+extension SolverBackend {
+    /// A fresh backend instance (backends hold no state between solves).
+    public func makeSolver() -> any Solver {
+        switch self {
+        case .dsdp: DSDPSolver()
+        case .csdp: CSDPSolver()
+        case .clp: CLPSolver()
+        case .clpBarrier: CLPSolver(algorithm: .barrier)
+        }
+    }
+
+    /// Whether this backend solves `problem`.
+    public func solves(_ problem: ConicProblem) -> Bool { problemKinds.contains(problem.kind) }
+}
+
+extension ConicProblem {
+    public var kind: ProblemKind {
+        switch self {
+        case .sdp: .sdp
+        case .lp: .lp
+        }
+    }
+}
+
+/// A problem kind at the type level, so a method's settings can say "an SDP backend" and
+/// no value of that type can be CLP.
+public protocol ProblemKindMarker: Sendable {
+    static var kind: ProblemKind { get }
+}
+
+public enum SDPKind: ProblemKindMarker { public static let kind = ProblemKind.sdp }
+public enum LPKind: ProblemKindMarker { public static let kind = ProblemKind.lp }
+
+/// A `SolverBackend` known to solve problems of `Kind`: the only way to make one checks
+/// `problemKinds`, so a method holding a `Backend<SDPKind>` cannot be handed clp.
+public struct Backend<Kind: ProblemKindMarker>: Sendable, Hashable {
+    public let backend: SolverBackend
+
+    public init?(_ backend: SolverBackend) {
+        guard backend.problemKinds.contains(Kind.kind) else { return nil }
+        self.backend = backend
+    }
+
+    public init?(name: String) {
+        guard let b = SolverBackend(name: name) else { return nil }
+        self.init(b)
+    }
+
+    /// Every backend of this kind, in preference order (the first is the default).
+    public static var all: [Backend<Kind>] { SolverBackend.solving(Kind.kind).compactMap(Backend.init) }
+
+    public var name: String { backend.name }
+    public func makeSolver() -> any Solver { backend.makeSolver() }
+}
+
+public typealias SDPBackend = Backend<SDPKind>
+public typealias LPBackend = Backend<LPKind>

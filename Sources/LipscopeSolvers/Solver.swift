@@ -217,23 +217,23 @@ public final class StopFlag: Sendable {
 
 /// Standard backends by name.
 public enum Solvers {
-    public static let names = ["dsdp", "csdp", "clp", "clp-barrier"]
+    /// Every backend name (`SolverBackend.name`); prefer `SolverBackend` itself.
+    public static var names: [String] { SolverBackend.allCases.map(\.name) }
 
+    /// The backend called `name`, or nil; prefer `SolverBackend(name:)?.makeSolver()`.
     public static func named(_ name: String) -> (any Solver)? {
-        switch name.lowercased() {
-        case "dsdp": return DSDPSolver()
-        case "csdp": return CSDPSolver()
-        case "clp": return CLPSolver()
-        case "clp-barrier": return CLPSolver(algorithm: .barrier)
-        default: return nil
-        }
+        SolverBackend(name: name)?.makeSolver()
     }
 
     /// The default backend for a problem kind: DSDP for SDPs, CLP for LPs.
     public static func defaultSolver(for problem: ConicProblem) -> any Solver {
+        defaultBackend(for: problem).makeSolver()
+    }
+
+    public static func defaultBackend(for problem: ConicProblem) -> SolverBackend {
         switch problem {
-        case .sdp: return DSDPSolver()
-        case .lp: return CLPSolver()
+        case .sdp: .dsdp
+        case .lp: .clp
         }
     }
 }

@@ -348,6 +348,7 @@ public enum Update {
         if s.cliques != "auto" { options["cliques"] = s.cliques }
         if s.solver != "auto" { options["solver"] = s.solver }
         if s.chordal != "auto" { options["chordal"] = s.chordal }
+        options = method.declaredOptions(in: options)  // the settings apply to the methods that read them
         let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
         let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)

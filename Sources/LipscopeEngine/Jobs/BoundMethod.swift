@@ -53,6 +53,15 @@ extension BoundMethod {
         try ParsedOptions(method: id, declarations: options, raw: request.options)
     }
 
+    /// The declaration of `key`, or nil when this method does not read it.
+    public func option(_ key: String) -> MethodOption? { options.first { $0.key == key } }
+
+    /// The entries of `raw` this method declares: options given to several methods at once
+    /// (compare, the workbench's run settings) apply to the methods that read them.
+    public func declaredOptions(in raw: [String: String]) -> [String: String] {
+        raw.filter { option($0.key) != nil }
+    }
+
     /// A result carrying this method's identity and the request's norm/degree/output.
     public func result(_ request: BoundRequest, value: Double?, certified: Bool, status: BoundStatus = .optimal,
                        iterations: Int = 0, details: [String: JSONValue] = [:]) -> BoundResult {

@@ -9,7 +9,9 @@ public struct Comparison: Sendable, Codable {
         self.network = network; self.results = results; self.seconds = seconds
     }
 
-    /// Runs every registered method for each norm it supports (at its lowest degree).
+    /// Runs every registered method for each norm it supports (at its lowest degree). The
+    /// request's options go to the methods that declare them (check them first with
+    /// `SharedOptions.check`: an option no method declares is silently unused here).
     public static func run(_ network: Network, norms: [Norm], request make: (Network, Norm) -> BoundRequest,
                            methods: [any BoundMethod] = MethodRegistry.all,
                            token: CancellationToken = CancellationToken(),
@@ -19,6 +21,8 @@ public struct Comparison: Sendable, Codable {
         for norm in norms {
             for method in methods where method.norms.contains(norm) {
                 var request = make(network, norm)
+                // Options are shared: each method gets the ones it declares.
+                request.options = method.declaredOptions(in: request.options)
                 if request.degree == nil { request.degree = method.minimumDegree(for: network) }
                 results.append(Job.run(method, request, token: token, sink: sink))
             }

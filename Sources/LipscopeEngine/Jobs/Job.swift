@@ -49,7 +49,11 @@ public final class Job: Sendable {
             method.result(request, value: nil, certified: false, status: status,
                           iterations: iterationsSeen.load(ordering: .relaxed), details: ["reason": .string(reason)])
         }
-        if !method.norms.contains(request.norm) {
+        // Options first: a bad option is the user's mistake whatever the network, and it must
+        // read as one (the message names the option, what was expected and what was found).
+        if let optionError = Self.optionError(method, request) {
+            result = statusResult(.failed, optionError.description)
+        } else if !method.norms.contains(request.norm) {
             result = statusResult(.notApplicable, "\(method.id) bounds \(method.norms.map(\.symbol).joined(separator: ", ")) only")
         } else if let j = request.output, j < 0 || j >= request.network.outputSize {
             result = statusResult(.failed, "output \(j) does not exist (the network has \(request.network.outputSize) outputs, numbered from 0)")
@@ -73,5 +77,11 @@ public final class Job: Sendable {
         result.seconds = context.elapsed
         sink(.finished(result))
         return result
+    }
+
+    static func optionError(_ method: any BoundMethod, _ request: BoundRequest) -> OptionError? {
+        do { _ = try method.parseOptions(request); return nil } catch let error as OptionError { return error } catch {
+            return OptionError(method: method.id, key: "?", expected: "valid options", found: String(describing: error))
+        }
     }
 }

@@ -1,3 +1,6 @@
+import Foundation
+import LipscopeSolvers
+
 /// A request's raw options checked against a method's declarations: every key is declared and
 /// every value has its declared kind. Typed accessors return the value or the declared default,
 /// so a method's settings struct reads each option in one line.
@@ -35,6 +38,12 @@ public struct ParsedOptions: Sendable, Equatable {
 
     public func choice<T: RawRepresentable>(_ key: String, as: T.Type = T.self) -> T? where T.RawValue == String {
         text(key).flatMap { T(rawValue: $0.lowercased()) }
+    }
+
+    /// A backend choice (declared with `StandardOptions.solver(for:)`), typed by the problem
+    /// kind it must solve: a value that names a backend of another kind gives nil.
+    public func backend<Kind>(_ key: String = "solver", solving kind: Kind.Type = Kind.self) -> Backend<Kind>? {
+        text(key).flatMap { Backend<Kind>(name: $0) }
     }
 
     public func int(_ key: String) -> Int? { text(key).flatMap { Int($0) } }

@@ -27,6 +27,22 @@ public struct LiPoptLPBound: BoundMethod {
         return net.withLinearOutput.layers.count
     }
 
+    /// The options of one request, parsed once (`options` declares them).
+    struct Settings: Sendable {
+        var cliques: LiPoptCliques
+        var maximumNonzeros: Int
+        /// Where to write each LP in MPS, or nil.
+        var mpsPath: String?
+
+        init(_ options: ParsedOptions) {
+            cliques = options.choice("cliques") ?? .sparse
+            maximumNonzeros = options.int("max_lp_nonzeros") ?? LiPoptLPBound.defaultMaximumNonzeros
+            mpsPath = options.text("write_mps")
+        }
+    }
+
+    func settings(_ request: BoundRequest) throws -> Settings { Settings(try parseOptions(request)) }
+
     struct Plan {
         var network: LiPoptNetwork
         var degree: Int
@@ -35,9 +51,9 @@ public struct LiPoptLPBound: BoundMethod {
         var cliques: [[[Int]]]
     }
 
-    func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
+    func plan(_ request: BoundRequest, _ settings: Settings) -> Result<Plan, LiPoptRefusal> {
         let setup: LiPoptSetup
-        switch LiPoptSetup.make(request, maximumVariables: PackedIndices.maximumIndex / 2) {
+        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex / 2) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let s): setup = s
         }
@@ -51,15 +67,13 @@ public struct LiPoptLPBound: BoundMethod {
                              cliques: setup.cliquesPerOutput()))
     }
 
-    static func limit(_ options: [String: String]) -> Int {
-        options["max_lp_nonzeros"].flatMap { Int($0) } ?? defaultMaximumNonzeros
-    }
-
     public func applicability(_ request: BoundRequest) -> Applicability {
-        switch plan(request) {
+        // Bad options are reported by the run (Job.run checks them before applicability).
+        guard let settings = try? settings(request) else { return .applicable }
+        switch plan(request, settings) {
         case .failure(let refusal): return refusal.applicability
         case .success(let plan):
-            let limit = Self.limit(request.options)
+            let limit = settings.maximumNonzeros
             for c in plan.cliques {
                 let size = HandelmanLP.estimate(cliques: c, degree: plan.degree)
                 if size.nonzeros > Double(limit) {
@@ -72,8 +86,9 @@ public struct LiPoptLPBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let settings = try settings(request)
         let plan: Plan
-        switch self.plan(request) {
+        switch self.plan(request, settings) {
         case .failure(let refusal): throw MethodFailure(refusal.message)
         case .success(let p): plan = p
         }
@@ -99,7 +114,7 @@ public struct LiPoptLPBound: BoundMethod {
             buildSeconds += (ContinuousClock.now - clock).seconds
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
             let problem = lp.problem(rhs: rhs)
-            if let path = request.options["write_mps"] {
+            if let path = settings.mpsPath {
                 let file = plan.outputs.count > 1 ? path.replacingOccurrences(of: ".mps", with: "_out\(j).mps") : path
                 do { try MPSFormat.write(problem, to: file) } catch { throw MethodFailure("writing \(file): \(error)") }
                 context.log("LP written to \(file)")

@@ -50,14 +50,9 @@ struct PackedIndices: Hashable, Sendable, Comparable {
 
 /// How the variables are grouped: one clique of all variables, or one per neuron of the last
 /// hidden layer (its slope variable plus its backward receptive field).
+/// Option "cliques" (`StandardOptions.cliques`, default sparse).
 public enum LiPoptCliques: String, Sendable, CaseIterable {
     case dense, sparse
-
-    /// Reads `request.options["cliques"]`; the default is sparse.
-    static func from(_ options: [String: String]) -> LiPoptCliques? {
-        guard let raw = options["cliques"] else { return .sparse }
-        return LiPoptCliques(rawValue: raw.lowercased())
-    }
 }
 
 /// P(y) for one output: the norm-gradient polynomial with every variable normalized to [0, 1]

@@ -27,24 +27,36 @@ public struct LiPoptSDPBound: BoundMethod {
         return max(1, (net.withLinearOutput.layers.count + 1) / 2)
     }
 
+    /// The options of one request, parsed once (`options` declares them). The solver is an
+    /// SDP backend by type: the declaration offers only dsdp and csdp, and no `SDPBackend` is CLP.
+    struct Settings: Sendable {
+        var cliques: LiPoptCliques
+        var solver: SDPBackend
+        var maximumMoments: Int
+
+        init(_ options: ParsedOptions) {
+            cliques = options.choice("cliques") ?? .sparse
+            solver = options.backend(solving: SDPKind.self) ?? SDPBackend.all[0]
+            maximumMoments = options.int("max_sdp_moments") ?? LiPoptSDPBound.defaultMaximumMoments
+        }
+    }
+
+    func settings(_ request: BoundRequest) throws -> Settings { Settings(try parseOptions(request)) }
+
     struct Plan {
         var network: LiPoptNetwork
         var order: Int
         var mode: LiPoptCliques
         var outputs: [Int]
         var cliques: [[[Int]]]
-        var solver: any Solver
+        var solver: SDPBackend
     }
 
-    func plan(_ request: BoundRequest) -> Result<Plan, LiPoptRefusal> {
+    func plan(_ request: BoundRequest, _ settings: Settings) -> Result<Plan, LiPoptRefusal> {
         let setup: LiPoptSetup
-        switch LiPoptSetup.make(request, maximumVariables: PackedIndices.maximumIndex) {
+        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let s): setup = s
-        }
-        let solverName = request.options["solver"] ?? "dsdp"
-        guard let solver = Solvers.named(solverName), !(solver is CLPSolver) else {
-            return .failure(.notApplicable("solver '\(solverName)' cannot solve SDPs (dsdp or csdp)"))
         }
         let L = setup.network.depth
         let minimum = max(1, (L + 1) / 2)
@@ -54,14 +66,16 @@ public struct LiPoptSDPBound: BoundMethod {
             return .failure(.tooLarge("order \(r) (this implementation goes up to \(MomentSDP.maximumOrder))"))
         }
         return .success(Plan(network: setup.network, order: r, mode: setup.mode, outputs: setup.outputs,
-                             cliques: setup.cliquesPerOutput(), solver: solver))
+                             cliques: setup.cliquesPerOutput(), solver: settings.solver))
     }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        switch plan(request) {
+        // Bad options are reported by the run (Job.run checks them before applicability).
+        guard let settings = try? settings(request) else { return .applicable }
+        switch plan(request, settings) {
         case .failure(let refusal): return refusal.applicability
         case .success(let plan):
-            let maxMoments = request.options["max_sdp_moments"].flatMap { Int($0) } ?? Self.defaultMaximumMoments
+            let maxMoments = settings.maximumMoments
             for c in plan.cliques {
                 let size = MomentSDP.estimate(cliques: c, order: plan.order)
                 if size.moments > Double(maxMoments) {
@@ -74,8 +88,9 @@ public struct LiPoptSDPBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let settings = try settings(request)
         let plan: Plan
-        switch self.plan(request) {
+        switch self.plan(request, settings) {
         case .failure(let refusal): throw MethodFailure(refusal.message)
         case .success(let p): plan = p
         }
@@ -113,7 +128,7 @@ public struct LiPoptSDPBound: BoundMethod {
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
             let solved: SolverResult
             do {
-                solved = try plan.solver.solve(.sdp(problem), options: SolverOptions(relativeGapTolerance: 1e-9),
+                solved = try plan.solver.makeSolver().solve(.sdp(problem), options: SolverOptions(relativeGapTolerance: 1e-9),
                                                control: context.solverControl)
             } catch {
                 throw MethodFailure("\(error.solver): \(error.message)")

@@ -1,5 +1,5 @@
 /// What both LiPopt hierarchies check and prepare before sizing their relaxation: a
-/// feedforward network, a known clique mode, a variable count the packed monomials can index,
+/// feedforward network, the clique mode of the settings, a variable count the packed monomials can index,
 /// the outputs asked for — or why LiPopt does not apply.
 struct LiPoptSetup {
     var network: LiPoptNetwork
@@ -7,12 +7,9 @@ struct LiPoptSetup {
     var outputs: [Int]
 
     /// `maximumVariables`: the LP's products index 2n variables (y and 1 − y), the SDP's n.
-    static func make(_ request: BoundRequest, maximumVariables: Int) -> Result<LiPoptSetup, LiPoptRefusal> {
+    static func make(_ request: BoundRequest, mode: LiPoptCliques, maximumVariables: Int) -> Result<LiPoptSetup, LiPoptRefusal> {
         guard case .feedforward(let full) = request.network else {
             return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
-        }
-        guard let mode = LiPoptCliques.from(request.options) else {
-            return .failure(.notApplicable("unknown cliques '\(request.options["cliques"] ?? "")' (dense or sparse)"))
         }
         let net = LiPoptNetwork(full)
         if net.variableCount > maximumVariables {

@@ -31,7 +31,7 @@ public struct ImplicitSDPBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
-        let options = try SDPMethodOptions(request.options)
+        let options = try SDPMethodOptions(self, request)
         if system.stateSize == 0 {
             let norm = try LinearAlgebra.spectralNorm(system.D)
             return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (system.D.rows + system.D.columns) + 2),
@@ -88,7 +88,7 @@ public struct LipSDPLinfBound: BoundMethod {
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
-        let options = try SDPMethodOptions(request.options)
+        let options = try SDPMethodOptions(self, request)
         let outputs = request.output.map { [$0] } ?? Array(0..<full.outputSize)
         var perOutput: [Double] = [], solverPerOutput: [Double] = [], conversions: [Double] = []
         var certified = true

@@ -29,10 +29,12 @@ public struct LipSDPBound: BoundMethod {
         }
         let linear = net.withLinearOutput
         let dimension = min(linear.inputSize, linear.layers.first?.outputSize ?? 0) + linear.hiddenNeuronCount
-        if dimension > Self.maximumDimension, (request.options["split"] == nil) {
+        // Bad options are reported by the run (Job.run checks them before applicability).
+        guard let settings = try? SDPMethodOptions(self, request) else { return .applicable }
+        if dimension > Self.maximumDimension, settings.split == nil {
             return .tooLarge("LMI of dimension \(dimension) (limit \(Self.maximumDimension)); try --split")
         }
-        if request.options["chordal"]?.lowercased() == "on", request.options["split"] == nil {
+        if settings.chordal == .on, settings.split == nil {
             let variables = SDPChordalRule.splitVariables(hiddenWidths: linear.hiddenLayers.map(\.outputSize))
             if variables > Self.maximumChordalVariables {
                 return .tooLarge("the chordal split needs \(variables) SDP variables (limit \(Self.maximumChordalVariables)): the solvers' dense Schur complement would be \(variables)²; use --chordal off (same value)")
@@ -43,7 +45,7 @@ public struct LipSDPBound: BoundMethod {
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
-        let options = try SDPMethodOptions(request.options)
+        let options = try SDPMethodOptions(self, request)
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
         if let k = options.split, k < net.layers.count {
             return try runSplit(request, net: net, chunkSize: k, options: options, context: context)

@@ -2,61 +2,46 @@ import Foundation
 import LipscopeLinearAlgebra
 import LipscopeSolvers
 
-/// Options every SDP method reads from `BoundRequest.options`.
-struct SDPMethodOptions: Sendable {
-    enum Chordal: String, Sendable { case on, off, auto }
+/// The chordal setting of the SDP methods (`--chordal`).
+public enum ChordalSetting: String, Sendable, CaseIterable {
+    case auto, on, off
+}
 
-    var solverName = "dsdp"
+/// The typed settings every SDP method reads, built once from its `ParsedOptions`
+/// (declared in `StandardOptions.sdp`).
+struct SDPMethodOptions: Sendable {
+    typealias Chordal = ChordalSetting
+
+    var solver: SDPBackend
     /// Whether the solver was chosen explicitly (no fallback to the other one then).
-    var solverExplicit = false
-    var chordal = Chordal.auto
+    var solverExplicit: Bool
+    var chordal: ChordalSetting
     /// Explicit chunk size (weight matrices per chunk); nil = the whole network in one LMI.
     var split: Int?
     /// Input reduction (exact) and power-of-two layer balancing (exact); on unless turned off.
-    var reduceInput = true
-    var balanceLayers = true
+    var reduceInput: Bool
+    var balanceLayers: Bool
     var gapTolerance: Double?
     /// Wall-clock limit per SDP solve, seconds.
     var timeLimit: Double?
 
-    static let keys = ["solver", "chordal", "split", "reduce", "scale", "gap", "time_limit"]
+    /// The default backend when the declarations give none (they always do: dsdp).
+    static let defaultSolver = SDPBackend.all[0]
 
-    init(_ options: [String: String]) throws {
-        if let s = options["solver"] {
-            guard ["dsdp", "csdp"].contains(s.lowercased()) else {
-                throw MethodFailure("unknown SDP solver '\(s)'; expected dsdp or csdp")
-            }
-            solverName = s.lowercased()
-            solverExplicit = true
-        }
-        if let c = options["chordal"] {
-            guard let choice = Chordal(rawValue: c.lowercased()) else {
-                throw MethodFailure("chordal must be on, off or auto (got '\(c)')")
-            }
-            chordal = choice
-        }
-        if let s = options["split"] {
-            guard let k = Int(s), k >= 1 else { throw MethodFailure("split must be a positive number of layers per chunk (got '\(s)')") }
-            split = k
-        }
-        func flag(_ key: String) throws -> Bool? {
-            guard let v = options[key]?.lowercased() else { return nil }
-            switch v {
-            case "on", "true", "yes", "1": return true
-            case "off", "false", "no", "0": return false
-            default: throw MethodFailure("\(key) must be on or off (got '\(v)')")
-            }
-        }
-        reduceInput = try flag("reduce") ?? true
-        balanceLayers = try flag("scale") ?? true
-        if let g = options["gap"] {
-            guard let v = Double(g), v > 0, v < 1 else { throw MethodFailure("gap must be a relative tolerance in (0, 1) (got '\(g)')") }
-            gapTolerance = v
-        }
-        if let t = options["time_limit"] {
-            guard let v = Double(t), v > 0 else { throw MethodFailure("time_limit must be a positive number of seconds (got '\(t)')") }
-            timeLimit = v
-        }
+    init(_ options: ParsedOptions) {
+        solver = options.backend(solving: SDPKind.self) ?? Self.defaultSolver
+        solverExplicit = options.isSet("solver")
+        chordal = options.choice("chordal") ?? .auto
+        split = options.int("split")
+        reduceInput = options.flag("reduce") ?? true
+        balanceLayers = options.flag("scale") ?? true
+        gapTolerance = options.double("gap")
+        timeLimit = options.double("time_limit")
+    }
+
+    /// The settings of `method` for `request` (throws `OptionError` on an undeclared key or a bad value).
+    init(_ method: some BoundMethod, _ request: BoundRequest) throws {
+        self.init(try method.parseOptions(request))
     }
 
     /// Chordal decomposition on a feedforward net with these hidden widths: `on` forces it (from
@@ -71,11 +56,9 @@ struct SDPMethodOptions: Sendable {
         case .off:
             return .init(chordal: false, reason: "--chordal off", predictedRatio: nil)
         case .auto:
-            return SDPChordalRule.decide(hiddenWidths: hiddenWidths, solver: solverName)
+            return SDPChordalRule.decide(hiddenWidths: hiddenWidths, solver: solver.name)
         }
     }
-
-    static func solver(named name: String) -> any Solver { name == "csdp" ? CSDPSolver() : DSDPSolver() }
 }
 
 /// One SDP solve of a `SlopeLMI` followed by its certificate on the unscaled, unreduced LMI.
@@ -97,16 +80,17 @@ enum SDPDriver {
     /// the details; cancellation ends at once.
     static func solveAndCertify(solveForms: [SlopeLMI], original: SlopeLMI, input: LMIInputTerm, chordal: Bool,
                                 options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
-        var attempts: [(Int, String)] = solveForms.indices.map { ($0, options.solverName) }
-        if !options.solverExplicit, options.solverName == "dsdp", CSDPSolver.findExecutable() != nil {
-            attempts.append((0, "csdp"))
+        var attempts: [(Int, SDPBackend)] = solveForms.indices.map { ($0, options.solver) }
+        if !options.solverExplicit, options.solver.backend == .dsdp, let csdp = SDPBackend(.csdp),
+           CSDPSolver.findExecutable() != nil {
+            attempts.append((0, csdp))
         }
         var failures: [String] = []
-        for (index, solverName) in attempts {
-            let label = "\(solverName) on formulation \(index + 1)"
+        for (index, backend) in attempts {
+            let label = "\(backend.name) on formulation \(index + 1)"
             do {
                 var outcome = try solveAndCertify(solveForm: solveForms[index], original: original, input: input,
-                                                  chordal: chordal, solverName: solverName, options: options, context: context)
+                                                  chordal: chordal, backend: backend, options: options, context: context)
                 if !failures.isEmpty { outcome.details["earlier_attempts"] = .array(failures.map { .string($0) }) }
                 return outcome
             } catch let failure as SolverStop {
@@ -121,12 +105,12 @@ enum SDPDriver {
     struct SolverStop: Error, CustomStringConvertible { let description: String }
 
     static func solveAndCertify(solveForm: SlopeLMI, original: SlopeLMI, input: LMIInputTerm, chordal: Bool,
-                                solverName: String, options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
+                                backend: SDPBackend, options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
         try context.checkCancelled()
         let built = ContinuousClock.now
         let lmi = solveForm.sdpProblem(input: input, chordal: chordal)
         let buildSeconds = (ContinuousClock.now - built).seconds
-        let solver = SDPMethodOptions.solver(named: solverName)
+        let solver = backend.makeSolver()
         let result: SolverResult
         do {
             result = try solver.solve(.sdp(lmi.problem), options: SolverOptions(relativeGapTolerance: options.gapTolerance, timeLimit: options.timeLimit),
