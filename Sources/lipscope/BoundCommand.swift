@@ -5,13 +5,13 @@ import LipscopeEngine
 struct BoundCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bound", abstract: "Run one method on a network.",
-        discussion: "Methods: \(MethodRegistry.names.joined(separator: ", ")).")
+        discussion: OptionHelp.methodCatalogue())
 
     @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
     var network: String
 
-    @Option(name: .long, help: "Method name.")
-    var method: String
+    @Option(name: .long, help: "Method (its options: see below).")
+    var method: MethodArgument
 
     @Option(name: .long, help: "Norm: 2 or inf.")
     var norm: Norm = .l2
@@ -19,14 +19,12 @@ struct BoundCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func validate() throws {
-        guard MethodRegistry.method(named: method) != nil else {
-            throw ValidationError("unknown method '\(method)'; expected one of \(MethodRegistry.names.joined(separator: ", "))")
-        }
+        try options.check(for: [method.method])
     }
 
     func run() throws {
         let net = try NetworkLoader.load(path: network)
-        let method = MethodRegistry.method(named: method)!
+        let method = method.method
         let progress = ProgressLine(label: method.id)
         let result = Job.run(method, options.request(net, norm: norm), sink: { progress.handle($0) })
         if options.json {

@@ -15,6 +15,11 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    /// Each option goes to the methods that declare it; one no method declares is an error.
+    func validate() throws {
+        try options.check(for: MethodRegistry.all)
+    }
+
     func run() throws {
         let net = try NetworkLoader.load(path: network)
         let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: options.request)

@@ -11,8 +11,8 @@ struct SweepCommand: ParsableCommand {
     @Argument(help: "Network file (.json, .nnet).")
     var network: String
 
-    @Option(name: .long, help: "Method name (a method with a relaxation degree).")
-    var method: String = "lipopt-lp"
+    @Option(name: .long, help: "Method (one with a relaxation degree).")
+    var method = MethodArgument(LiPoptLPBound())
 
     @Option(name: .long, help: "Degrees: A..B, a comma list, or one degree (default: the lowest admissible and the next two).")
     var degrees: String?
@@ -34,9 +34,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard MethodRegistry.method(named: method) != nil else {
-            throw ValidationError("unknown method '\(method)'; expected one of \(MethodRegistry.names.joined(separator: ", "))")
-        }
+        try options.check(for: [method.method])
         if let degrees, Self.parseDegrees(degrees) == nil {
             throw ValidationError("--degrees: expected A..B, a comma list or one integer, got '\(degrees)'")
         }
@@ -45,7 +43,7 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let net = try NetworkLoader.load(path: network)
-        let method = MethodRegistry.method(named: method)!
+        let method = method.method
         guard let lowest = method.minimumDegree(for: net) else {
             throw ValidationError("\(method.id) has no relaxation degree on this network")
         }

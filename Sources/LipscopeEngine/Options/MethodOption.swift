@@ -51,9 +51,9 @@ public struct MethodOption: Sendable, Equatable {
             default: "an integer"
             }
         case .double(let lo, let hi, let open):
-            switch (lo, hi) {
+            switch (lo.map(Self.shortNumber), hi.map(Self.shortNumber)) {
             case let (l?, h?): open ? "a number in (\(l), \(h))" : "a number in [\(l), \(h)]"
-            case let (l?, nil): open ? (l == 0 ? "a positive number" : "a number > \(l)") : "a number ≥ \(l)"
+            case let (l?, nil): open ? (l == "0" ? "a positive number" : "a number > \(l)") : "a number ≥ \(l)"
             case let (nil, h?): open ? "a number < \(h)" : "a number ≤ \(h)"
             default: "a number"
             }
@@ -61,6 +61,11 @@ public struct MethodOption: Sendable, Equatable {
         case .list: "a comma-separated list"
         case .path: "a file path"
         }
+    }
+
+    /// 1 rather than 1.0 in messages; other values as Swift prints them (shortest round trip).
+    static func shortNumber(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 }
 

@@ -4,12 +4,16 @@
 public enum SharedOptions {
     /// Checks `raw` against `methods` (throws the first `OptionError`, keys in sorted order).
     public static func check(_ raw: [String: String], for methods: [any BoundMethod]) throws {
+        if methods.count == 1 {
+            _ = try ParsedOptions(method: methods[0].id, declarations: methods[0].options, raw: raw)
+            return
+        }
         for key in raw.keys.sorted() {
             let declaring = methods.filter { $0.option(key) != nil }
             guard !declaring.isEmpty else {
                 let known = Set(methods.flatMap { $0.options.map(\.key) }).sorted()
-                throw OptionError(method: methods.count == 1 ? methods[0].id : "these methods", key: key,
-                                  expected: known.isEmpty ? "no options (none of these methods takes any)"
+                throw OptionError(method: "methods", key: key,
+                                  expected: known.isEmpty ? "no options (none of the methods takes any)"
                                       : "one of the options " + known.joined(separator: ", "),
                                   found: key)
             }
