@@ -412,14 +412,7 @@ public enum Update {
     }
 
     static func describe(_ label: String, _ r: BoundResult) -> String {
-        let time = Format.seconds(r.seconds)
-        guard let v = r.value else {
-            var text = "\(label) \(r.norm.symbol): \(r.status.rawValue)"
-            if case .string(let reason)? = r.details["reason"] { text += " — \(reason)" }
-            return text + " (\(time))"
-        }
-        let what = r.kind == .upper ? (r.certified ? "certified upper bound" : "upper bound, NOT certified") : "\(r.kind.rawValue) bound"
-        return "\(label) \(r.norm.symbol)\(r.degree.map { " d=\($0)" } ?? ""): \(Format.number(v)) \(what) (\(time))"
+        Presentation.sentence(r, label: label)
     }
 
     // MARK: - Degree sweep

@@ -401,7 +401,7 @@ public enum View {
             guard let r = run.result else { continue }
             let row = inner.row + 1 + k - first
             let cert = r.value == nil ? " " : r.kind == .upper ? (r.certified ? "✓" : "✗") : r.kind == .exact ? "=" : "≥"
-            let ratio = s.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
+            let ratio = Presentation.ratio(s.ratioToBestLower(r))
             var line = Format.pad(String(run.id), 3, right: true) + " " + Format.pad(run.parameters.label, methodWidth) + " "
                 + Format.pad(r.norm.symbol, 4) + Format.pad(r.degree.map(String.init) ?? "", 4, right: true) + " "
                 + Format.pad(Format.compact(r.value, width: 11), 11, right: true) + " " + cert + " "

@@ -37,7 +37,7 @@ struct BenchCompareCommand: ParsableCommand {
             }
             let slowest = comparison!.results.max { $0.seconds < $1.seconds }!
             rows.append([URL(fileURLWithPath: path).lastPathComponent, NetworkSummary(net).sizes.map(String.init).joined(separator: "-"),
-                         Display.seconds(loadTime), Display.seconds(best), "\(slowest.method)/\(slowest.norm.rawValue) \(Display.seconds(slowest.seconds))"])
+                         Presentation.duration(loadTime), Presentation.duration(best), "\(slowest.method)/\(slowest.norm.rawValue) \(Presentation.duration(slowest.seconds))"])
         }
         print(Display.table(["network", "sizes", "load", "compare (best)", "slowest method"], rows))
     }

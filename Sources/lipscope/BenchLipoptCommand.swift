@@ -93,7 +93,7 @@ struct BenchLipoptCommand: ParsableCommand {
                               solveSeconds: num("solve_seconds"), totalSeconds: r.seconds, algorithm: algorithm)
                 rows.append(row)
                 if !json {
-                    FileHandle.standardError.write(Data("\(name) k=\(k): \(r.status.rawValue) \(Display.seconds(r.seconds))\n".utf8))
+                    FileHandle.standardError.write(Data("\(name) k=\(k): \(r.status.rawValue) \(Presentation.duration(r.seconds))\n".utf8))
                 }
             }
         }
@@ -102,9 +102,9 @@ struct BenchLipoptCommand: ParsableCommand {
             return
         }
         let table = rows.map { r -> [String] in
-            [r.network, r.sizes, String(r.degree), r.status, Display.number(r.value),
+            [r.network, r.sizes, String(r.degree), r.status, Presentation.number(r.value),
              r.rows.map { "\($0)×\(r.columns ?? 0)" } ?? "—", r.nonzeros.map(String.init) ?? "—",
-             r.buildSeconds.map(Display.seconds) ?? "—", r.solveSeconds.map(Display.seconds) ?? "—", Display.seconds(r.totalSeconds), r.algorithm ?? "—"]
+             r.buildSeconds.map(Presentation.duration) ?? "—", r.solveSeconds.map(Presentation.duration) ?? "—", Presentation.duration(r.totalSeconds), r.algorithm ?? "—"]
         }
         print("LiPopt LP, \(cliques) cliques, ℓ∞ (k = L and L + 1); solver: CLP")
         print(Display.table(["network", "sizes", "k", "status", "bound", "LP rows×cols", "nnz", "build", "solve", "total", "algorithm"], table))

@@ -118,15 +118,15 @@ struct BenchSDPCommand: ParsableCommand {
                     for chordal in deep ? ["off", "on"] : ["off"] {
                         let (r, t) = timed(method, net, ["solver": solver, "chordal": chordal, "time_limit": String(timeLimit)])
                         func detail(_ key: String) -> Double? { if case .number(let x)? = r.details[key] { x } else { nil } }
-                        let status = r.status == .optimal ? (r.certified ? "certified" : "UNCERTIFIED") : r.status.rawValue
+                        let status = r.status == .optimal ? (Presentation.certification(r) ?? "optimal") : Presentation.status(r.status)
                         let vars = detail("sdp_variables").map { String(Int($0)) } ?? "-"
                         let picked = (chordal == "on") == auto.chordal ? "←" : ""
-                        rows.append([entry.name, sizes, method, solver, chordal, picked, vars, Display.number(r.value), status,
-                                     "\(r.iterations)", Display.seconds(loadTime),
-                                     detail("solver_seconds").map(Display.seconds) ?? "-",
-                                     detail("certify_seconds").map(Display.seconds) ?? "-",
-                                     Display.seconds(t), Display.seconds(loadTime + t)])
-                        FileHandle.standardError.write(Data("  \(entry.name) \(method) \(solver) chordal=\(chordal): \(status) \(Display.number(r.value)) in \(Display.seconds(t))\n".utf8))
+                        rows.append([entry.name, sizes, method, solver, chordal, picked, vars, Presentation.number(r.value), status,
+                                     "\(r.iterations)", Presentation.duration(loadTime),
+                                     detail("solver_seconds").map(Presentation.duration) ?? "-",
+                                     detail("certify_seconds").map(Presentation.duration) ?? "-",
+                                     Presentation.duration(t), Presentation.duration(loadTime + t)])
+                        FileHandle.standardError.write(Data("  \(entry.name) \(method) \(solver) chordal=\(chordal): \(status) \(Presentation.number(r.value)) in \(Presentation.duration(t))\n".utf8))
                     }
                 }
             }
@@ -185,10 +185,10 @@ struct BenchSDPCommand: ParsableCommand {
                         if case .array(let b)? = r.details["sdp_blocks"] {
                             blocks = b.compactMap { if case .number(let x) = $0 { String(Int(x)) } else { nil } }.joined(separator: ";")
                         }
-                        row.append(r.status == .optimal ? Display.seconds(t) : r.status.rawValue)
+                        row.append(r.status == .optimal ? Presentation.duration(t) : r.status.rawValue)
                         if chordal == "on" { row.append(vars) }
                         csvLines.append("\(h),\(w),\(solver),\(chordal),\(io + h * w),\(vars),\(blocks),\(t),\(status),\(r.value.map { String($0) } ?? ""),\(r.iterations)")
-                        FileHandle.standardError.write(Data("  \(h)x\(w) \(solver) chordal=\(chordal): \(status) \(Display.number(r.value)) in \(Display.seconds(t)) (\(vars) vars)\n".utf8))
+                        FileHandle.standardError.write(Data("  \(h)x\(w) \(solver) chordal=\(chordal): \(status) \(Presentation.number(r.value)) in \(Presentation.duration(t)) (\(vars) vars)\n".utf8))
                     }
                 }
                 let spread = values.count > 1 ? (values.max()! / values.min()! - 1) : 0

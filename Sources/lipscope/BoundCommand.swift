@@ -36,16 +36,15 @@ struct BoundCommand: ParsableCommand {
     }
 
     static func describe(_ r: BoundResult) -> String {
-        var lines = ["\(r.method) (\(r.norm.symbol)\(r.degree.map { ", degree \($0)" } ?? "")\(r.output.map { ", output \($0)" } ?? "")): \(r.status.rawValue)"]
+        var lines = ["\(r.method) (\(r.norm.symbol)\(r.degree.map { ", degree \($0)" } ?? "")\(r.output.map { ", output \($0)" } ?? "")): \(Presentation.status(r.status))"]
         if let v = r.value {
-            let mark = r.kind == .upper ? (r.certified ? "certified upper bound" : "UNCERTIFIED upper bound") : "\(r.kind.rawValue) bound"
-            lines.append("  value       \(Display.number(v))  (\(mark))")
+            lines.append("  value       \(Presentation.number(v))  (\(Presentation.meaning(r)))")
         }
         if case .string(let reason)? = r.details["reason"] { lines.append("  reason      \(reason)") }
-        lines.append("  time        \(Display.seconds(r.seconds)), \(r.iterations) iterations")
+        lines.append("  time        \(Presentation.duration(r.seconds)), \(r.iterations) iterations")
         for key in r.details.keys.sorted() where key != "reason" {
             if case .string(let s) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(s)") }
-            if case .number(let x) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(Display.number(x))") }
+            if case .number(let x) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(Presentation.number(x))") }
         }
         return lines.joined(separator: "\n")
     }

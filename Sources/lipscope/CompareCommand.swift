@@ -33,10 +33,9 @@ struct CompareCommand: ParsableCommand {
     static func render(_ c: Comparison) -> String {
         let header = ["method", "norm", "deg", "bound", "kind", "cert", "status", "time", "iter", "÷ lower"]
         let rows = c.results.map { r -> [String] in
-            let ratio = c.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
-            return [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Display.number(r.value), r.kind.rawValue,
-                    r.kind == .upper && r.value != nil ? (r.certified ? "yes" : "NO") : "",
-                    r.status.rawValue, Display.seconds(r.seconds), String(r.iterations), ratio]
+            [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Presentation.number(r.value), r.kind.rawValue,
+             Presentation.certifiedCell(r), Presentation.status(r.status), Presentation.duration(r.seconds),
+             String(r.iterations), Presentation.ratio(c.ratioToBestLower(r))]
         }
         return "\(c.network.name): \(c.network.kind), \(c.network.sizes.map(String.init).joined(separator: "-"))\n"
             + Display.table(header, rows)

@@ -1,19 +1,9 @@
 import Foundation
 import LipscopeEngine
 
-/// Plain-text rendering for the CLI: numbers, aligned tables, a live progress line.
+/// Plain-text rendering for the CLI: aligned tables, JSON (Codable only), a live progress line.
+/// Numbers, durations and result wording come from the engine's `Presentation`.
 enum Display {
-    static func number(_ x: Double?) -> String {
-        guard let x else { return "—" }
-        if x == 0 { return "0" }
-        if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.6e", x) }
-        return String(format: "%.6f", x)
-    }
-
-    static func seconds(_ s: Double) -> String {
-        s < 1 ? String(format: "%.1f ms", s * 1000) : String(format: "%.2f s", s)
-    }
-
     /// Left-aligned first column, right-aligned others; widths from content.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
@@ -62,8 +52,8 @@ final class ProgressLine: @unchecked Sendable {
         switch event {
         case .progress(let phase, let done, let total): text = "\(phase) \(done)/\(total)"
         case .iteration(let it):
-            let cols = it.metrics.prefix(5).map { "\($0.name)=\(Display.number($0.value))" }.joined(separator: " ")
-            text = "it \(it.index) \(cols) \(Display.seconds(it.elapsed))"
+            let cols = it.metrics.prefix(5).map { "\($0.name)=\(Presentation.number($0.value))" }.joined(separator: " ")
+            text = "it \(it.index) \(cols) \(Presentation.duration(it.elapsed))"
         case .log(let message): text = message
         case .finished:
             Display.writeError("\r\u{1B}[K")

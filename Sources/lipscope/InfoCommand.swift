@@ -23,9 +23,9 @@ struct InfoCommand: ParsableCommand {
             "parameters  \(summary.parameters)  (nonzero \(summary.nonzeros), \(summary.sparseLayers) sparse layers)",
             "hidden      \(summary.hiddenNeurons) neurons",
         ]
-        if let mu = summary.muInf { lines.append("μ∞(A)       \(Display.number(mu))") }
+        if let mu = summary.muInf { lines.append("μ∞(A)       \(Presentation.number(mu))") }
         if let best = summary.bestWeightedMu {
-            lines.append("best μ_η(A) \(Display.number(best))  (spectral abscissa of the Metzler majorant)")
+            lines.append("best μ_η(A) \(Presentation.number(best))  (spectral abscissa of the Metzler majorant)")
             lines.append("well-posed  \(best < 1 ? "yes (weighted ℓ∞ contraction)" : "not shown by contraction")")
         }
         lines += summary.notes.map { "note        \($0)" }

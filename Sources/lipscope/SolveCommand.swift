@@ -20,8 +20,9 @@ struct SolveCommand: ParsableCommand {
     @Argument(help: "Problem file: .dat-s (SDPA sparse) or .mps (free or fixed MPS).")
     var file: String
 
-    @Option(name: .long, help: "Backend: dsdp or csdp for SDPs (default dsdp); clp (dual simplex) or clp-barrier (interior point, no crossover) for LPs.")
-    var solver: String?
+    @Option(name: .long, help: ArgumentHelp("Backend: dsdp or csdp for SDPs (default dsdp); clp (dual simplex, the LP default) or clp-barrier (interior point, no crossover) for LPs.",
+                                            valueName: SolverBackend.allValueStrings.joined(separator: "|")))
+    var solver: SolverBackend?
 
     @Flag(name: .long, help: "Print exactly one JSON object on stdout.")
     var json = false
@@ -54,22 +55,14 @@ struct SolveCommand: ParsableCommand {
             solveFail(e.description)
             throw ExitCode(2)
         }
-        let backend: any Solver
-        if let solver {
-            guard let s = Solvers.named(solver) else {
-                solveFail("unknown solver '\(solver)': expected one of \(Solvers.names.joined(separator: ", "))")
-                throw ExitCode(1)
-            }
-            guard s.supports(problem) else {
-                let kind: String
-                if case .sdp = problem { kind = "an SDP" } else { kind = "an LP" }
-                solveFail("solver '\(solver)' cannot solve \(kind) (SDPs: dsdp, csdp; LPs: clp, clp-barrier)")
-                throw ExitCode(1)
-            }
-            backend = s
-        } else {
-            backend = Solvers.defaultSolver(for: problem)
+        let chosen = solver ?? Solvers.defaultBackend(for: problem)
+        guard chosen.solves(problem) else {
+            let kind = problem.kind
+            let fitting = SolverBackend.solving(kind).map(\.name).joined(separator: ", ")
+            solveFail("solver '\(chosen.name)' cannot solve \(kind == .sdp ? "an SDP" : "an LP") (\(kind.rawValue.uppercased())s: \(fitting))")
+            throw ExitCode(1)
         }
+        let backend = chosen.makeSolver()
 
         let options = SolverOptions(relativeGapTolerance: gapTolerance, maxIterations: maxIterations, timeLimit: timeLimit)
         let interrupted = StopFlag()
@@ -97,7 +90,7 @@ struct SolveCommand: ParsableCommand {
                                    dualObjective: result.dualObjective, iterations: result.iterations,
                                    seconds: result.seconds, solver: result.solver)
         if json {
-            print(summary.json)
+            print(Display.json(summary))
         } else {
             print("status          \(result.status.rawValue)")
             print("objective       \(solveNumber(result.primalObjective))")
@@ -110,8 +103,9 @@ struct SolveCommand: ParsableCommand {
     }
 }
 
-/// The `--json` object of `lipscope solve`.
-struct SolveSummary {
+/// The `--json` object of `lipscope solve` (README: `status`, `objective`, `dual_objective`,
+/// `iterations`, `seconds`, `solver`; a missing or non-finite number is null).
+struct SolveSummary: Encodable {
     var status: String
     var objective: Double?
     var dualObjective: Double?
@@ -119,13 +113,21 @@ struct SolveSummary {
     var seconds: Double
     var solver: String
 
-    var json: String {
-        func num(_ x: Double?) -> String {
-            guard let x, x.isFinite else { return "null" }
-            return "\(x)"
+    enum CodingKeys: String, CodingKey {
+        case status, objective, dualObjective = "dual_objective", iterations, seconds, solver
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        func number(_ x: Double?, _ key: CodingKeys) throws {
+            if let x, x.isFinite { try c.encode(x, forKey: key) } else { try c.encodeNil(forKey: key) }
         }
-        return "{\"status\":\"\(status)\",\"objective\":\(num(objective)),\"dual_objective\":\(num(dualObjective)),"
-            + "\"iterations\":\(iterations),\"seconds\":\(num(seconds)),\"solver\":\"\(solver)\"}"
+        try c.encode(status, forKey: .status)
+        try number(objective, .objective)
+        try number(dualObjective, .dualObjective)
+        try c.encode(iterations, forKey: .iterations)
+        try number(seconds, .seconds)
+        try c.encode(solver, forKey: .solver)
     }
 }
 

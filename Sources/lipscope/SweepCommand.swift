@@ -64,12 +64,12 @@ struct SweepCommand: ParsableCommand {
     }
 
     static func number(_ r: BoundResult, _ key: String) -> String {
-        if case .number(let x)? = r.details[key] { return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : Display.number(x) }
+        if case .number(let x)? = r.details[key] { return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : Presentation.number(x) }
         return "—"
     }
 
     static func seconds(_ r: BoundResult, _ key: String) -> String {
-        if case .number(let x)? = r.details[key] { return Display.seconds(x) }
+        if case .number(let x)? = r.details[key] { return Presentation.duration(x) }
         return "—"
     }
 
@@ -78,9 +78,9 @@ struct SweepCommand: ParsableCommand {
         let size = r.details["columns"] != nil
             ? "\(number(r, "rows"))×\(number(r, "columns")), \(number(r, "nonzeros")) nnz"
             : r.details["moments"] != nil ? "\(number(r, "moments")) moments, block \(number(r, "largest_block"))" : ""
-        var line = "degree \(r.degree.map(String.init) ?? "?")  \(r.status.rawValue)  bound \(Display.number(r.value))"
-        if r.value != nil { line += r.certified ? " (certified)" : " (UNCERTIFIED)" }
-        line += "  time \(Display.seconds(r.seconds)) (build \(seconds(r, "build_seconds")), solve \(seconds(r, "solve_seconds")))"
+        var line = "degree \(r.degree.map(String.init) ?? "?")  \(Presentation.status(r.status))  bound \(Presentation.number(r.value))"
+        if let note = Presentation.certification(r) { line += " (\(note))" }
+        line += "  time \(Presentation.duration(r.seconds)) (build \(seconds(r, "build_seconds")), solve \(seconds(r, "solve_seconds")))"
         if !size.isEmpty { line += "  \(size)" }
         if case .string(let reason)? = r.details["reason"] { line += "  — \(reason)" }
         return line

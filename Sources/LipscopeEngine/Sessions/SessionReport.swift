@@ -54,9 +54,9 @@ public enum SessionReport {
                 out.append("| \(run.id) | \(p.label) | \(p.norm.symbol) | \(p.degree.map(String.init) ?? "") | \(p.output.map(String.init) ?? "all") | — | | | did not finish | | \(run.iterations.last.map { String($0.index) } ?? "") | |")
                 continue
             }
-            let cert = r.kind == .upper && r.value != nil ? (r.certified ? "yes" : "NO") : ""
-            let ratio = comparison?.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
-            out.append("| \(run.id) | \(p.label) | \(r.norm.symbol) | \(r.degree.map(String.init) ?? "") | \(r.output.map(String.init) ?? "all") | \(number(r.value)) | \(r.kind.rawValue) | \(cert) | \(r.status.rawValue) | \(seconds(r.seconds)) | \(r.iterations) | \(ratio) |")
+            let cert = Presentation.certifiedCell(r)
+            let ratio = Presentation.ratio(comparison?.ratioToBestLower(r))
+            out.append("| \(run.id) | \(p.label) | \(r.norm.symbol) | \(r.degree.map(String.init) ?? "") | \(r.output.map(String.init) ?? "all") | \(number(r.value)) | \(r.kind.rawValue) | \(cert) | \(Presentation.status(r.status)) | \(seconds(r.seconds)) | \(r.iterations) | \(ratio) |")
         }
         out.append("")
         if let comparison {
@@ -81,7 +81,7 @@ public enum SessionReport {
         if let from = p.replayedFrom { facts.append("replayed from `\(from)`") }
         if !p.options.isEmpty { facts.append("options: " + p.options.keys.sorted().map { "\($0)=\(p.options[$0]!)" }.joined(separator: ", ")) }
         if let r = run.result {
-            facts.append("status \(r.status.rawValue), \(r.iterations) iterations reported, \(seconds(r.seconds))")
+            facts.append("status \(Presentation.status(r.status)), \(r.iterations) iterations reported, \(seconds(r.seconds))")
             if case .string(let reason)? = r.details["reason"] { facts.append("reason: \(reason)") }
         } else {
             facts.append("**did not finish** (the log ends before the run's result)")
@@ -126,16 +126,6 @@ public enum SessionReport {
         }
     }
 
-    public static func number(_ x: Double?) -> String {
-        guard let x else { return "—" }
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if x == 0 { return "0" }
-        if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.6e", x) }
-        return String(format: "%.6f", x)
-    }
-
-    public static func seconds(_ s: Double) -> String {
-        s < 1 ? String(format: "%.1f ms", s * 1000) : String(format: "%.2f s", s)
-    }
+    static func number(_ x: Double?) -> String { Presentation.number(x) }
+    static func seconds(_ s: Double) -> String { Presentation.duration(s) }
 }
