@@ -11,6 +11,8 @@ struct FakeMethod: BoundMethod {
     var norms: [Norm] = [.l2, .linf]
     var minDegree: Int? = nil
     var applies = true
+    /// The workbench's run settings (cliques, solver, chordal) reach only methods that declare them.
+    var options: [MethodOption] = [StandardOptions.cliques] + StandardOptions.sdp
 
     func minimumDegree(for network: Network) -> Int? { minDegree }
     func applicability(_ request: BoundRequest) -> Applicability { applies ? .applicable : .notApplicable("fake") }
