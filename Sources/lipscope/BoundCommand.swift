@@ -26,7 +26,7 @@ struct BoundCommand: ParsableCommand {
         let net = try NetworkLoader.load(path: network)
         let method = method.method
         let progress = ProgressLine(label: method.id)
-        let result = Job.run(method, options.request(net, norm: norm), sink: { progress.handle($0) })
+        let result = Job.run(method, try options.requests()(net, norm), sink: { progress.handle($0) })
         if options.json {
             print(Display.json(result))
         } else {
@@ -36,16 +36,23 @@ struct BoundCommand: ParsableCommand {
     }
 
     static func describe(_ r: BoundResult) -> String {
+        // Strings, numbers and flags of the details; arrays and objects (multipliers, η,
+        // witnesses) are for --json.
+        let shown = r.details.sorted(by: { $0.key < $1.key }).filter { key, value in
+            switch value {
+            case .string, .number, .bool: key != "reason"
+            default: false
+            }
+        }
+        let width = max(6, shown.map(\.key.count).max() ?? 0)
         var lines = ["\(r.method) (\(r.norm.symbol)\(r.degree.map { ", degree \($0)" } ?? "")\(r.output.map { ", output \($0)" } ?? "")): \(Presentation.status(r.status))"]
-        if let v = r.value {
-            lines.append("  value       \(Presentation.number(v))  (\(Presentation.meaning(r)))")
+        func line(_ name: String, _ text: String) {
+            lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)")
         }
-        if case .string(let reason)? = r.details["reason"] { lines.append("  reason      \(reason)") }
-        lines.append("  time        \(Presentation.duration(r.seconds)), \(r.iterations) iterations")
-        for key in r.details.keys.sorted() where key != "reason" {
-            if case .string(let s) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(s)") }
-            if case .number(let x) = r.details[key]! { lines.append("  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(Presentation.number(x))") }
-        }
+        if let v = r.value { line("value", "\(Presentation.number(v))  (\(Presentation.meaning(r)))") }
+        if case .string(let reason)? = r.details["reason"] { line("reason", reason) }
+        line("time", "\(Presentation.duration(r.seconds)), \(r.iterations) iterations")
+        for (key, value) in shown { line(key, Presentation.detail(value)) }
         return lines.joined(separator: "\n")
     }
 }

@@ -22,7 +22,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let net = try NetworkLoader.load(path: network)
-        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: options.request)
+        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: try options.requests())
         if options.json {
             print(Display.json(comparison))
         } else {

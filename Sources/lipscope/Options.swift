@@ -136,9 +136,12 @@ struct RunOptions: ParsableArguments {
         }
     }
 
-    /// A request with these settings (options already checked by `check`).
-    func request(_ network: Network, norm: Norm) -> BoundRequest {
-        BoundRequest(network: network, norm: norm, degree: degree, output: output?.index, seed: seed,
-                     options: (try? rawOptions()) ?? [:])
+    /// Requests with these settings (check the options first with `check`).
+    func requests() throws -> @Sendable (Network, Norm) -> BoundRequest {
+        let raw = try rawOptions()
+        let (degree, output, seed) = (degree, output?.index, seed)
+        return { network, norm in
+            BoundRequest(network: network, norm: norm, degree: degree, output: output, seed: seed, options: raw)
+        }
     }
 }

@@ -49,8 +49,9 @@ struct SweepCommand: ParsableCommand {
         }
         let list = degrees.flatMap(Self.parseDegrees) ?? Array(lowest...(lowest + 2))
         var results: [BoundResult] = []
+        let makeRequest = try options.requests()
         for k in list {
-            var request = options.request(net, norm: norm)
+            var request = makeRequest(net, norm)
             request.degree = k
             let progress = ProgressLine(label: "\(method.id) k=\(k)")
             let r = Job.run(method, request, sink: { progress.handle($0) })

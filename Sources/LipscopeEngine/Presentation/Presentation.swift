@@ -70,3 +70,21 @@ public enum Presentation {
         return mantissa + s[e...]
     }
 }
+
+extension Presentation {
+    /// A `details` value in one line: whole numbers without decimals ("6930"), other numbers as
+    /// `number`, arrays and objects abbreviated after six entries.
+    public static func detail(_ v: JSONValue) -> String {
+        switch v {
+        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : number(x)
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let a):
+            let shown = a.prefix(6).map(detail).joined(separator: ", ")
+            return "[\(shown)\(a.count > 6 ? ", … (\(a.count) entries)" : "")]"
+        case .object(let o):
+            return "{" + o.keys.sorted().prefix(6).map { "\($0): \(detail(o[$0]!))" }.joined(separator: ", ") + "}"
+        }
+    }
+}

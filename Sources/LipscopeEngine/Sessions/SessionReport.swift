@@ -113,18 +113,7 @@ public enum SessionReport {
         return out
     }
 
-    static func describe(_ v: JSONValue) -> String {
-        switch v {
-        case .number(let x): return number(x)
-        case .string(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        case .array(let a):
-            let shown = a.prefix(6).map(describe).joined(separator: ", ")
-            return "[\(shown)\(a.count > 6 ? ", … (\(a.count) entries)" : "")]"
-        case .object(let o): return "{" + o.keys.sorted().prefix(6).map { "\($0): \(describe(o[$0]!))" }.joined(separator: ", ") + "}"
-        }
-    }
+    static func describe(_ v: JSONValue) -> String { Presentation.detail(v) }
 
     static func number(_ x: Double?) -> String { Presentation.number(x) }
     static func seconds(_ s: Double) -> String { Presentation.duration(s) }

@@ -12,7 +12,7 @@ public struct CLPSolver: Solver {
         case barrier = "barrier"
     }
 
-    /// "clp" (dual simplex) or "clp-barrier", as `Solvers.named` takes them.
+    /// "clp" (dual simplex) or "clp-barrier", the names of `SolverBackend.clp` and `.clpBarrier`.
     public var name: String { Self.name(algorithm) }
     static func name(_ algorithm: Algorithm) -> String { algorithm == .barrier ? "clp-barrier" : "clp" }
     public let algorithm: Algorithm
