@@ -53,7 +53,8 @@ enum OptionHelp {
                 let words = SharedOptions.methods(declaring: key).compactMap { $0.option(key)?.choices }.flatMap { $0 }
                 var unique: [String] = []
                 for w in words where !unique.contains(w) { unique.append(w) }
-                throw ValidationError("\(flagName(key)): expected \(unique.joined(separator: ", ")), found '\(text)'")
+                let expected = MethodOption(key, .choice(unique), default: nil, help: "").expected
+                throw ValidationError("\(flagName(key)): expected \(expected), found '\(text)'")
             }
             return value
         }
