@@ -168,9 +168,11 @@ public struct WorkbenchState: Sendable {
     public var norm: Norm = .l2
     public var degree: Int?
     public var output: Int?
-    public var cliques: String = "auto"
-    public var solver: String = "auto"
-    public var chordal: String = "auto"
+    /// The options the user set, by method id and option key (unset keys use the method's
+    /// declared default and are not passed).
+    public var optionValues: [String: [String: String]] = [:]
+    /// The Run pane's option under the cursor (index into the selected method's shown options).
+    public var optionCursor = 0
     public var seed: UInt64 = 1
     public var nextRunID = 1
     public var active: RunView?
@@ -192,9 +194,6 @@ public struct WorkbenchState: Sendable {
     /// Whether the terminal shows colors (views use it only for the legend).
     public var colors = true
 
-    public static let cliqueChoices = ["auto", "sparse", "dense"]
-    public static let solverChoices = ["auto", "dsdp", "csdp", "clp"]
-    public static let chordalChoices = ["auto", "on", "off"]
     public static let sweepSpan = 5
     public static let sweepBudget = 60.0
 
@@ -211,6 +210,17 @@ public struct WorkbenchState: Sendable {
     }
 
     public var isRunning: Bool { active != nil }
+
+    /// The options the Run pane shows for the selected method (empty without one).
+    public var shownOptions: [MethodOption] {
+        currentMethod.map { OptionControls.shown(methods[$0]) } ?? []
+    }
+
+    /// The options a run of method `m` passes: exactly the shown ones the user set.
+    public func requestOptions(_ m: Int) -> [String: String] {
+        let keys = Set(OptionControls.shown(methods[m]).map(\.key))
+        return (optionValues[methods[m].id] ?? [:]).filter { keys.contains($0.key) }
+    }
 
     /// Finished runs on the loaded network (all runs when none is loaded), in display order.
     public var compareRows: [RunView] {

@@ -44,11 +44,11 @@ import Testing
             var s = loadedState(rows: rows, cols: cols)
             s.press(.char("?"))
             let text = s.screenText
-            for entry in KeyHelp.main {
-                #expect(text.contains(entry.keys), "\(entry.keys) missing at \(cols)×\(rows)")
+            for binding in Keymap.bindings(.main) {
+                #expect(text.contains(binding.keysText), "\(binding.keysText) missing at \(cols)×\(rows)")
             }
             if rows >= 40 {
-                for entry in KeyHelp.browser + KeyHelp.prompt { #expect(text.contains(entry.keys)) }
+                for binding in Keymap.bindings(.browser) + Keymap.bindings(.prompt) { #expect(text.contains(binding.keysText)) }
             } else {
                 #expect(text.contains("Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc"))
             }
