@@ -27,6 +27,8 @@ public enum Event: Sendable {
     case replayFailed(path: String, message: String)
     case sessionLogOpened(path: String)
     case sessionLogFailed(String)
+    /// The runtime's answer to `Effect.checkFile`.
+    case fileChecked(path: String, exists: Bool, purpose: FileCheck)
     /// One method checked against the network and norm of check `token` (see `Effect.checkMethods`).
     case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool)
 }
@@ -42,6 +44,9 @@ public enum Effect: Sendable {
     case listDirectory(path: String, purpose: BrowserPurpose)
     case save(name: String)
     case replay(path: String)
+    /// Whether a file exists (the update function never looks at the file system itself);
+    /// answered with `.fileChecked`.
+    case checkFile(path: String, purpose: FileCheck)
     /// Decide, off the main thread, which methods apply (some checks size an LP/SDP and take
     /// seconds on big networks); answers come back one method at a time as `.methodChecked`.
     case checkMethods(token: Int, network: Network, norm: Norm)
@@ -49,6 +54,12 @@ public enum Effect: Sendable {
 }
 
 public enum BrowserPurpose: Sendable, Equatable { case network, session }
+
+/// Why the update function asked whether a file exists.
+public enum FileCheck: Sendable, Equatable {
+    /// The network a reopened session log was on: load it when it is there.
+    case sessionNetwork(name: String)
+}
 
 public struct BrowserEntry: Sendable, Equatable {
     public var name: String

@@ -78,6 +78,16 @@ public enum Update {
         case .sessionLogFailed(let message):
             error(&s, "session log: \(message) — this session is not logged")
             return []
+        case .fileChecked(let path, let exists, .sessionNetwork(let name)):
+            if exists { return [.loadNetwork(path: path)] }
+            // Added to the replay's message, which is still showing.
+            let missing = "its network \(name) (\(path)) is not found"
+            if let m = s.message, m.text.hasPrefix("reopened ") {
+                s.message = Message(text: m.text + "; " + missing, isError: m.isError)
+            } else {
+                error(&s, missing)
+            }
+            return []
         case .methodChecked(let token, let m, let applies, let minimum, let last):
             methodChecked(&s, token, m, applies, minimum, last)
             return []
@@ -472,14 +482,10 @@ public enum Update {
         }
         effects.append(.log(.note(time: "", text: "reopened \(file): \(count) finished runs")))
         s.mode = .main
-        var text = "reopened \(file): \(count) runs"
+        let text = "reopened \(file): \(count) runs"
         // Bring back the session's network when it is not the one loaded.
         if let net = record.networks.last, net.summary.name != s.network?.summary.name {
-            if FileManager.default.fileExists(atPath: net.path) {
-                effects.append(.loadNetwork(path: net.path))
-            } else {
-                text += "; its network \(net.summary.name) (\(net.path)) is not found"
-            }
+            effects.append(.checkFile(path: net.path, purpose: .sessionNetwork(name: net.summary.name)))
         }
         if let problem = record.problem {
             error(&s, text + " — log recovered: " + problem)
