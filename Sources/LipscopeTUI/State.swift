@@ -99,6 +99,28 @@ public struct RunView: Sendable {
         self.progress = nil; self.messages = []; self.cancelling = false; self.result = result
     }
 
+    /// Once the run ended, the progress lines ("output 1: solving") are stale: they go, and the
+    /// per-output values (when the method reports them) or where it stopped take their place.
+    mutating func settle(_ result: BoundResult) {
+        let progress = messages.filter(Self.isProgressLine)
+        guard !progress.isEmpty else { return }
+        messages.removeAll(where: Self.isProgressLine)
+        if result.status == .optimal, case .array(let values)? = result.details["per_output"] {
+            let parts = values.enumerated().compactMap { k, v -> String? in
+                if case .number(let x) = v { return "\(k): \(Format.number(x))" }
+                return nil
+            }
+            if !parts.isEmpty { messages.append("per output " + parts.joined(separator: ", ")) }
+        } else if result.status != .optimal, let last = progress.last {
+            messages.append("\(result.status.rawValue) while solving \(last.dropLast(Self.progressSuffix.count))")
+        }
+    }
+
+    static let progressSuffix = ": solving"
+    static func isProgressLine(_ line: String) -> Bool {
+        line.hasPrefix("output ") && line.hasSuffix(progressSuffix) && Int(line.dropFirst(7).dropLast(progressSuffix.count)) != nil
+    }
+
     mutating func add(_ record: IterationRecord) {
         iterationCount += 1
         iterations.append(record)
@@ -127,6 +149,22 @@ public struct Sweep: Sendable {
     public var points: [Point] = []
     public var running: Bool = true
     public var stopReason: String?
+    /// The output every run of the sweep is restricted to (nil: all).
+    public var output: Int?
+    /// p*: relaxed-exact's value on the same network, norm and output — the maximum over the
+    /// slope box that every degree of the hierarchy stays above and converges to.
+    public var exact: Double?
+    /// The relaxed-exact run the sweep started first to learn p* (while it runs).
+    public var exactRun: Int?
+
+    /// Relative tolerance of "the bound equals p*" (solver accuracy and rounding margins).
+    public static let exactTolerance = 1e-6
+
+    /// Whether a bound is p* up to the tolerance (it cannot be lower, up to rounding).
+    public func reachesExact(_ value: Double) -> Bool {
+        guard let exact else { return false }
+        return value <= exact + Self.exactTolerance * max(1, abs(exact))
+    }
 }
 
 public enum Mode: Sendable {
@@ -207,6 +245,9 @@ public struct WorkbenchState: Sendable {
 
     public static let sweepSpan = 5
     public static let sweepBudget = 60.0
+    /// A sweep first runs relaxed-exact (2^N slope patterns) for p* up to this many hidden neurons.
+    public static let cheapExactNeurons = 16
+    public static let exactMethodID = "relaxed-exact"
 
     public init(methods: [any BoundMethod] = MethodRegistry.all, sessionsDirectory: String = "sessions",
                 workingDirectory: String = FileManager.default.currentDirectoryPath) {

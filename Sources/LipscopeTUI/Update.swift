@@ -342,8 +342,9 @@ public enum Update {
         let options = s.requestOptions(m)
         let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
-        let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)
-        let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: s.output,
+        let output = sweep ? s.sweep?.output : s.output
+        let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: output, seed: s.seed, options: options)
+        let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: output,
                                        seed: s.seed, options: options, network: net.summary.name, sweep: sweep)
         let id = s.nextRunID
         s.nextRunID += 1
@@ -389,6 +390,7 @@ public enum Update {
             return [.log(.iteration(run: id, record: record))]
         case .finished(let result):
             run.result = result
+            run.settle(result)
             run.cancelling = false
             s.active = nil
             s.runs.append(run)
@@ -397,7 +399,7 @@ public enum Update {
             let text = describe(run.parameters.label, result)
             if result.status == .optimal { info(&s, text) } else { error(&s, text) }
             var effects: [Effect] = [.log(.runFinished(time: "", run: id, result: result))]
-            if run.parameters.sweep { effects += continueSweep(&s, result) }
+            if run.parameters.sweep { effects += continueSweep(&s, run: id, result) }
             return effects
         }
     }
@@ -416,7 +418,7 @@ public enum Update {
     // MARK: - Degree sweep
 
     static func startSweep(_ s: inout WorkbenchState) -> [Effect] {
-        guard s.network != nil else { error(&s, "no network loaded — o opens one"); return [] }
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         guard let m = s.currentMethod else { error(&s, noMethodText(s)); return [] }
         let method = s.methods[m]
@@ -425,15 +427,41 @@ public enum Update {
             return []
         }
         let from = max(minimum, s.degree ?? minimum)
-        s.sweep = Sweep(method: m, label: method.label, norm: s.norm, fromDegree: from,
-                        toDegree: from + WorkbenchState.sweepSpan - 1, budget: WorkbenchState.sweepBudget)
+        var sweep = Sweep(method: m, label: method.label, norm: s.norm, fromDegree: from,
+                          toDegree: from + WorkbenchState.sweepSpan - 1, budget: WorkbenchState.sweepBudget)
+        sweep.output = s.output
+        sweep.exact = knownExact(s, network: net.summary.name, norm: s.norm, output: s.output)
         s.plot = .sweep
         s.degree = from
+        // p* unknown: learn it first when relaxed-exact is cheap on this network.
+        if sweep.exact == nil, let e = s.methods.firstIndex(where: { $0.id == WorkbenchState.exactMethodID }),
+           e != m, s.applicable.contains(e), net.summary.hiddenNeurons <= WorkbenchState.cheapExactNeurons {
+            sweep.exactRun = s.nextRunID
+            s.sweep = sweep
+            return startRun(&s, method: e, degree: nil, sweep: true)
+        }
+        s.sweep = sweep
         return startRun(&s, method: m, degree: from, sweep: true)
     }
 
-    static func continueSweep(_ s: inout WorkbenchState, _ r: BoundResult) -> [Effect] {
+    /// The newest relaxed-exact value on this network, norm and output among the finished runs.
+    static func knownExact(_ s: WorkbenchState, network: String, norm: Norm, output: Int?) -> Double? {
+        s.runs.last { run in
+            let p = run.parameters
+            return p.method == WorkbenchState.exactMethodID && p.network == network && p.norm == norm && p.output == output
+                && run.result?.status == .optimal && run.result?.value != nil
+        }?.result?.value
+    }
+
+    static func continueSweep(_ s: inout WorkbenchState, run id: Int, _ r: BoundResult) -> [Effect] {
         guard var sweep = s.sweep else { return [] }
+        if sweep.exactRun == id {
+            sweep.exactRun = nil
+            if r.status == .optimal, let v = r.value { sweep.exact = v }
+            s.sweep = sweep
+            guard sweep.running else { return [] }
+            return startRun(&s, method: sweep.method, degree: sweep.fromDegree, sweep: true)
+        }
         let degree = r.degree ?? sweep.fromDegree
         sweep.points.append(Sweep.Point(degree: degree, value: r.value, seconds: r.seconds, status: r.status))
         defer { s.sweep = sweep }
@@ -441,6 +469,9 @@ public enum Update {
         if r.status != .optimal {
             sweep.running = false
             sweep.stopReason = "degree \(degree) ended \(r.status.rawValue)"
+        } else if let v = r.value, let exact = sweep.exact, sweep.reachesExact(v) {
+            sweep.running = false
+            sweep.stopReason = "reached relaxed-exact p* = \(Format.number(exact)) at degree \(degree); higher degrees cannot be lower"
         } else if r.seconds > sweep.budget {
             sweep.running = false
             sweep.stopReason = "degree \(degree) took \(Format.seconds(r.seconds)), over the \(Format.seconds(sweep.budget)) budget"
@@ -471,6 +502,7 @@ public enum Update {
             s.nextRunID += 1
             var view = RunView(id: id, parameters: parameters, startedAt: s.clock, iterations: run.iterations, result: result)
             view.messages = run.messages
+            view.settle(result)
             view.progress = run.lastProgress
             s.runs.append(view)
             effects.append(.log(.runStarted(time: "", run: id, parameters: parameters)))

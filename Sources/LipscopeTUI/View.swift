@@ -384,9 +384,13 @@ public enum View {
         let status = sweep.running ? "running, degrees \(sweep.fromDegree)–\(sweep.toDegree)" : (sweep.stopReason ?? "stopped")
         screen.text(row, rect.col, "Sweep \(sweep.label) \(sweep.norm.symbol): \(status)", .accent, width: rect.width)
         row += 1
+        if let exact = sweep.exact {
+            screen.text(row, rect.col, "p* = \(Format.number(exact)) (relaxed-exact: every degree stays above it)", .muted, width: rect.width)
+            row += 1
+        }
         screen.text(row, rect.col, Format.pad("degree", 7, right: true) + Format.pad("bound", 13, right: true) + Format.pad("time", 10, right: true) + "  status",
                     Style(.title, bold: true), width: rect.width)
-        for (k, p) in sweep.points.suffix(max(0, rect.height - 2)).enumerated() {
+        for (k, p) in sweep.points.suffix(max(0, rect.height - (row - rect.row) - 1)).enumerated() {
             let line = Format.pad(String(p.degree), 7, right: true) + Format.pad(Format.number(p.value), 13, right: true)
                 + Format.pad(Format.seconds(p.seconds), 10, right: true) + "  " + p.status.rawValue
             screen.text(row + 1 + k, rect.col, line, .normal, width: rect.width)
@@ -400,9 +404,11 @@ public enum View {
             return
         }
         let half = (rect.height - 1) / 2
-        screen.text(rect.row, rect.col, "bound vs degree", .muted)
+        screen.text(rect.row, rect.col, sweep.exact == nil ? "bound vs degree" : "bound vs degree (p* green)", .muted)
         Plot.braille(&screen, Rect(row: rect.row + 1, col: rect.col, height: max(2, half - 1), width: rect.width),
-                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)], log: false, spread: true)
+                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)]
+                        + (sweep.exact.map { p in [Plot.Series(name: "p*", values: sweep.points.map { _ in p }, style: .good)] } ?? []),
+                     log: false, spread: true)
         screen.text(rect.row + half, rect.col, "time vs degree (log)", .muted)
         Plot.braille(&screen, Rect(row: rect.row + half + 1, col: rect.col, height: max(2, rect.height - half - 2), width: rect.width),
                      [Plot.Series(name: "time", values: sweep.points.map { max($0.seconds, 1e-4) }, style: .warn)], log: true, spread: true)
