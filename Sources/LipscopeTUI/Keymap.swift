@@ -102,50 +102,50 @@ public enum Keymap {
     public static let all: [KeyBinding] = main + help + browser + prompt + confirmQuit
 
     static let main: [KeyBinding] = [
-        KeyBinding(.keys([.char("?"), .function(1)]), .main, "this help (any key closes it)", bar: ("F1", "Help")) { s, _ in
+        KeyBinding(.keys([.char("?"), .function(1)]), .main, "help; any key closes it", bar: ("F1", "Help")) { s, _ in
             s.mode = .help; return []
         },
-        KeyBinding(.keys([.char("o")]), .main, "open a network file (browser)", bar: ("o", "Open")) { s, _ in Update.openBrowser(&s, .network) },
-        KeyBinding(.keys([.char("O")]), .main, "reopen a saved session log") { s, _ in Update.openBrowser(&s, .session) },
-        KeyBinding(.keys([.enter]), .main, "run the method with the options shown", bar: ("⏎", "Run")) { s, _ in Update.run(&s) },
-        KeyBinding(.keys([.escape, .char("c")]), .main, "cancel the active run (and a sweep)", bar: ("c", "Cancel")) { s, _ in Update.cancel(&s) },
-        KeyBinding(.keys([.up, .down]), .main, "choose the method (Run pane) or a row (Compare pane)") { s, key in
+        KeyBinding(.keys([.char("o")]), .main, "open a network file", bar: ("o", "Open")) { s, _ in Update.openBrowser(&s, .network) },
+        KeyBinding(.keys([.char("O")]), .main, "reopen a session log") { s, _ in Update.openBrowser(&s, .session) },
+        KeyBinding(.keys([.enter]), .main, "run the selected method", bar: ("⏎", "Run")) { s, _ in Update.run(&s) },
+        KeyBinding(.keys([.escape, .char("c")]), .main, "cancel run and sweep", bar: ("c", "Cancel")) { s, _ in Update.cancel(&s) },
+        KeyBinding(.keys([.up, .down]), .main, "choose a method (or row)") { s, key in
             Update.move(&s, key == .up ? -1 : 1, compare: s.focus == .compare)
         },
-        KeyBinding(.keys([.tab, .backTab]), .main, "focus Run ↔ Compare (a row shows its run's table and plot)") { s, _ in Update.toggleFocus(&s) },
-        KeyBinding(.keys([.pageUp, .pageDown]), .main, "move five rows in the Compare pane") { s, key in
+        KeyBinding(.keys([.tab, .backTab]), .main, "focus Run ↔ Compare rows") { s, _ in Update.toggleFocus(&s) },
+        KeyBinding(.keys([.pageUp, .pageDown]), .main, "jump five Compare rows") { s, key in
             Update.move(&s, key == .pageUp ? -5 : 5, compare: true)
         },
-        KeyBinding(.keys([.char("n")]), .main, "norm ℓ2 ↔ ℓ∞ (only applicable methods are listed)", bar: ("n", "Norm")) { s, _ in Update.toggleNorm(&s) },
-        KeyBinding(.keys([.char("+"), .char("="), .right, .char("-"), .left]), .main, "relaxation degree up / down (not below the minimum)",
+        KeyBinding(.keys([.char("n")]), .main, "norm ℓ2 ↔ ℓ∞", bar: ("n", "Norm")) { s, _ in Update.toggleNorm(&s) },
+        KeyBinding(.keys([.char("+"), .char("="), .right, .char("-"), .left]), .main, "degree up / down",
                    bar: ("±", "Degree")) { s, key in
             Update.changeDegree(&s, [.char("-"), .left].contains(key) ? -1 : +1); return []
         },
-        KeyBinding(.keys([.char("["), .char("]")]), .main, "output index: all, 0, 1, …") { s, key in Update.cycleOutput(&s, forward: key == .char("]")) },
+        KeyBinding(.keys([.char("["), .char("]")]), .main, "output: all, 0, 1, …") { s, key in Update.cycleOutput(&s, forward: key == .char("]")) },
     ] + optionShortcuts.map { shortcut in
-        KeyBinding(.keys([.char(shortcut.key)]), .main, "cycle the method's \(shortcut.option) option") { s, _ in
+        KeyBinding(.keys([.char(shortcut.key)]), .main, "cycle the \(shortcut.option) option") { s, _ in
             Update.cycleOption(&s, named: shortcut.option)
         }
     } + [
-        KeyBinding(.keys([.char(","), .char(".")]), .main, "choose the method option to change (shown in [ ])") { s, key in
+        KeyBinding(.keys([.char(","), .char(".")]), .main, "pick an option ([ ] on it)") { s, key in
             Update.moveOptionCursor(&s, key == .char(",") ? -1 : 1)
         },
-        KeyBinding(.keys([.char("<"), .char(">")]), .main, "previous / next value of that option (* = set by you)") { s, key in
+        KeyBinding(.keys([.char("<"), .char(">")]), .main, "its previous / next value") { s, key in
             Update.stepOption(&s, up: key == .char(">"))
         },
-        KeyBinding(.keys([.char("x")]), .main, "reset that option to the method's default") { s, _ in Update.resetOption(&s) },
-        KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*, past the time budget or 5 degrees)", bar: ("s", "Sweep")) { s, _ in
+        KeyBinding(.keys([.char("x")]), .main, "reset it to the default") { s, _ in Update.resetOption(&s) },
+        KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*)", bar: ("s", "Sweep")) { s, _ in
             Update.startSweep(&s)
         },
-        KeyBinding(.keys([.char("p")]), .main, "plot: convergence ↔ degree sweep") { s, _ in Update.togglePlot(&s); return [] },
-        KeyBinding(.keys([.char("t")]), .main, "sort the comparison: run order, bound, time", bar: ("t", "Sort")) { s, _ in
+        KeyBinding(.keys([.char("p")]), .main, "plot convergence ↔ sweep") { s, _ in Update.togglePlot(&s); return [] },
+        KeyBinding(.keys([.char("t")]), .main, "sort: run, bound, time", bar: ("t", "Sort")) { s, _ in
             Update.cycleSort(&s); return []
         },
-        KeyBinding(.keys([.char("w")]), .main, "save a named copy of the session log and a Markdown report", bar: ("w", "Save")) { s, _ in
+        KeyBinding(.keys([.char("w")]), .main, "save log copy + report", bar: ("w", "Save")) { s, _ in
             s.mode = .prompt(text: SessionStore.sanitize(s.network?.summary.name ?? "session")); return []
         },
-        KeyBinding(.keys([.char("a")]), .main, "add a note to the session log") { s, _ in s.mode = .note(text: ""); return [] },
-        KeyBinding(.keys([.char("q"), .ctrl("c")]), .main, "quit (asks first while a run is active)", bar: ("q", "Quit")) { s, _ in Update.quit(&s) },
+        KeyBinding(.keys([.char("a")]), .main, "note in the session log") { s, _ in s.mode = .note(text: ""); return [] },
+        KeyBinding(.keys([.char("q"), .ctrl("c")]), .main, "quit (asks while running)", bar: ("q", "Quit")) { s, _ in Update.quit(&s) },
     ]
 
     static let help: [KeyBinding] = [

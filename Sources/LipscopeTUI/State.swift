@@ -156,6 +156,8 @@ public struct Sweep: Sendable {
     public var exact: Double?
     /// The relaxed-exact run the sweep started first to learn p* (while it runs).
     public var exactRun: Int?
+    /// Why p* is not known, when relaxed-exact applies but was not run.
+    public var exactNote: String?
 
     /// Relative tolerance of "the bound equals p*" (solver accuracy and rounding margins).
     public static let exactTolerance = 1e-6

@@ -435,10 +435,14 @@ public enum Update {
         s.degree = from
         // p* unknown: learn it first when relaxed-exact is cheap on this network.
         if sweep.exact == nil, let e = s.methods.firstIndex(where: { $0.id == WorkbenchState.exactMethodID }),
-           e != m, s.applicable.contains(e), net.summary.hiddenNeurons <= WorkbenchState.cheapExactNeurons {
-            sweep.exactRun = s.nextRunID
-            s.sweep = sweep
-            return startRun(&s, method: e, degree: nil, sweep: true)
+           e != m, s.applicable.contains(e) {
+            let neurons = net.summary.hiddenNeurons
+            if neurons <= WorkbenchState.cheapExactNeurons {
+                sweep.exactRun = s.nextRunID
+                s.sweep = sweep
+                return startRun(&s, method: e, degree: nil, sweep: true)
+            }
+            sweep.exactNote = "p* unknown: relaxed-exact not run (\(neurons) hidden neurons > \(WorkbenchState.cheapExactNeurons)); run it first"
         }
         s.sweep = sweep
         return startRun(&s, method: m, degree: from, sweep: true)

@@ -387,6 +387,9 @@ public enum View {
         if let exact = sweep.exact {
             screen.text(row, rect.col, "p* = \(Format.number(exact)) (relaxed-exact: every degree stays above it)", .muted, width: rect.width)
             row += 1
+        } else if let note = sweep.exactNote {
+            screen.text(row, rect.col, note, .muted, width: rect.width)
+            row += 1
         }
         screen.text(row, rect.col, Format.pad("degree", 7, right: true) + Format.pad("bound", 13, right: true) + Format.pad("time", 10, right: true) + "  status",
                     Style(.title, bold: true), width: rect.width)
@@ -489,7 +492,7 @@ public enum View {
         let inner = rect.inner
         let main = Keymap.bindings(.main)
         let others = [KeyScope.browser, .prompt].map { ($0.heading, Keymap.bindings($0)) }
-        let legend = "Options: * marks a value you set (passed to the method); the others are its defaults"
+        let legend = "Options: * = set by you (passed to the method); unmarked = the default"
         // One column when everything fits, else the workbench keys in two columns.
         let oneColumn = 1 + main.count + 1 <= inner.height
         var row = inner.row
@@ -510,7 +513,7 @@ public enum View {
         } else {
             let half = (main.count + 1) / 2
             let width = inner.width / 2
-            entries(KeyScope.main.heading, Array(main.prefix(half)), col: inner.col, width: width)
+            entries(KeyScope.main.heading, Array(main.prefix(half)), col: inner.col, width: width - 1)
             let end = row
             row = inner.row + 1
             entries(nil, Array(main.dropFirst(half)), col: inner.col + width, width: inner.width - width)

@@ -141,6 +141,8 @@ import Testing
         let first = s.press(.char("s")).compactMap(\.startedRun).first
         #expect(first?.method == 1 && first?.request.degree == 2)
         #expect(s.sweep?.exact == nil)
+        _ = Update.apply(&s, .job(run: 1, .finished(result("lipopt", nil, norm: .linf, degree: 2, status: .tooLarge))))
+        #expect(s.screenText.contains("p* unknown: relaxed-exact not run (20 hidden neurons > 16); run it first"))
     }
 
     @Test func cancellingDuringThePStarRunStopsTheSweep() {
