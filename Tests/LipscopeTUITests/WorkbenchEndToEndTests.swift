@@ -367,6 +367,10 @@ import Testing
         #expect(screen.contains("p* = 1.79613 (relaxed-exact"))
         #expect(screen.contains("Relaxed exact          ℓ∞"))
         #expect(screen.contains("LiPopt-LP              ℓ∞     3     1.79613 ✓ optimal"))
+        // The LP run's own pane: its "output j: solving" lines gave way to the per-output values.
+        tmux.send("p")
+        let live = try tmux.waitFor("per output 0: 1.79613, 1: ")
+        #expect(!live.contains("solving"))
         tmux.send("q")
         try tmux.waitFor("__EXIT=0")
         let record = try SessionRecord.read(path: setup.sessionLogs()[0])
