@@ -55,14 +55,13 @@ public enum OptionControls {
         }
     }
 
-    static func format(_ v: Double) -> String {
-        let s = String(format: "%g", v)
-        return s
-    }
+    static func format(_ v: Double) -> String { String(format: "%g", v) }
 
-    /// What the pane shows for an option: the value in effect, "*" when the user set it.
+    /// What the pane shows for an option: the value in effect, marked "*" with the default
+    /// beside it when the user set it ("solver csdp* (default dsdp)"); "—" for a default the
+    /// method decides itself.
     public static func token(_ option: MethodOption, _ value: String?) -> String {
-        if let value { return "\(option.key) \(value)*" }
+        if let value { return "\(option.key) \(value)*" + (option.defaultValue.map { " (default \($0))" } ?? "") }
         return "\(option.key) \(option.defaultValue ?? "—")"
     }
 

@@ -208,6 +208,9 @@ public enum View {
         // Keep the line with the cursor in view.
         let cursorLine = lines.firstIndex { $0.contains { $0.focused } } ?? 0
         let firstLine = min(max(0, cursorLine - optionLines + 1), max(0, lines.count - optionLines))
+        // More options above or below the lines shown: marks on the right border.
+        if firstLine > 0 { screen.set(settingsRow + 1, rect.col + rect.width - 1, "↑", .accent) }
+        if firstLine + optionLines < lines.count { screen.set(settingsRow + optionLines, rect.col + rect.width - 1, "↓", .accent) }
         for (k, line) in lines.dropFirst(firstLine).prefix(optionLines).enumerated() {
             var col = inner.col
             for token in line {

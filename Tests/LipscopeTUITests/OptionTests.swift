@@ -37,6 +37,19 @@ import Testing
         #expect(!s.screenText.contains("cliques") && s.shownOptions.isEmpty)
     }
 
+    @Test func optionLinesScrollToTheCursorAt80x24() {
+        var s = loadedState(rows: 24, cols: 80)
+        s.press(.down, .char("b"))
+        var lines = s.screenText.split(separator: "\n").map(String.init)
+        #expect(lines[6].contains("[solver csdp* (default dsdp)]  chordal auto"))
+        #expect(lines[7].contains("split —  reduce on  scale on  gap —") && lines[7].hasSuffix("↓"))
+        #expect(!s.screenText.contains("time_limit"))
+        for _ in 0..<6 { s.press(.char(".")) }
+        lines = s.screenText.split(separator: "\n").map(String.init)
+        #expect(lines[6].contains("split —  reduce on  scale on  gap —") && lines[6].hasSuffix("↑"))
+        #expect(lines[7].contains("[time_limit —]"))
+    }
+
     @Test func bCyclesTheSolverThroughTheDeclaredBackendsOnly() {
         var s = sdpState()
         var seen: [String] = []
@@ -50,7 +63,7 @@ import Testing
         s.press(.char("c"))
         _ = Update.apply(&s, .job(run: 1, .finished(result("lipsdp", nil, status: .cancelled))))
         s.press(.char("b"))
-        #expect(s.screenText.contains("[solver csdp*]"))
+        #expect(s.screenText.contains("[solver csdp* (default dsdp)]"))
         #expect(s.message?.text.hasPrefix("LipSDP-Neuron solver: csdp (set; default dsdp) — SDP solver") == true)
         #expect(started(&s)?.options == ["solver": "csdp"])
         // The real SDP methods offer exactly the SDP backends.
@@ -69,11 +82,11 @@ import Testing
     @Test func dCyclesChordalAutoOnOffIntoTheRequest() {
         var s = sdpState()
         s.press(.char("d"))
-        #expect(s.screenText.contains("[chordal on*]"))
+        #expect(s.screenText.contains("[chordal on* (default auto)]"))
         #expect(started(&s)?.options == ["chordal": "on"])
         var fresh = sdpState()
         fresh.press(.char("d"), .char("d"))
-        #expect(fresh.screenText.contains("[chordal off*]"))
+        #expect(fresh.screenText.contains("[chordal off* (default auto)]"))
         fresh.press(.char("d"))
         #expect(fresh.screenText.contains("[chordal auto]"))
         #expect(started(&fresh)?.options == [:])
@@ -97,7 +110,7 @@ import Testing
         s.press(.char("<"), .char("<"))
         #expect(s.optionValues["lipsdp"] == nil)  // below the minimum: back to the default
         s.press(.char("."), .char(">"))  // reduce: on → off
-        #expect(s.screenText.contains("[reduce off*]"))
+        #expect(s.screenText.contains("[reduce off* (default on)]"))
         s.press(.char("."), .char("."), .char(">"))  // gap (0, 1): starts near 1
         #expect(s.optionValues["lipsdp"]?["gap"] == "0.5")
         s.press(.char("<"), .char("<"))
@@ -120,7 +133,7 @@ import Testing
         s.press(.char("n"), .down)  // ℓ∞ LiPopt-LP
         #expect(s.selectedMethodID == "lipopt")
         s.press(.char("k"))
-        #expect(s.screenText.contains("[cliques dense*]"))
+        #expect(s.screenText.contains("[cliques dense* (default sparse)]"))
         let request = started(&s)
         #expect(request?.options == ["cliques": "dense"])
         // The sweep's runs carry the swept method's options too.

@@ -322,9 +322,9 @@ import Testing
         }
         #expect(!screen.contains("cliques"))
         // b: csdp (set), back to the default dsdp, csdp again — never an LP solver.
-        for (shown, message) in [("[solver csdp*]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
+        for (shown, message) in [("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
                                  ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)"),
-                                 ("[solver csdp*]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
+                                 ("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
                                  ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)")] {
             tmux.send("b")
             screen = try tmux.waitFor("\(shown) and '\(message)'") { $0.contains(shown) && $0.contains(message) }
@@ -333,7 +333,7 @@ import Testing
             try tmux.waitFor("note discarded")
         }
         tmux.send("d")
-        try tmux.waitFor("[chordal on*]")
+        try tmux.waitFor("[chordal on* (default auto)]")
         tmux.send("b", "Enter")
         try tmux.waitFor("LipSDP-Neuron ℓ2: 1.81", timeout: 60)
         tmux.send("q")
