@@ -44,11 +44,15 @@ public struct KeyBinding: Sendable {
     public var help: String
     /// The bottom bar's key glyph and label, for the few bindings shown there.
     public var bar: (key: String, label: String)?
+    /// Whether the binding does something in a state (bubbletea's enabled): the bottom bar dims
+    /// the others. Pressing a disabled key still runs the action, which says why nothing happens.
+    public var enabled: @Sendable (WorkbenchState) -> Bool
     public var action: @Sendable (inout WorkbenchState, Key) -> [Effect]
 
     public init(_ match: Match, _ scope: KeyScope, _ help: String, bar: (key: String, label: String)? = nil,
+                enabled: @escaping @Sendable (WorkbenchState) -> Bool = { _ in true },
                 _ action: @escaping @Sendable (inout WorkbenchState, Key) -> [Effect]) {
-        self.match = match; self.scope = scope; self.help = help; self.bar = bar; self.action = action
+        self.match = match; self.scope = scope; self.help = help; self.bar = bar; self.enabled = enabled; self.action = action
     }
 
     /// How the help screen names the keys ("? F1", "↑ ↓").
@@ -107,8 +111,10 @@ public enum Keymap {
         },
         KeyBinding(.keys([.char("o")]), .main, "open a network file", bar: ("o", "Open")) { s, _ in Update.openBrowser(&s, .network) },
         KeyBinding(.keys([.char("O")]), .main, "reopen a session log") { s, _ in Update.openBrowser(&s, .session) },
-        KeyBinding(.keys([.enter]), .main, "run the selected method", bar: ("⏎", "Run")) { s, _ in Update.run(&s) },
-        KeyBinding(.keys([.escape, .char("c")]), .main, "cancel run and sweep", bar: ("c", "Cancel")) { s, _ in Update.cancel(&s) },
+        KeyBinding(.keys([.enter]), .main, "run the selected method", bar: ("⏎", "Run"),
+                   enabled: { !$0.isRunning && $0.currentMethod != nil }) { s, _ in Update.run(&s) },
+        KeyBinding(.keys([.escape, .char("c")]), .main, "cancel run and sweep", bar: ("c", "Cancel"),
+                   enabled: { $0.isRunning }) { s, _ in Update.cancel(&s) },
         KeyBinding(.keys([.up, .down]), .main, "choose a method (or row)") { s, key in
             Update.move(&s, key == .up ? -1 : 1, compare: s.focus == .compare)
         },
@@ -118,7 +124,8 @@ public enum Keymap {
         },
         KeyBinding(.keys([.char("n")]), .main, "norm ℓ2 ↔ ℓ∞", bar: ("n", "Norm")) { s, _ in Update.toggleNorm(&s) },
         KeyBinding(.keys([.char("+"), .char("="), .right, .char("-"), .left]), .main, "degree up / down",
-                   bar: ("±", "Degree")) { s, key in
+                   bar: ("±", "Degree"),
+                   enabled: { s in s.currentMethod.flatMap { s.minimumDegrees[$0] } != nil }) { s, key in
             Update.changeDegree(&s, [.char("-"), .left].contains(key) ? -1 : +1); return []
         },
         KeyBinding(.keys([.char("["), .char("]")]), .main, "output: all, 0, 1, …") { s, key in Update.cycleOutput(&s, forward: key == .char("]")) },
@@ -134,14 +141,16 @@ public enum Keymap {
             Update.stepOption(&s, up: key == .char(">"))
         },
         KeyBinding(.keys([.char("x")]), .main, "reset it to the default") { s, _ in Update.resetOption(&s) },
-        KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*)", bar: ("s", "Sweep")) { s, _ in
+        KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*)", bar: ("s", "Sweep"),
+                   enabled: { s in !s.isRunning && s.currentMethod.flatMap { s.minimumDegrees[$0] } != nil }) { s, _ in
             Update.startSweep(&s)
         },
         KeyBinding(.keys([.char("p")]), .main, "plot convergence ↔ sweep") { s, _ in Update.togglePlot(&s); return [] },
         KeyBinding(.keys([.char("t")]), .main, "sort: run, bound, time", bar: ("t", "Sort")) { s, _ in
             Update.cycleSort(&s); return []
         },
-        KeyBinding(.keys([.char("w")]), .main, "save log copy + report", bar: ("w", "Save")) { s, _ in
+        KeyBinding(.keys([.char("w")]), .main, "save log copy + report", bar: ("w", "Save"),
+                   enabled: { $0.sessionLog != nil }) { s, _ in
             s.mode = .prompt(text: SessionStore.sanitize(s.network?.summary.name ?? "session")); return []
         },
         KeyBinding(.keys([.char("a")]), .main, "note in the session log") { s, _ in s.mode = .note(text: ""); return [] },
@@ -190,4 +199,9 @@ public enum Keymap {
 
     /// The bottom bar: the bindings that have a slot there, in order.
     public static var bar: [(key: String, label: String)] { all.compactMap(\.bar) }
+
+    /// The bottom bar in a state: each slot and whether its binding does something now.
+    public static func bar(in state: WorkbenchState) -> [(key: String, label: String, enabled: Bool)] {
+        all.filter { $0.scope == .main }.compactMap { b in b.bar.map { ($0.key, $0.label, b.enabled(state)) } }
+    }
 }

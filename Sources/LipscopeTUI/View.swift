@@ -45,7 +45,7 @@ public enum View {
         livePane(&screen, s, layout.live)
         comparePane(&screen, s, layout.compare)
         messageLine(&screen, s, layout.messageRow)
-        bottomBar(&screen, layout.barRow)
+        bottomBar(&screen, s, layout.barRow)
         switch s.mode {
         case .help: helpScreen(&screen, s)
         case .browser(let b): browserOverlay(&screen, s, b)
@@ -95,11 +95,12 @@ public enum View {
         }
     }
 
-    static func bottomBar(_ screen: inout ScreenBuffer, _ row: Int) {
+    /// htop's bar: the keys in bold; the labels of keys that do nothing now are dimmed.
+    static func bottomBar(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ row: Int) {
         var col = 0
-        for (key, label) in Keymap.bar {
-            col = screen.text(row, col, key, Style(.normal, bold: true))
-            col = screen.text(row, col, Format.pad(label, max(label.count + 1, 6)), Style(.selection, reverse: true))
+        for (key, label, enabled) in Keymap.bar(in: s) {
+            col = screen.text(row, col, key, enabled ? Style(.normal, bold: true) : .muted)
+            col = screen.text(row, col, Format.pad(label, max(label.count + 1, 6)), Style(enabled ? .selection : .muted, reverse: true))
         }
         screen.fill(row, col, height: 1, width: screen.cols - col, " ", Style(.selection, reverse: true))
     }

@@ -20,6 +20,28 @@ import Testing
         #expect(lines[23].hasPrefix("F1Help  oOpen  ⏎Run   cCancel nNorm  ±Degree sSweep tSort  wSave  qQuit"))
     }
 
+    @Test func theBottomBarDimsKeysThatDoNothingNow() {
+        func enabled(_ s: WorkbenchState) -> [String] {
+            let screen = View.render(s)
+            let row = screen.rows - 1
+            var labels: [String] = []
+            for (key, label, _) in Keymap.bar(in: s) {
+                let line = screen.line(row)
+                guard let range = line.range(of: key + label) else { continue }
+                let col = line.distance(from: line.startIndex, to: range.lowerBound) + key.count
+                if screen[row, col].style.role != .muted { labels.append(label) }
+            }
+            return labels
+        }
+        var s = loadedState()
+        _ = Update.apply(&s, .sessionLogOpened(path: "/work/sessions/s.jsonl"))
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Sort", "Save", "Quit"])
+        s.press(.char("n"), .down)  // LiPopt: a degree to change and sweep
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Degree", "Sweep", "Sort", "Save", "Quit"])
+        s.press(.enter)
+        #expect(enabled(s) == ["Help", "Open", "Cancel", "Norm", "Degree", "Sort", "Save", "Quit"])
+    }
+
     @Test func everySizeRendersWithoutLeavingTheBuffer() {
         var s = loadedState()
         finishRun(&s, value: 2.0, kind: .lower)
