@@ -59,6 +59,19 @@ import Testing
         }
         _ = Update.apply(&s, .resize(rows: 10, cols: 30))
         #expect(View.render(s).line(0) == "lipscope: terminal 30×10")
+        // The Run pane with an SDP method's options, some set, and the help screen.
+        var o = loadedState()
+        o.press(.down, .char("b"), .char("d"), .char("."), .char("."), .char(">"))
+        for rows in [1, 12, 16, 24, 40] {
+            for cols in [1, 40, 60, 80, 120] {
+                _ = Update.apply(&o, .resize(rows: rows, cols: cols))
+                for mode in [Mode.main, .help] {
+                    o.mode = mode
+                    let screen = View.render(o)
+                    #expect(screen.lines.allSatisfy { $0.count <= cols })
+                }
+            }
+        }
     }
 
     @Test func helpScreenListsEveryKey() {
