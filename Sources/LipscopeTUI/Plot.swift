@@ -25,11 +25,11 @@ public enum Plot {
             return v
         }
         let all = series.flatMap { $0.values.compactMap(transform) }
-        guard var lo = all.min(), var hi = all.max() else {
+        guard let low = all.min(), let high = all.max() else {
             screen.text(rect.row, rect.col, "(no data to plot)", .muted, width: rect.width)
             return
         }
-        if hi - lo < 1e-12 { lo -= log ? 0.5 : max(0.5, abs(lo) * 0.1); hi += log ? 0.5 : max(0.5, abs(hi) * 0.1) }
+        let (lo, hi) = yRange(low, high, log: log)
         let label: (Double) -> String = { log ? Format.compact(pow(10, $0), width: labelWidth - 1) : Format.compact($0, width: labelWidth - 1) }
         screen.text(rect.row, rect.col, Format.pad(label(hi), labelWidth - 1, right: true) + "┤", .muted)
         screen.text(rect.row + rect.height - 1, rect.col, Format.pad(label(lo), labelWidth - 1, right: true) + "┤", .muted)
@@ -71,6 +71,22 @@ public enum Plot {
                 screen.set(rect.row + r, rect.col + labelWidth + c, ch, series[owner[r * plotWidth + c]].style)
             }
         }
+    }
+
+    /// The y axis for data from `min` to `max` (log10 units with `log`). A range narrower than a
+    /// thousandth of the values (a bound that stays at 1.79613 up to solver rounding) is widened
+    /// around its middle to that much: rounding noise must not fill the plot's height.
+    public static func yRange(_ min: Double, _ max: Double, log: Bool) -> (lo: Double, hi: Double) {
+        let minimumSpan: Double
+        if log {
+            minimumSpan = 1e-3 / Foundation.log(10)  // a relative change of 0.1 %, in decades
+        } else {
+            let magnitude = Swift.max(abs(min), abs(max))
+            minimumSpan = magnitude > 0 ? magnitude * 1e-3 : 1
+        }
+        guard max - min < minimumSpan else { return (min, max) }
+        let middle = (min + max) / 2
+        return (middle - minimumSpan / 2, middle + minimumSpan / 2)
     }
 
     /// A horizontal bar of `fraction` (0…1) of `width` cells, in eighths.

@@ -247,6 +247,8 @@ final class Runtime {
             } catch {
                 dispatch(.replayFailed(path: path, message: String(describing: error)))
             }
+        case .checkFile(let path, let purpose):
+            dispatch(.fileChecked(path: path, exists: FileManager.default.fileExists(atPath: path), purpose: purpose))
         case .checkMethods(let token, let network, let norm):
             let inbox = self.inbox
             let methods = state.methods

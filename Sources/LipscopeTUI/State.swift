@@ -27,6 +27,8 @@ public enum Event: Sendable {
     case replayFailed(path: String, message: String)
     case sessionLogOpened(path: String)
     case sessionLogFailed(String)
+    /// The runtime's answer to `Effect.checkFile`.
+    case fileChecked(path: String, exists: Bool, purpose: FileCheck)
     /// One method checked against the network and norm of check `token` (see `Effect.checkMethods`).
     case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool)
 }
@@ -42,6 +44,9 @@ public enum Effect: Sendable {
     case listDirectory(path: String, purpose: BrowserPurpose)
     case save(name: String)
     case replay(path: String)
+    /// Whether a file exists (the update function never looks at the file system itself);
+    /// answered with `.fileChecked`.
+    case checkFile(path: String, purpose: FileCheck)
     /// Decide, off the main thread, which methods apply (some checks size an LP/SDP and take
     /// seconds on big networks); answers come back one method at a time as `.methodChecked`.
     case checkMethods(token: Int, network: Network, norm: Norm)
@@ -49,6 +54,12 @@ public enum Effect: Sendable {
 }
 
 public enum BrowserPurpose: Sendable, Equatable { case network, session }
+
+/// Why the update function asked whether a file exists.
+public enum FileCheck: Sendable, Equatable {
+    /// The network a reopened session log was on: load it when it is there.
+    case sessionNetwork(name: String)
+}
 
 public struct BrowserEntry: Sendable, Equatable {
     public var name: String
@@ -88,6 +99,28 @@ public struct RunView: Sendable {
         self.progress = nil; self.messages = []; self.cancelling = false; self.result = result
     }
 
+    /// Once the run ended, the progress lines ("output 1: solving") are stale: they go, and the
+    /// per-output values (when the method reports them) or where it stopped take their place.
+    mutating func settle(_ result: BoundResult) {
+        let progress = messages.filter(Self.isProgressLine)
+        guard !progress.isEmpty else { return }
+        messages.removeAll(where: Self.isProgressLine)
+        if result.status == .optimal, case .array(let values)? = result.details["per_output"] {
+            let parts = values.enumerated().compactMap { k, v -> String? in
+                if case .number(let x) = v { return "\(k): \(Format.number(x))" }
+                return nil
+            }
+            if !parts.isEmpty { messages.append("per output " + parts.joined(separator: ", ")) }
+        } else if result.status != .optimal, let last = progress.last {
+            messages.append("\(result.status.rawValue) while solving \(last.dropLast(Self.progressSuffix.count))")
+        }
+    }
+
+    static let progressSuffix = ": solving"
+    static func isProgressLine(_ line: String) -> Bool {
+        line.hasPrefix("output ") && line.hasSuffix(progressSuffix) && Int(line.dropFirst(7).dropLast(progressSuffix.count)) != nil
+    }
+
     mutating func add(_ record: IterationRecord) {
         iterationCount += 1
         iterations.append(record)
@@ -116,6 +149,24 @@ public struct Sweep: Sendable {
     public var points: [Point] = []
     public var running: Bool = true
     public var stopReason: String?
+    /// The output every run of the sweep is restricted to (nil: all).
+    public var output: Int?
+    /// p*: relaxed-exact's value on the same network, norm and output — the maximum over the
+    /// slope box that every degree of the hierarchy stays above and converges to.
+    public var exact: Double?
+    /// The relaxed-exact run the sweep started first to learn p* (while it runs).
+    public var exactRun: Int?
+    /// Why p* is not known, when relaxed-exact applies but was not run.
+    public var exactNote: String?
+
+    /// Relative tolerance of "the bound equals p*" (solver accuracy and rounding margins).
+    public static let exactTolerance = 1e-6
+
+    /// Whether a bound is p* up to the tolerance (it cannot be lower, up to rounding).
+    public func reachesExact(_ value: Double) -> Bool {
+        guard let exact else { return false }
+        return value <= exact + Self.exactTolerance * max(1, abs(exact))
+    }
 }
 
 public enum Mode: Sendable {
@@ -168,9 +219,11 @@ public struct WorkbenchState: Sendable {
     public var norm: Norm = .l2
     public var degree: Int?
     public var output: Int?
-    public var cliques: String = "auto"
-    public var solver: String = "auto"
-    public var chordal: String = "auto"
+    /// The options the user set, by method id and option key (unset keys use the method's
+    /// declared default and are not passed).
+    public var optionValues: [String: [String: String]] = [:]
+    /// The Run pane's option under the cursor (index into the selected method's shown options).
+    public var optionCursor = 0
     public var seed: UInt64 = 1
     public var nextRunID = 1
     public var active: RunView?
@@ -192,11 +245,11 @@ public struct WorkbenchState: Sendable {
     /// Whether the terminal shows colors (views use it only for the legend).
     public var colors = true
 
-    public static let cliqueChoices = ["auto", "sparse", "dense"]
-    public static let solverChoices = ["auto", "dsdp", "csdp", "clp"]
-    public static let chordalChoices = ["auto", "on", "off"]
     public static let sweepSpan = 5
     public static let sweepBudget = 60.0
+    /// A sweep first runs relaxed-exact (2^N slope patterns) for p* up to this many hidden neurons.
+    public static let cheapExactNeurons = 16
+    public static let exactMethodID = "relaxed-exact"
 
     public init(methods: [any BoundMethod] = MethodRegistry.all, sessionsDirectory: String = "sessions",
                 workingDirectory: String = FileManager.default.currentDirectoryPath) {
@@ -211,6 +264,17 @@ public struct WorkbenchState: Sendable {
     }
 
     public var isRunning: Bool { active != nil }
+
+    /// The options the Run pane shows for the selected method (empty without one).
+    public var shownOptions: [MethodOption] {
+        currentMethod.map { OptionControls.shown(methods[$0]) } ?? []
+    }
+
+    /// The options a run of method `m` passes: exactly the shown ones the user set.
+    public func requestOptions(_ m: Int) -> [String: String] {
+        let keys = Set(OptionControls.shown(methods[m]).map(\.key))
+        return (optionValues[methods[m].id] ?? [:]).filter { keys.contains($0.key) }
+    }
 
     /// Finished runs on the loaded network (all runs when none is loaded), in display order.
     public var compareRows: [RunView] {

@@ -1,52 +1,6 @@
 import Foundation
 import LipscopeEngine
 
-/// One line of the help screen. `keys` is how the help shows them.
-public struct HelpEntry: Sendable, Equatable {
-    public var keys: String
-    public var action: String
-}
-
-public enum KeyHelp {
-    public static let main: [HelpEntry] = [
-        HelpEntry(keys: "? F1", action: "this help (any key closes it)"),
-        HelpEntry(keys: "o", action: "open a network file (browser)"),
-        HelpEntry(keys: "O", action: "reopen a saved session log"),
-        HelpEntry(keys: "↑ ↓", action: "choose the method (Run pane) or a row (Compare pane)"),
-        HelpEntry(keys: "Tab", action: "focus Run ↔ Compare (a row shows its run's table and plot)"),
-        HelpEntry(keys: "PgUp PgDn", action: "move five rows in the Compare pane"),
-        HelpEntry(keys: "n", action: "norm ℓ2 ↔ ℓ∞ (the method list shows only applicable methods)"),
-        HelpEntry(keys: "+ - → ←", action: "relaxation degree up / down (not below the admissible minimum)"),
-        HelpEntry(keys: "[ ]", action: "output index: all, 0, 1, …"),
-        HelpEntry(keys: "k b d", action: "cycle the cliques / solver / chordal options (from auto)"),
-        HelpEntry(keys: "Enter", action: "run the method"),
-        HelpEntry(keys: "Esc c", action: "cancel the active run (and a sweep)"),
-        HelpEntry(keys: "s", action: "degree sweep of the method (stops past the time budget)"),
-        HelpEntry(keys: "p", action: "plot: convergence ↔ degree sweep"),
-        HelpEntry(keys: "t", action: "sort the comparison: run order, bound, time"),
-        HelpEntry(keys: "w", action: "save a named copy of the session log and a Markdown report"),
-        HelpEntry(keys: "a", action: "add a note to the session log"),
-        HelpEntry(keys: "q", action: "quit (asks first while a run is active)"),
-    ]
-    public static let browser: [HelpEntry] = [
-        HelpEntry(keys: "↑ ↓ PgUp PgDn Home End", action: "move"),
-        HelpEntry(keys: "Enter", action: "open the file or directory"),
-        HelpEntry(keys: "Backspace ←", action: "parent directory"),
-        HelpEntry(keys: "a–z 0–9", action: "jump to the next entry starting with it"),
-        HelpEntry(keys: "Esc", action: "close the browser"),
-    ]
-    public static let prompt: [HelpEntry] = [
-        HelpEntry(keys: "text Backspace", action: "edit the name"),
-        HelpEntry(keys: "Enter", action: "save"),
-        HelpEntry(keys: "Esc", action: "cancel"),
-    ]
-    /// The bottom bar (htop style): key, label.
-    public static let bar: [(String, String)] = [
-        ("F1", "Help"), ("o", "Open"), ("⏎", "Run"), ("c", "Cancel"), ("n", "Norm"), ("±", "Degree"),
-        ("s", "Sweep"), ("t", "Sort"), ("w", "Save"), ("q", "Quit"),
-    ]
-}
-
 /// The pure update: (state, event) → (state, effects). No I/O, no threads, no clocks.
 public enum Update {
     public static func update(_ state: WorkbenchState, _ event: Event) -> (WorkbenchState, [Effect]) {
@@ -58,16 +12,9 @@ public enum Update {
     public static func apply(_ s: inout WorkbenchState, _ event: Event) -> [Effect] {
         switch event {
         case .key(let key):
-            switch s.mode {
-            case .main: return mainKey(&s, key)
-            case .help:
-                s.mode = .main
-                return []
-            case .browser(let b): return browserKey(&s, b, key)
-            case .prompt(let text): return promptKey(&s, text, key)
-            case .note(let text): return noteKey(&s, text, key)
-            case .confirmQuit: return confirmKey(&s, key)
-            }
+            if let binding = Keymap.binding(for: key, in: s) { return binding.action(&s, key) }
+            if case .main = s.mode, case .char(let c) = key { error(&s, "'\(c)' does nothing here — ? lists the keys") }
+            return []
         case .resize(let rows, let cols):
             s.rows = max(1, rows); s.cols = max(1, cols)
             return []
@@ -101,7 +48,7 @@ public enum Update {
             return []
         case .directoryListed(let path, let entries):
             guard case .browser(var b) = s.mode else { return [] }
-            let cameFrom = URL(fileURLWithPath: b.directory).lastPathComponent
+            let cameFrom = Path.name(b.directory)
             let wentUp = path.count < b.directory.count
             b.directory = path
             b.entries = entries
@@ -114,7 +61,7 @@ public enum Update {
             error(&s, message)
             return []
         case .saved(let log, let report):
-            info(&s, "saved \(log) and \(URL(fileURLWithPath: report).lastPathComponent)")
+            info(&s, "saved \(log) and \(Path.name(report))")
             return []
         case .saveFailed(let message):
             error(&s, "save failed: \(message)")
@@ -130,6 +77,16 @@ public enum Update {
             return []
         case .sessionLogFailed(let message):
             error(&s, "session log: \(message) — this session is not logged")
+            return []
+        case .fileChecked(let path, let exists, .sessionNetwork(let name)):
+            if exists { return [.loadNetwork(path: path)] }
+            // Added to the replay's message, which is still showing.
+            let missing = "its network \(name) (\(path)) is not found"
+            if let m = s.message, m.text.hasPrefix("reopened ") {
+                s.message = Message(text: m.text + "; " + missing, isError: m.isError)
+            } else {
+                error(&s, missing)
+            }
             return []
         case .methodChecked(let token, let m, let applies, let minimum, let last):
             methodChecked(&s, token, m, applies, minimum, last)
@@ -179,109 +136,147 @@ public enum Update {
         s.minimumDegrees[m]
     }
 
-    // MARK: - Main screen keys
+    // MARK: - Main screen actions (bound in `Keymap`)
 
-    static func mainKey(_ s: inout WorkbenchState, _ key: Key) -> [Effect] {
-        switch key {
-        case .char("?"), .function(1):
-            s.mode = .help
-        case .char("q"), .ctrl("c"):
-            if s.active != nil {
-                s.mode = .confirmQuit
-            } else {
-                s.quitting = true
-                return [.quit]
-            }
-        case .char("o"):
-            let dir = s.network.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path } ?? s.workingDirectory
-            s.mode = .browser(Browser(purpose: .network, directory: dir, entries: [], selected: 0, loading: true))
-            return [.listDirectory(path: dir, purpose: .network)]
-        case .char("O"):
-            s.mode = .browser(Browser(purpose: .session, directory: s.sessionsDirectory, entries: [], selected: 0, loading: true))
-            return [.listDirectory(path: s.sessionsDirectory, purpose: .session)]
-        case .up, .down, .pageUp, .pageDown:
-            let step = key == .up ? -1 : key == .down ? 1 : key == .pageUp ? -5 : 5
-            if s.focus == .compare || key == .pageUp || key == .pageDown {
-                moveCompare(&s, step)
-                s.plot = .convergence  // show the chosen row's run
-            } else {
-                guard !s.applicable.isEmpty else {
-                    error(&s, noMethodText(s))
-                    return []
-                }
-                let next = min(max(0, s.selected + step), s.applicable.count - 1)
-                s.keepMethod = nil  // the user chose
-                s.selectionSettled = true
-                if next != s.selected {
-                    s.selected = next
-                    s.degree = s.currentMethod.flatMap { minimumDegree(s, $0) }
-                }
-                s.message = nil
-            }
-        case .tab, .backTab:
-            s.focus = s.focus == .run ? .compare : .run
-            if s.focus == .compare {
-                if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
-                moveCompare(&s, 0)
-                s.plot = .convergence
-            }
-        case .char("n"):
-            let keep = s.keepMethod ?? s.currentMethod.map { s.methods[$0].id }
-            s.norm = s.norm == .l2 ? .linf : .l2
-            info(&s, "norm \(s.norm.symbol)")
-            return refreshMethods(&s, keeping: keep, resetDegree: false)
-        case .char("+"), .char("="), .right:
-            changeDegree(&s, +1)
-        case .char("-"), .left:
-            changeDegree(&s, -1)
-        case .char("]"), .char("["):
-            guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
-            let n = net.network.outputSize
-            if n <= 1 { info(&s, "the network has a single output"); s.output = nil; return [] }
-            // Cycle nil → 0 → … → n-1 → nil (or backwards).
-            let position = s.output.map { $0 + 1 } ?? 0
-            let next = (position + (key == .char("]") ? 1 : n)) % (n + 1)
-            s.output = next == 0 ? nil : next - 1
-            info(&s, s.output.map { "output \($0) of \(n)" } ?? "all \(n) outputs")
-        case .char("k"):
-            s.cliques = cycle(WorkbenchState.cliqueChoices, s.cliques)
-            info(&s, "cliques: \(s.cliques) (used by methods that take a clique option)")
-        case .char("b"):
-            s.solver = cycle(WorkbenchState.solverChoices, s.solver)
-            info(&s, "solver backend: \(s.solver) (used by methods that solve an LP/SDP)")
-        case .char("d"):
-            s.chordal = cycle(WorkbenchState.chordalChoices, s.chordal)
-            info(&s, "chordal decomposition: \(s.chordal) (SDP methods; auto splits only where it is predicted faster)")
-        case .enter:
-            guard let m = s.currentMethod else {
-                error(&s, noMethodText(s))
-                return []
-            }
-            s.plot = .convergence
-            return startRun(&s, method: m, degree: s.degree, sweep: false)
-        case .escape, .char("c"):
-            return cancel(&s)
-        case .char("s"):
-            return startSweep(&s)
-        case .char("p"):
-            if s.plot == .sweep { s.plot = .convergence }
-            else if s.sweep != nil { s.plot = .sweep }
-            else { info(&s, "no degree sweep yet — s starts one") }
-        case .char("t"):
-            s.sort = cycle(CompareSort.allCases, s.sort)
-            info(&s, "compare sorted by \(s.sort.rawValue)")
+    static func quit(_ s: inout WorkbenchState) -> [Effect] {
+        if s.active != nil {
+            s.mode = .confirmQuit
+            return []
+        }
+        s.quitting = true
+        return [.quit]
+    }
+
+    static func openBrowser(_ s: inout WorkbenchState, _ purpose: BrowserPurpose) -> [Effect] {
+        let dir = purpose == .session ? s.sessionsDirectory
+            : s.network.map { Path.directory(of: $0.path) } ?? s.workingDirectory
+        s.mode = .browser(Browser(purpose: purpose, directory: dir, entries: [], selected: 0, loading: true))
+        return [.listDirectory(path: dir, purpose: purpose)]
+    }
+
+    /// Arrow and page keys: a Compare row (`compare`), else the method.
+    static func move(_ s: inout WorkbenchState, _ step: Int, compare: Bool) -> [Effect] {
+        if compare {
+            moveCompare(&s, step)
+            s.plot = .convergence  // show the chosen row's run
+            return []
+        }
+        guard !s.applicable.isEmpty else {
+            error(&s, noMethodText(s))
+            return []
+        }
+        let next = min(max(0, s.selected + step), s.applicable.count - 1)
+        s.keepMethod = nil  // the user chose
+        s.selectionSettled = true
+        if next != s.selected {
+            s.selected = next
+            s.degree = s.currentMethod.flatMap { minimumDegree(s, $0) }
+            s.optionCursor = 0
+        }
+        s.message = nil
+        return []
+    }
+
+    static func toggleFocus(_ s: inout WorkbenchState) -> [Effect] {
+        s.focus = s.focus == .run ? .compare : .run
+        if s.focus == .compare {
+            if let k = s.compareRows.firstIndex(where: { $0.id == s.shownRun }) { s.compareCursor = k }
             moveCompare(&s, 0)
-        case .char("a"):
-            s.mode = .note(text: "")
-        case .char("w"):
-            let base = s.network?.summary.name ?? "session"
-            s.mode = .prompt(text: SessionStore.sanitize(base))
-        case .char(let c):
-            error(&s, "'\(c)' does nothing here — ? lists the keys")
-        default:
-            break
+            s.plot = .convergence
         }
         return []
+    }
+
+    static func toggleNorm(_ s: inout WorkbenchState) -> [Effect] {
+        let keep = s.keepMethod ?? s.currentMethod.map { s.methods[$0].id }
+        s.norm = s.norm == .l2 ? .linf : .l2
+        info(&s, "norm \(s.norm.symbol)")
+        return refreshMethods(&s, keeping: keep, resetDegree: false)
+    }
+
+    static func cycleOutput(_ s: inout WorkbenchState, forward: Bool) -> [Effect] {
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
+        let n = net.network.outputSize
+        if n <= 1 { info(&s, "the network has a single output"); s.output = nil; return [] }
+        // Cycle nil → 0 → … → n-1 → nil (or backwards).
+        let position = s.output.map { $0 + 1 } ?? 0
+        let next = (position + (forward ? 1 : n)) % (n + 1)
+        s.output = next == 0 ? nil : next - 1
+        info(&s, s.output.map { "output \($0) of \(n)" } ?? "all \(n) outputs")
+        return []
+    }
+
+    static func run(_ s: inout WorkbenchState) -> [Effect] {
+        guard let m = s.currentMethod else {
+            error(&s, noMethodText(s))
+            return []
+        }
+        s.plot = .convergence
+        return startRun(&s, method: m, degree: s.degree, sweep: false)
+    }
+
+    static func togglePlot(_ s: inout WorkbenchState) {
+        if s.plot == .sweep { s.plot = .convergence }
+        else if s.sweep != nil { s.plot = .sweep }
+        else { info(&s, "no degree sweep yet — s starts one") }
+    }
+
+    static func cycleSort(_ s: inout WorkbenchState) {
+        s.sort = cycle(CompareSort.allCases, s.sort)
+        info(&s, "compare sorted by \(s.sort.rawValue)")
+        moveCompare(&s, 0)
+    }
+
+    // MARK: - Method options
+
+    /// The selected method and its option under the cursor, or a message saying why not.
+    static func focusedOption(_ s: inout WorkbenchState) -> (method: any BoundMethod, option: MethodOption)? {
+        guard let m = s.currentMethod else { error(&s, noMethodText(s)); return nil }
+        let shown = s.shownOptions
+        guard !shown.isEmpty else { info(&s, "\(s.methods[m].label) has no options"); return nil }
+        s.optionCursor = min(max(0, s.optionCursor), shown.count - 1)
+        return (s.methods[m], shown[s.optionCursor])
+    }
+
+    static func setOption(_ s: inout WorkbenchState, _ method: any BoundMethod, _ option: MethodOption, _ value: String?) {
+        var values = s.optionValues[method.id] ?? [:]
+        values[option.key] = value
+        s.optionValues[method.id] = values.isEmpty ? nil : values
+        info(&s, OptionControls.describe(option, value, method: method.label))
+    }
+
+    static func moveOptionCursor(_ s: inout WorkbenchState, _ step: Int) -> [Effect] {
+        guard focusedOption(&s) != nil else { return [] }
+        s.optionCursor = min(max(0, s.optionCursor + step), s.shownOptions.count - 1)
+        let (method, option) = focusedOption(&s)!
+        info(&s, OptionControls.describe(option, s.optionValues[method.id]?[option.key], method: method.label))
+        return []
+    }
+
+    static func stepOption(_ s: inout WorkbenchState, up: Bool) -> [Effect] {
+        guard let (method, option) = focusedOption(&s) else { return [] }
+        let current = s.optionValues[method.id]?[option.key]
+        setOption(&s, method, option, OptionControls.step(option, current, up: up))
+        return []
+    }
+
+    static func resetOption(_ s: inout WorkbenchState) -> [Effect] {
+        guard let (method, option) = focusedOption(&s) else { return [] }
+        setOption(&s, method, option, nil)
+        return []
+    }
+
+    /// k, b, d: cycle the named option of the selected method (and put the cursor on it).
+    static func cycleOption(_ s: inout WorkbenchState, named key: String) -> [Effect] {
+        guard let m = s.currentMethod else { error(&s, noMethodText(s)); return [] }
+        let method = s.methods[m]
+        guard let k = s.shownOptions.firstIndex(where: { $0.key == key }) else {
+            let keys = s.shownOptions.map(\.key)
+            error(&s, "\(method.label) has no \(key) option" + (keys.isEmpty ? "" : " (its options: \(keys.joined(separator: ", ")))"))
+            return []
+        }
+        s.optionCursor = k
+        return stepOption(&s, up: true)
     }
 
     static func cycle<T: Equatable>(_ all: [T], _ current: T) -> T {
@@ -344,15 +339,12 @@ public enum Update {
         guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         let method = s.methods[m]
-        var options: [String: String] = [:]
-        if s.cliques != "auto" { options["cliques"] = s.cliques }
-        if s.solver != "auto" { options["solver"] = s.solver }
-        if s.chordal != "auto" { options["chordal"] = s.chordal }
-        options = method.declaredOptions(in: options)  // the settings apply to the methods that read them
+        let options = s.requestOptions(m)
         let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
-        let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: s.output, seed: s.seed, options: options)
-        let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: s.output,
+        let output = sweep ? s.sweep?.output : s.output
+        let request = BoundRequest(network: net.network, norm: norm, degree: degree, output: output, seed: s.seed, options: options)
+        let parameters = RunParameters(method: method.id, label: method.label, norm: norm, degree: degree, output: output,
                                        seed: s.seed, options: options, network: net.summary.name, sweep: sweep)
         let id = s.nextRunID
         s.nextRunID += 1
@@ -398,6 +390,7 @@ public enum Update {
             return [.log(.iteration(run: id, record: record))]
         case .finished(let result):
             run.result = result
+            run.settle(result)
             run.cancelling = false
             s.active = nil
             s.runs.append(run)
@@ -406,7 +399,7 @@ public enum Update {
             let text = describe(run.parameters.label, result)
             if result.status == .optimal { info(&s, text) } else { error(&s, text) }
             var effects: [Effect] = [.log(.runFinished(time: "", run: id, result: result))]
-            if run.parameters.sweep { effects += continueSweep(&s, result) }
+            if run.parameters.sweep { effects += continueSweep(&s, run: id, result) }
             return effects
         }
     }
@@ -418,7 +411,7 @@ public enum Update {
     // MARK: - Degree sweep
 
     static func startSweep(_ s: inout WorkbenchState) -> [Effect] {
-        guard s.network != nil else { error(&s, "no network loaded — o opens one"); return [] }
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         guard let m = s.currentMethod else { error(&s, noMethodText(s)); return [] }
         let method = s.methods[m]
@@ -427,15 +420,45 @@ public enum Update {
             return []
         }
         let from = max(minimum, s.degree ?? minimum)
-        s.sweep = Sweep(method: m, label: method.label, norm: s.norm, fromDegree: from,
-                        toDegree: from + WorkbenchState.sweepSpan - 1, budget: WorkbenchState.sweepBudget)
+        var sweep = Sweep(method: m, label: method.label, norm: s.norm, fromDegree: from,
+                          toDegree: from + WorkbenchState.sweepSpan - 1, budget: WorkbenchState.sweepBudget)
+        sweep.output = s.output
+        sweep.exact = knownExact(s, network: net.summary.name, norm: s.norm, output: s.output)
         s.plot = .sweep
         s.degree = from
+        // p* unknown: learn it first when relaxed-exact is cheap on this network.
+        if sweep.exact == nil, let e = s.methods.firstIndex(where: { $0.id == WorkbenchState.exactMethodID }),
+           e != m, s.applicable.contains(e) {
+            let neurons = net.summary.hiddenNeurons
+            if neurons <= WorkbenchState.cheapExactNeurons {
+                sweep.exactRun = s.nextRunID
+                s.sweep = sweep
+                return startRun(&s, method: e, degree: nil, sweep: true)
+            }
+            sweep.exactNote = "p* unknown: relaxed-exact not run (\(neurons) hidden neurons > \(WorkbenchState.cheapExactNeurons)); run it first"
+        }
+        s.sweep = sweep
         return startRun(&s, method: m, degree: from, sweep: true)
     }
 
-    static func continueSweep(_ s: inout WorkbenchState, _ r: BoundResult) -> [Effect] {
+    /// The newest relaxed-exact value on this network, norm and output among the finished runs.
+    static func knownExact(_ s: WorkbenchState, network: String, norm: Norm, output: Int?) -> Double? {
+        s.runs.last { run in
+            let p = run.parameters
+            return p.method == WorkbenchState.exactMethodID && p.network == network && p.norm == norm && p.output == output
+                && run.result?.status == .optimal && run.result?.value != nil
+        }?.result?.value
+    }
+
+    static func continueSweep(_ s: inout WorkbenchState, run id: Int, _ r: BoundResult) -> [Effect] {
         guard var sweep = s.sweep else { return [] }
+        if sweep.exactRun == id {
+            sweep.exactRun = nil
+            if r.status == .optimal, let v = r.value { sweep.exact = v }
+            s.sweep = sweep
+            guard sweep.running else { return [] }
+            return startRun(&s, method: sweep.method, degree: sweep.fromDegree, sweep: true)
+        }
         let degree = r.degree ?? sweep.fromDegree
         sweep.points.append(Sweep.Point(degree: degree, value: r.value, seconds: r.seconds, status: r.status))
         defer { s.sweep = sweep }
@@ -443,6 +466,9 @@ public enum Update {
         if r.status != .optimal {
             sweep.running = false
             sweep.stopReason = "degree \(degree) ended \(r.status.rawValue)"
+        } else if let v = r.value, let exact = sweep.exact, sweep.reachesExact(v) {
+            sweep.running = false
+            sweep.stopReason = "reached relaxed-exact p* = \(Format.number(exact)) at degree \(degree); higher degrees cannot be lower"
         } else if r.seconds > sweep.budget {
             sweep.running = false
             sweep.stopReason = "degree \(degree) took \(Format.seconds(r.seconds)), over the \(Format.seconds(sweep.budget)) budget"
@@ -462,7 +488,7 @@ public enum Update {
     // MARK: - Replay
 
     static func replay(_ s: inout WorkbenchState, _ path: String, _ record: SessionRecord) -> [Effect] {
-        let file = URL(fileURLWithPath: path).lastPathComponent
+        let file = Path.name(path)
         var effects: [Effect] = []
         var count = 0
         for run in record.runs {
@@ -473,6 +499,7 @@ public enum Update {
             s.nextRunID += 1
             var view = RunView(id: id, parameters: parameters, startedAt: s.clock, iterations: run.iterations, result: result)
             view.messages = run.messages
+            view.settle(result)
             view.progress = run.lastProgress
             s.runs.append(view)
             effects.append(.log(.runStarted(time: "", run: id, parameters: parameters)))
@@ -484,14 +511,10 @@ public enum Update {
         }
         effects.append(.log(.note(time: "", text: "reopened \(file): \(count) finished runs")))
         s.mode = .main
-        var text = "reopened \(file): \(count) runs"
+        let text = "reopened \(file): \(count) runs"
         // Bring back the session's network when it is not the one loaded.
         if let net = record.networks.last, net.summary.name != s.network?.summary.name {
-            if FileManager.default.fileExists(atPath: net.path) {
-                effects.append(.loadNetwork(path: net.path))
-            } else {
-                text += "; its network \(net.summary.name) (\(net.path)) is not found"
-            }
+            effects.append(.checkFile(path: net.path, purpose: .sessionNetwork(name: net.summary.name)))
         }
         if let problem = record.problem {
             error(&s, text + " — log recovered: " + problem)
@@ -506,109 +529,100 @@ public enum Update {
 
     // MARK: - Other modes
 
-    static func browserKey(_ s: inout WorkbenchState, _ browser: Browser, _ key: Key) -> [Effect] {
-        var b = browser
-        let n = b.entries.count
-        func parent() -> [Effect] {
-            let up = URL(fileURLWithPath: b.directory).deletingLastPathComponent().path
-            guard up != b.directory else { return [] }
-            b.loading = true
-            s.mode = .browser(b)
-            return [.listDirectory(path: up, purpose: b.purpose)]
-        }
+    static func browserMove(_ s: inout WorkbenchState, _ key: Key) {
+        guard case .browser(var b) = s.mode else { return }
+        let last = max(0, b.entries.count - 1)
         switch key {
-        case .escape, .char("q"):
-            s.mode = .main
-            return []
         case .up: b.selected = max(0, b.selected - 1)
-        case .down: b.selected = min(max(0, n - 1), b.selected + 1)
+        case .down: b.selected = min(last, b.selected + 1)
         case .pageUp: b.selected = max(0, b.selected - 10)
-        case .pageDown: b.selected = min(max(0, n - 1), b.selected + 10)
+        case .pageDown: b.selected = min(last, b.selected + 10)
         case .home: b.selected = 0
-        case .end: b.selected = max(0, n - 1)
-        case .backspace, .left:
-            return parent()
-        case .enter, .right:
-            guard b.entries.indices.contains(b.selected) else { return [] }
-            let entry = b.entries[b.selected]
-            if entry.name == ".." { return parent() }
-            let path = (b.directory as NSString).appendingPathComponent(entry.name)
-            b.loading = true
-            s.mode = .browser(b)
-            if entry.isDirectory { return [.listDirectory(path: path, purpose: b.purpose)] }
-            if b.purpose == .network {
-                info(&s, "loading \(entry.name)…")
-                return [.loadNetwork(path: path)]
-            }
-            return [.replay(path: path)]
-        case .char(let c):
-            let lower = String(c).lowercased()
-            let order = (1...max(1, n)).map { (b.selected + $0) % max(1, n) }
-            if let k = order.first(where: { b.entries.indices.contains($0) && b.entries[$0].name.lowercased().hasPrefix(lower) }) {
-                b.selected = k
-            }
-        default:
-            break
+        case .end: b.selected = last
+        default: break
         }
         s.mode = .browser(b)
-        return []
     }
 
-    static func promptKey(_ s: inout WorkbenchState, _ text: String, _ key: Key) -> [Effect] {
-        switch key {
-        case .escape:
-            s.mode = .main
-            info(&s, "save cancelled")
-        case .enter:
+    static func browserParent(_ s: inout WorkbenchState) -> [Effect] {
+        guard case .browser(var b) = s.mode else { return [] }
+        let up = Path.directory(of: b.directory)
+        guard up != b.directory else { return [] }
+        b.loading = true
+        s.mode = .browser(b)
+        return [.listDirectory(path: up, purpose: b.purpose)]
+    }
+
+    static func browserOpen(_ s: inout WorkbenchState) -> [Effect] {
+        guard case .browser(var b) = s.mode, b.entries.indices.contains(b.selected) else { return [] }
+        let entry = b.entries[b.selected]
+        if entry.name == ".." { return browserParent(&s) }
+        let path = Path.join(b.directory, entry.name)
+        b.loading = true
+        s.mode = .browser(b)
+        if entry.isDirectory { return [.listDirectory(path: path, purpose: b.purpose)] }
+        if b.purpose == .network {
+            info(&s, "loading \(entry.name)…")
+            return [.loadNetwork(path: path)]
+        }
+        return [.replay(path: path)]
+    }
+
+    /// A letter or digit: the next entry starting with it.
+    static func browserJump(_ s: inout WorkbenchState, _ key: Key) {
+        guard case .browser(var b) = s.mode, case .char(let c) = key else { return }
+        let n = b.entries.count
+        let lower = String(c).lowercased()
+        let order = (1...max(1, n)).map { (b.selected + $0) % max(1, n) }
+        if let k = order.first(where: { b.entries.indices.contains($0) && b.entries[$0].name.lowercased().hasPrefix(lower) }) {
+            b.selected = k
+        }
+        s.mode = .browser(b)
+    }
+
+    /// Typing in the save or note prompt (`nil`: Backspace).
+    static func promptEdit(_ s: inout WorkbenchState, _ c: Character?) {
+        switch s.mode {
+        case .prompt(let text):
+            if let c { if text.count < 60 { s.mode = .prompt(text: text + String(c)) } }
+            else { s.mode = .prompt(text: String(text.dropLast())) }
+        case .note(let text):
+            if let c { if text.count < 300 { s.mode = .note(text: text + String(c)) } }
+            else { s.mode = .note(text: String(text.dropLast())) }
+        default: break
+        }
+    }
+
+    static func promptCancel(_ s: inout WorkbenchState) {
+        if case .note = s.mode { info(&s, "note discarded") } else { info(&s, "save cancelled") }
+        s.mode = .main
+    }
+
+    static func promptSubmit(_ s: inout WorkbenchState) -> [Effect] {
+        switch s.mode {
+        case .prompt(let text):
             let name = SessionStore.sanitize(text)
             guard !name.isEmpty else { error(&s, "type a name (letters, digits, . _ -)"); return [] }
             s.mode = .main
             info(&s, "saving \(name)…")
             return [.save(name: name)]
-        case .backspace:
-            s.mode = .prompt(text: String(text.dropLast()))
-        case .char(let c) where text.count < 60:
-            s.mode = .prompt(text: text + String(c))
-        default:
-            break
-        }
-        return []
-    }
-
-    static func noteKey(_ s: inout WorkbenchState, _ text: String, _ key: Key) -> [Effect] {
-        switch key {
-        case .escape:
-            s.mode = .main
-            info(&s, "note discarded")
-        case .enter:
+        case .note(let text):
             s.mode = .main
             let note = text.trimmingCharacters(in: .whitespaces)
             guard !note.isEmpty else { info(&s, "empty note discarded"); return [] }
             info(&s, "note added to the session log")
             return [.log(.note(time: "", text: note))]
-        case .backspace:
-            s.mode = .note(text: String(text.dropLast()))
-        case .char(let c) where text.count < 300:
-            s.mode = .note(text: text + String(c))
         default:
-            break
-        }
-        return []
-    }
-
-    static func confirmKey(_ s: inout WorkbenchState, _ key: Key) -> [Effect] {
-        switch key {
-        case .char("y"), .char("Y"), .char("q"):
-            s.mode = .main
-            s.quitting = true
-            var effects: [Effect] = []
-            if let run = s.active { effects.append(.cancel(run: run.id)) }
-            return effects + [.quit]
-        default:
-            s.mode = .main
-            info(&s, "not quitting")
             return []
         }
+    }
+
+    static func confirmQuit(_ s: inout WorkbenchState) -> [Effect] {
+        s.mode = .main
+        s.quitting = true
+        var effects: [Effect] = []
+        if let run = s.active { effects.append(.cancel(run: run.id)) }
+        return effects + [.quit]
     }
 
     static func info(_ s: inout WorkbenchState, _ text: String) { s.message = Message(text: text, isError: false) }

@@ -45,7 +45,7 @@ public enum View {
         livePane(&screen, s, layout.live)
         comparePane(&screen, s, layout.compare)
         messageLine(&screen, s, layout.messageRow)
-        bottomBar(&screen, layout.barRow)
+        bottomBar(&screen, s, layout.barRow)
         switch s.mode {
         case .help: helpScreen(&screen, s)
         case .browser(let b): browserOverlay(&screen, s, b)
@@ -95,11 +95,12 @@ public enum View {
         }
     }
 
-    static func bottomBar(_ screen: inout ScreenBuffer, _ row: Int) {
+    /// htop's bar: the keys in bold; the labels of keys that do nothing now are dimmed.
+    static func bottomBar(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ row: Int) {
         var col = 0
-        for (key, label) in KeyHelp.bar {
-            col = screen.text(row, col, key, Style(.normal, bold: true))
-            col = screen.text(row, col, Format.pad(label, max(label.count + 1, 6)), Style(.selection, reverse: true))
+        for (key, label, enabled) in Keymap.bar(in: s) {
+            col = screen.text(row, col, key, enabled ? Style(.normal, bold: true) : .muted)
+            col = screen.text(row, col, Format.pad(label, max(label.count + 1, 6)), Style(enabled ? .selection : .muted, reverse: true))
         }
         screen.fill(row, col, height: 1, width: screen.cols - col, " ", Style(.selection, reverse: true))
     }
@@ -162,7 +163,11 @@ public enum View {
                    titleStyle: focused ? .accent : .title)
         let inner = rect.inner
         guard inner.height >= 3 else { return }
-        let listHeight = inner.height - 2
+        // Below the list: the run settings, then the selected method's options (as many lines
+        // as the longest option list of the listed methods needs, so the list does not jump).
+        let optionRoom = inner.height >= 8 ? 3 : inner.height >= 5 ? 2 : 1
+        let optionLines = min(optionRoom, s.applicable.map { optionLayout(s, $0, width: inner.width).count }.max() ?? 0)
+        let listHeight = max(1, inner.height - 1 - optionLines)
         if s.network == nil {
             screen.text(inner.row, inner.col, "load a network first (o)", .muted, width: inner.width)
         } else if s.applicable.isEmpty {
@@ -196,10 +201,56 @@ public enum View {
         } else {
             degreeText = "—"
         }
-        let line1 = "norm \(s.norm.symbol)   degree \(degreeText)   output \(s.output.map(String.init) ?? "all")"
-        let line2 = "cliques \(s.cliques)   solver \(s.solver)   chordal \(s.chordal)   seed \(s.seed)"
-        screen.text(inner.row + listHeight, inner.col, line1, Style(.accent), width: inner.width)
-        screen.text(inner.row + listHeight + 1, inner.col, line2, .muted, width: inner.width)
+        let settings = "norm \(s.norm.symbol)  degree \(degreeText)  output \(s.output.map(String.init) ?? "all")  seed \(s.seed)"
+        let settingsRow = inner.row + min(listHeight, inner.height - 1)
+        screen.text(settingsRow, inner.col, settings, Style(.accent), width: inner.width)
+        guard let m = s.currentMethod, optionLines > 0 else { return }
+        let lines = optionLayout(s, m, width: inner.width)
+        // Keep the line with the cursor in view.
+        let cursorLine = lines.firstIndex { $0.contains { $0.focused } } ?? 0
+        let firstLine = min(max(0, cursorLine - optionLines + 1), max(0, lines.count - optionLines))
+        // More options above or below the lines shown: marks on the right border.
+        if firstLine > 0 { screen.set(settingsRow + 1, rect.col + rect.width - 1, "↑", .accent) }
+        if firstLine + optionLines < lines.count { screen.set(settingsRow + optionLines, rect.col + rect.width - 1, "↓", .accent) }
+        for (k, line) in lines.dropFirst(firstLine).prefix(optionLines).enumerated() {
+            var col = inner.col
+            for token in line {
+                let style: Style = token.focused && focused ? .selected : token.set ? Style(.accent, bold: true) : .muted
+                col = screen.text(settingsRow + 1 + k, col, token.text, style, width: inner.col + inner.width - col)
+                col += 2
+            }
+        }
+    }
+
+    struct OptionToken: Equatable {
+        var text: String
+        var set: Bool
+        var focused: Bool
+    }
+
+    /// The method's shown options as tokens ("solver dsdp", "chordal on*", the cursor's in
+    /// brackets) wrapped into lines of `width`.
+    static func optionLayout(_ s: WorkbenchState, _ m: Int, width: Int) -> [[OptionToken]] {
+        let method = s.methods[m]
+        let shown = OptionControls.shown(method)
+        guard !shown.isEmpty else { return [] }
+        let cursor = m == s.currentMethod ? min(max(0, s.optionCursor), shown.count - 1) : -1
+        let values = s.optionValues[method.id] ?? [:]
+        var lines: [[OptionToken]] = [[]]
+        var used = 0
+        for (k, option) in shown.enumerated() {
+            let text = OptionControls.token(option, values[option.key])
+            let token = OptionToken(text: k == cursor ? "[\(text)]" : text, set: values[option.key] != nil, focused: k == cursor)
+            let needed = token.text.count + (lines[lines.count - 1].isEmpty ? 0 : 2)
+            if used + needed > width, !lines[lines.count - 1].isEmpty {
+                lines.append([token])
+                used = token.text.count
+            } else {
+                lines[lines.count - 1].append(token)
+                used += needed
+            }
+        }
+        return lines
     }
 
     // MARK: - Live pane
@@ -337,9 +388,16 @@ public enum View {
         let status = sweep.running ? "running, degrees \(sweep.fromDegree)–\(sweep.toDegree)" : (sweep.stopReason ?? "stopped")
         screen.text(row, rect.col, "Sweep \(sweep.label) \(sweep.norm.symbol): \(status)", .accent, width: rect.width)
         row += 1
+        if let exact = sweep.exact {
+            screen.text(row, rect.col, "p* = \(Format.number(exact)) (relaxed-exact: every degree stays above it)", .muted, width: rect.width)
+            row += 1
+        } else if let note = sweep.exactNote {
+            screen.text(row, rect.col, note, .muted, width: rect.width)
+            row += 1
+        }
         screen.text(row, rect.col, Format.pad("degree", 7, right: true) + Format.pad("bound", 13, right: true) + Format.pad("time", 10, right: true) + "  status",
                     Style(.title, bold: true), width: rect.width)
-        for (k, p) in sweep.points.suffix(max(0, rect.height - 2)).enumerated() {
+        for (k, p) in sweep.points.suffix(max(0, rect.height - (row - rect.row) - 1)).enumerated() {
             let line = Format.pad(String(p.degree), 7, right: true) + Format.pad(Format.number(p.value), 13, right: true)
                 + Format.pad(Format.seconds(p.seconds), 10, right: true) + "  " + p.status.rawValue
             screen.text(row + 1 + k, rect.col, line, .normal, width: rect.width)
@@ -353,9 +411,11 @@ public enum View {
             return
         }
         let half = (rect.height - 1) / 2
-        screen.text(rect.row, rect.col, "bound vs degree", .muted)
+        screen.text(rect.row, rect.col, sweep.exact == nil ? "bound vs degree" : "bound vs degree (p* green)", .muted)
         Plot.braille(&screen, Rect(row: rect.row + 1, col: rect.col, height: max(2, half - 1), width: rect.width),
-                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)], log: false, spread: true)
+                     [Plot.Series(name: "bound", values: sweep.points.map { $0.value ?? .nan }, style: .accent)]
+                        + (sweep.exact.map { p in [Plot.Series(name: "p*", values: sweep.points.map { _ in p }, style: .good)] } ?? []),
+                     log: false, spread: true)
         screen.text(rect.row + half, rect.col, "time vs degree (log)", .muted)
         Plot.braille(&screen, Rect(row: rect.row + half + 1, col: rect.col, height: max(2, rect.height - half - 2), width: rect.width),
                      [Plot.Series(name: "time", values: sweep.points.map { max($0.seconds, 1e-4) }, style: .warn)], log: true, spread: true)
@@ -434,22 +494,42 @@ public enum View {
         screen.fill(rect.row, rect.col, height: rect.height, width: rect.width)
         screen.box(rect, title: "Help — any key closes", style: .normal, titleStyle: .accent)
         let inner = rect.inner
+        let main = Keymap.bindings(.main)
+        let others = [KeyScope.browser, .prompt].map { ($0.heading, Keymap.bindings($0)) }
+        let legend = "Options: * = set by you (passed to the method); unmarked = the default"
+        // One column when everything fits, else the workbench keys in two columns.
+        let oneColumn = 1 + main.count + 1 <= inner.height
         var row = inner.row
-        func entries(_ heading: String, _ list: [HelpEntry]) {
-            guard row < inner.row + inner.height else { return }
-            screen.text(row, inner.col, heading, Style(.title, bold: true), width: inner.width)
-            row += 1
-            let keyWidth = (list.map(\.keys.count).max() ?? 0) + 2
-            for e in list where row < inner.row + inner.height {
-                screen.text(row, inner.col + 1, Format.pad(e.keys, keyWidth), Style(.accent, bold: true))
-                screen.text(row, inner.col + 1 + keyWidth, e.action, .normal, width: inner.width - 1 - keyWidth)
+        func entries(_ heading: String?, _ list: [KeyBinding], col: Int, width: Int) {
+            if let heading, row < inner.row + inner.height {
+                screen.text(row, col, heading, Style(.title, bold: true), width: width)
+                row += 1
+            }
+            let keyWidth = (list.map(\.keysText.count).max() ?? 0) + 2
+            for b in list where row < inner.row + inner.height {
+                screen.text(row, col + 1, Format.pad(b.keysText, keyWidth), Style(.accent, bold: true), width: width - 1)
+                screen.text(row, col + 1 + keyWidth, b.help, .normal, width: width - 1 - keyWidth)
                 row += 1
             }
         }
-        entries("Workbench", KeyHelp.main)
-        if row + KeyHelp.browser.count + KeyHelp.prompt.count + 2 <= inner.row + inner.height {
-            entries("File browser (o, O)", KeyHelp.browser)
-            entries("Save and note prompts (w, a)", KeyHelp.prompt)
+        if oneColumn {
+            entries(KeyScope.main.heading, main, col: inner.col, width: inner.width)
+        } else {
+            let half = (main.count + 1) / 2
+            let width = inner.width / 2
+            entries(KeyScope.main.heading, Array(main.prefix(half)), col: inner.col, width: width - 1)
+            let end = row
+            row = inner.row + 1
+            entries(nil, Array(main.dropFirst(half)), col: inner.col + width, width: inner.width - width)
+            row = max(row, end)
+        }
+        if row < inner.row + inner.height {
+            screen.text(row, inner.col, legend, .muted, width: inner.width)
+            row += 1
+        }
+        let needed = others.reduce(0) { $0 + 1 + $1.1.count }
+        if row + needed <= inner.row + inner.height {
+            for (heading, list) in others { entries(heading, list, col: inner.col, width: inner.width) }
         } else if row < inner.row + inner.height {
             screen.text(row, inner.col, "Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc",
                         .muted, width: inner.width)

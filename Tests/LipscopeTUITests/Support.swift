@@ -11,8 +11,9 @@ struct FakeMethod: BoundMethod {
     var norms: [Norm] = [.l2, .linf]
     var minDegree: Int? = nil
     var applies = true
-    /// The workbench's run settings (cliques, solver, chordal) reach only methods that declare them.
-    var options: [MethodOption] = [StandardOptions.cliques] + StandardOptions.sdp
+    var declared: [MethodOption] = []
+
+    var options: [MethodOption] { declared }
 
     func minimumDegree(for network: Network) -> Int? { minDegree }
     func applicability(_ request: BoundRequest) -> Applicability { applies ? .applicable : .notApplicable("fake") }
@@ -23,8 +24,8 @@ struct FakeMethod: BoundMethod {
 
 let fakeMethods: [any BoundMethod] = [
     FakeMethod(id: "sampling", label: "Sampled lower bound", kind: .lower),
-    FakeMethod(id: "lipopt", label: "LiPopt-LP", norms: [.linf], minDegree: 2),
-    FakeMethod(id: "lipsdp", label: "LipSDP-Neuron", norms: [.l2]),
+    FakeMethod(id: "lipopt", label: "LiPopt-LP", norms: [.linf], minDegree: 2, declared: LiPoptLPBound().options),
+    FakeMethod(id: "lipsdp", label: "LipSDP-Neuron", norms: [.l2], declared: StandardOptions.sdp),
     FakeMethod(id: "naive", label: "Naive", kind: .upper),
     FakeMethod(id: "never", label: "Never applies", applies: false),
 ]

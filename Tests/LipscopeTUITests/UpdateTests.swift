@@ -5,15 +5,37 @@ import Testing
 
 /// One test (at least) per key of the help list; `helpListIsCovered` checks the list itself.
 @Suite struct UpdateKeyTests {
-    static let coveredMain: Set<String> = ["? F1", "o", "O", "↑ ↓", "Tab", "PgUp PgDn", "n", "+ - → ←", "[ ]", "k b d",
-                                           "Enter", "Esc c", "s", "p", "t", "w", "a", "q"]
-    static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter", "Backspace ←", "a–z 0–9", "Esc"]
-    static let coveredPrompt: Set<String> = ["text Backspace", "Enter", "Esc"]
+    static let coveredMain: Set<String> = ["? F1", "o", "O", "Enter", "Esc c", "↑ ↓", "Tab S-Tab", "PgUp PgDn", "n",
+                                           "+ = → - ←", "[ ]", "k", "b", "d", ", .", "< >", "x", "s", "p", "t", "w", "a", "q C-c"]
+    static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter →", "Backspace ←", "Esc q", "a–z 0–9"]
+    static let coveredPrompt: Set<String> = ["Enter", "Esc", "Backspace", "text"]
 
     @Test func helpListIsCovered() {
-        #expect(Set(KeyHelp.main.map(\.keys)) == Self.coveredMain)
-        #expect(Set(KeyHelp.browser.map(\.keys)) == Self.coveredBrowser)
-        #expect(Set(KeyHelp.prompt.map(\.keys)) == Self.coveredPrompt)
+        #expect(Set(Keymap.bindings(.main).map(\.keysText)) == Self.coveredMain)
+        #expect(Set(Keymap.bindings(.browser).map(\.keysText)) == Self.coveredBrowser)
+        #expect(Set(Keymap.bindings(.prompt).map(\.keysText)) == Self.coveredPrompt)
+    }
+
+    @Test func noKeyIsBoundTwiceInAScope() {
+        for scope in KeyScope.allCases {
+            var seen: [Key] = []
+            for binding in Keymap.bindings(scope) {
+                guard case .keys(let keys) = binding.match else { continue }
+                for key in keys {
+                    #expect(!seen.contains(key), "\(key.label) bound twice in \(scope)")
+                    seen.append(key)
+                }
+            }
+        }
+    }
+
+    @Test func theBottomBarComesFromTheBindings() {
+        #expect(Keymap.bar.map(\.label) == ["Help", "Open", "Run", "Cancel", "Norm", "Degree", "Sweep", "Sort", "Save", "Quit"])
+        // Every bar entry names a key of its binding (or ± / ⏎ for the degree and Enter).
+        for binding in Keymap.all {
+            guard let bar = binding.bar, case .keys(let keys) = binding.match else { continue }
+            #expect(keys.map(\.label).contains(bar.key) || ["±", "⏎"].contains(bar.key), "\(bar)")
+        }
     }
 
     @Test func loadingANetworkListsOnlyApplicableMethodsAndLogsIt() {
@@ -213,35 +235,6 @@ import Testing
         #expect(s.output == 1)
         #expect(s.screenText.contains("output 1"))
         #expect(s.press(.enter).compactMap(\.startedRun).first?.request.output == 1)
-    }
-
-    @Test func kAndBCycleCliquesAndSolverIntoTheRequestOptions() {
-        var s = loadedState()
-        s.press(.char("k"))
-        #expect(s.cliques == "sparse")
-        s.press(.char("k"), .char("k"))
-        #expect(s.cliques == "auto")
-        s.press(.char("k"), .char("b"))
-        #expect(s.solver == "dsdp")
-        s.press(.char("b"), .char("b"), .char("b"))
-        #expect(s.solver == "auto")
-        s.press(.char("b"), .char("b"))
-        #expect(s.screenText.contains("cliques sparse   solver csdp"))
-        let effects = s.press(.enter)
-        #expect(effects.compactMap(\.startedRun).first?.request.options == ["cliques": "sparse", "solver": "csdp"])
-    }
-
-    @Test func dCyclesTheChordalDecompositionIntoTheRequestOptions() {
-        var s = loadedState()
-        #expect(s.chordal == "auto")
-        s.press(.char("d"))
-        #expect(s.chordal == "on")
-        #expect(s.screenText.contains("chordal on"))
-        #expect(s.press(.enter).compactMap(\.startedRun).first?.request.options["chordal"] == "on")
-        var fresh = loadedState()
-        fresh.press(.char("d"), .char("d"), .char("d"))
-        #expect(fresh.chordal == "auto")
-        #expect(fresh.press(.enter).compactMap(\.startedRun).first?.request.options["chordal"] == nil)
     }
 
     @Test func enterStartsARunLogsItAndStreamsEventsIntoTheLivePane() {

@@ -20,6 +20,28 @@ import Testing
         #expect(lines[23].hasPrefix("F1Help  oOpen  ⏎Run   cCancel nNorm  ±Degree sSweep tSort  wSave  qQuit"))
     }
 
+    @Test func theBottomBarDimsKeysThatDoNothingNow() {
+        func enabled(_ s: WorkbenchState) -> [String] {
+            let screen = View.render(s)
+            let row = screen.rows - 1
+            var labels: [String] = []
+            for (key, label, _) in Keymap.bar(in: s) {
+                let line = screen.line(row)
+                guard let range = line.range(of: key + label) else { continue }
+                let col = line.distance(from: line.startIndex, to: range.lowerBound) + key.count
+                if screen[row, col].style.role != .muted { labels.append(label) }
+            }
+            return labels
+        }
+        var s = loadedState()
+        _ = Update.apply(&s, .sessionLogOpened(path: "/work/sessions/s.jsonl"))
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Sort", "Save", "Quit"])
+        s.press(.char("n"), .down)  // LiPopt: a degree to change and sweep
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Degree", "Sweep", "Sort", "Save", "Quit"])
+        s.press(.enter)
+        #expect(enabled(s) == ["Help", "Open", "Cancel", "Norm", "Degree", "Sort", "Save", "Quit"])
+    }
+
     @Test func everySizeRendersWithoutLeavingTheBuffer() {
         var s = loadedState()
         finishRun(&s, value: 2.0, kind: .lower)
@@ -37,6 +59,19 @@ import Testing
         }
         _ = Update.apply(&s, .resize(rows: 10, cols: 30))
         #expect(View.render(s).line(0) == "lipscope: terminal 30×10")
+        // The Run pane with an SDP method's options, some set, and the help screen.
+        var o = loadedState()
+        o.press(.down, .char("b"), .char("d"), .char("."), .char("."), .char(">"))
+        for rows in [1, 12, 16, 24, 40] {
+            for cols in [1, 40, 60, 80, 120] {
+                _ = Update.apply(&o, .resize(rows: rows, cols: cols))
+                for mode in [Mode.main, .help] {
+                    o.mode = mode
+                    let screen = View.render(o)
+                    #expect(screen.lines.allSatisfy { $0.count <= cols })
+                }
+            }
+        }
     }
 
     @Test func helpScreenListsEveryKey() {
@@ -44,11 +79,11 @@ import Testing
             var s = loadedState(rows: rows, cols: cols)
             s.press(.char("?"))
             let text = s.screenText
-            for entry in KeyHelp.main {
-                #expect(text.contains(entry.keys), "\(entry.keys) missing at \(cols)×\(rows)")
+            for binding in Keymap.bindings(.main) {
+                #expect(text.contains(binding.keysText), "\(binding.keysText) missing at \(cols)×\(rows)")
             }
             if rows >= 40 {
-                for entry in KeyHelp.browser + KeyHelp.prompt { #expect(text.contains(entry.keys)) }
+                for binding in Keymap.bindings(.browser) + Keymap.bindings(.prompt) { #expect(text.contains(binding.keysText)) }
             } else {
                 #expect(text.contains("Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc"))
             }

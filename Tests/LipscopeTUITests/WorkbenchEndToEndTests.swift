@@ -304,4 +304,79 @@ import Testing
         #expect(record.notes == ["terminated by signal 15"])
         guard case .sessionEnd? = contents.events.last else { Issue.record("no session_end"); return }
     }
+
+    /// The Run pane offers an SDP method exactly its declared options; the solver key cycles the
+    /// SDP backends only, and the run uses the one chosen.
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
+    func sdpMethodShowsItsOptionsAndCyclesOnlySDPSolvers() throws {
+        let setup = try Setup(tag: "opts")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("tiny_relu_1.json")
+        try tmux.waitFor("loaded tiny_relu_1")
+        let tiny = try NetworkLoader.load(path: setup.nets + "/tiny_relu_1.json")
+        try Self.select("lipsdp-neuron", on: tiny, norm: .l2, tmux)
+        var screen = try tmux.waitFor("[solver dsdp]")
+        for token in ["chordal auto", "split —", "reduce on", "scale on", "gap —", "time_limit —"] {
+            #expect(screen.contains(token), "\(token) missing")
+        }
+        #expect(!screen.contains("cliques"))
+        // b: csdp (set), back to the default dsdp, csdp again — never an LP solver.
+        for (shown, message) in [("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
+                                 ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)"),
+                                 ("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
+                                 ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)")] {
+            tmux.send("b")
+            screen = try tmux.waitFor("\(shown) and '\(message)'") { $0.contains(shown) && $0.contains(message) }
+            #expect(!screen.contains("clp"))
+            tmux.send("a", "Escape")  // a note discarded: clears the message for the next step
+            try tmux.waitFor("note discarded")
+        }
+        tmux.send("d")
+        try tmux.waitFor("[chordal on* (default auto)]")
+        tmux.send("b", "Enter")
+        try tmux.waitFor("LipSDP-Neuron ℓ2: 1.81", timeout: 60)
+        tmux.send("q")
+        try tmux.waitFor("__EXIT=0")
+        let record = try SessionRecord.read(path: setup.sessionLogs()[0])
+        let run = try #require(record.runs.first)
+        #expect(run.parameters.options == ["solver": "csdp", "chordal": "on"])
+        #expect(run.result?.details["solver"] == .string("csdp"))
+        #expect(run.result?.details["chordal_setting"] == .string("on"))
+        // LipSDP-Neuron ℓ2 on tiny_relu_1: 1.8169737978016054 in testnets/expected.json (rel. tol. 1e-3).
+        let value = try #require(run.result?.value)
+        #expect(abs(value - 1.8169737978016054) <= 1e-3 * 1.8169737978016054)
+    }
+
+    /// A LiPopt-LP degree sweep on tiny_relu_1 first computes p* with relaxed-exact (11 hidden
+    /// neurons: cheap), then stops at degree 3, where the LP bound equals it.
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(3)))
+    func sweepStopsWhereTheBoundReachesPStar() throws {
+        let setup = try Setup(tag: "sweep")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("tiny_relu_1.json")
+        try tmux.waitFor("loaded tiny_relu_1")
+        tmux.send("n")
+        try tmux.waitFor("norm ℓ∞")
+        let tiny = try NetworkLoader.load(path: setup.nets + "/tiny_relu_1.json")
+        try Self.select("lipopt-lp", on: tiny, norm: .linf, tmux)
+        tmux.send("s")
+        // relaxed-exact ℓ∞ on tiny_relu_1 is 1.7961325189435495 (testnets/expected.json).
+        let screen = try tmux.waitFor("reached relaxed-exact p* = 1.79613 at degree 3; higher degrees cannot be lower", timeout: 120)
+        #expect(screen.contains("p* = 1.79613 (relaxed-exact"))
+        #expect(screen.contains("Relaxed exact          ℓ∞"))
+        #expect(screen.contains("LiPopt-LP              ℓ∞     3     1.79613 ✓ optimal"))
+        // The LP run's own pane: its "output j: solving" lines gave way to the per-output values.
+        tmux.send("p")
+        let live = try tmux.waitFor("per output 0: 1.79613, 1: ")
+        #expect(!live.contains("solving"))
+        tmux.send("q")
+        try tmux.waitFor("__EXIT=0")
+        let record = try SessionRecord.read(path: setup.sessionLogs()[0])
+        #expect(record.runs.map(\.parameters.method) == ["relaxed-exact", "lipopt-lp"])
+        #expect(record.runs.allSatisfy { $0.parameters.sweep })
+        let bound = try #require(record.runs.last?.result?.value)
+        #expect(bound >= 1.7961325189435495 * (1 - 1e-9) && bound <= 1.7961325189435495 * (1 + 1e-6))
+    }
 }
