@@ -59,8 +59,9 @@ struct LiPoptCase: Sendable, CustomStringConvertible {
     }
 
     func request(_ network: Network) -> BoundRequest {
+        // Each hierarchy gets only the options it declares (an undeclared one fails the run).
         BoundRequest(network: network, norm: .linf, degree: degree, output: output,
-                     options: ["cliques": cliques, "max_lp_nonzeros": "100000000"])
+                     options: method == "lp" ? ["cliques": cliques, "max_lp_nonzeros": "100000000"] : ["cliques": cliques])
     }
 
     func matches(_ v: Double) -> Bool { abs(v - value) <= tolerance * max(1, abs(value)) }
