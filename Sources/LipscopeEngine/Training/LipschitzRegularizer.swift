@@ -4,8 +4,8 @@ import LipscopeLinearAlgebra
 /// The certified ℓ∞ bound of spec D.2 with η = 1, L = ‖D‖∞ + ‖C‖∞‖B‖∞ / (1 − μ∞(A)), in a smooth
 /// form for gradient steps: every max over rows becomes a log-sum-exp (≥ the max) and every |x|
 /// becomes √(x² + ε²) (≥ |x|), so the smooth value is never below the certified closed form.
-/// Each log-sum-exp temperature is set from the current values and held constant for the
-/// gradient (a fixed smoothing per step).
+/// The norms' log-sum-exp temperature is proportional to the largest row sum (scale-free
+/// smoothing); μ's is a constant tied to γ.
 struct LipschitzRegularizer {
     /// |x| ≈ √(x² + ε²).
     static let absSmoothing = 1e-4
@@ -17,7 +17,7 @@ struct LipschitzRegularizer {
         var dA: Matrix, dB: Matrix, dC: Matrix, dD: Matrix
     }
 
-    /// Smooth row sums Σⱼ √(mᵢⱼ² + ε²) (skipping the diagonal when asked) and their softmax weights.
+    /// τ log Σ exp(vᵢ/τ) (≥ max v) and its gradient, the softmax weights.
     static func smoothMax(_ values: [Double], temperature tau: Double) -> (value: Double, weights: [Double]) {
         guard let top = values.max() else { return (0, []) }
         let exps = values.map { exp(($0 - top) / tau) }
@@ -34,7 +34,13 @@ struct LipschitzRegularizer {
         for j in 0..<m.columns { for i in 0..<m.rows { sums[i] += smoothAbs(m[i, j]) } }
         if m.rows == 0 { return (0, m) }
         let tau = max(relativeTemperature * (sums.max() ?? 0), 1e-12)
-        let (value, weights) = smoothMax(sums, temperature: tau)
+        var (value, weights) = smoothMax(sums, temperature: tau)
+        // τ = c·maxᵢ rᵢ moves with the largest row: ∂/∂τ of τ log Σ exp(rᵢ/τ) is
+        // (value − Σ wᵢrᵢ)/τ, and it reaches the gradient through that row.
+        if tau > 1e-12, let top = sums.indices.max(by: { sums[$0] < sums[$1] }) {
+            let mean = zip(weights, sums).reduce(0) { $0 + $1.0 * $1.1 }
+            weights[top] += (value - mean) / tau * relativeTemperature
+        }
         var g = Matrix(rows: m.rows, columns: m.columns)
         for j in 0..<m.columns { for i in 0..<m.rows { g[i, j] = weights[i] * smoothSign(m[i, j]) } }
         return (value, g)
