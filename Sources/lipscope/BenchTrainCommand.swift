@@ -44,14 +44,15 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         let trainingData = try DatasetLoader.load(data)
-        let configurations: [(String, Parameterization, Double)] = [
-            ("polytope λ=0", .polytope, 0), ("polytope λ=1e-2", .polytope, 1e-2), ("direct λ=0", .direct, 0), ("monotone (monDEQ)", .monotone, 0),
+        let configurations: [(String, Parameterization, Double, FixedPointScheme?)] = [
+            ("polytope λ=0", .polytope, 0, nil), ("polytope λ=1e-2", .polytope, 1e-2, nil), ("direct λ=0", .direct, 0, nil),
+            ("monotone (monDEQ)", .monotone, 0, nil), ("monotone, FB splitting", .monotone, 0, .forwardBackward),
         ]
         var rows: [TrainingRow] = []
         var nets: [(String, ImplicitNetwork)] = []
-        for (label, parameterization, lambda) in configurations {
+        for (label, parameterization, lambda, scheme) in configurations {
             var s = TrainingSettings()
-            s.hidden = hidden; s.gamma = gamma; s.epochs = epochs; s.seed = seed; s.parameterization = parameterization; s.lambda = lambda
+            s.hidden = hidden; s.gamma = gamma; s.epochs = epochs; s.seed = seed; s.parameterization = parameterization; s.lambda = lambda; s.scheme = scheme
             let outcome = TrainingJob.run(s, data: trainingData)
             let records = outcome.epochs
             let count = Double(max(records.count, 1))

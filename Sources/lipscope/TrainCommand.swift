@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Adam learning rate (divided by 5 for the last quarter of the epochs).")
     var learningRate: Double = 5e-3
 
-    @Option(name: .long, help: "Fixed-point scheme: averaged (default for polytope/direct), picard, or forward-backward (default for monotone).")
+    @Option(name: .long, help: "Fixed-point scheme: averaged (default for polytope/direct), picard, forward-backward, or peaceman-rachford (default for monotone).")
     var scheme: FixedPointScheme?
 
     @Option(name: .long, help: "Where to save the trained network (native JSON). With --lambda-sweep, one file per λ: NAME_lambda<λ>.json.")

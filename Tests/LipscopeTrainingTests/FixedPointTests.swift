@@ -74,6 +74,34 @@ import LipscopeLinearAlgebra
         }
     }
 
+    /// Peaceman–Rachford on a monotone A (I − A ⪰ 0.5 I) with μ∞(A) > 1, where no ℓ∞ argument
+    /// applies: the state solves x = relu(Ax + d) (checked directly) and the adjoint matches LU.
+    @Test func peacemanRachfordSolvesMonotoneEquilibria() throws {
+        var g = SeededGenerator(seed: 14)
+        let n = 8, m = 3
+        let model = ImplicitModel(parameterization: .monotone, gamma: 0.5, inputs: 1, states: n, outputs: 1, seed: 15)
+        var a = model.stateMatrix
+        let q = TrainingFixtures.random(n, n, &g, scale: 0.8)
+        a = a + q - q.transposed
+        #expect(Parameterization.muInfinity(a) > 1)
+        #expect(FixedPointComparison.monotonicity(a) >= 0.5 - 1e-9)
+        let drive = TrainingFixtures.random(n, m, &g)
+        let solver = BatchedFixedPoint(A: a, scheme: .peacemanRachford, tolerance: 1e-13, maxIterations: 100_000)
+        let solve = solver.forward(drive: drive)
+        #expect(solve.converged)
+        let z = a * solve.state + drive
+        for i in z.storage.indices { #expect(abs(max(z.storage[i], 0) - solve.state.storage[i]) < 1e-10) }
+        let active = z.storage.map { $0 > 0 }
+        let h = TrainingFixtures.random(n, m, &g)
+        let adjoint = solver.adjoint(h, active: active)
+        #expect(adjoint.converged)
+        for k in 0..<m {
+            let s = (0..<n).map { active[$0 + k * n] ? 1.0 : 0.0 }
+            let gk = try LinearAlgebra.solve((Matrix.identity(n) - a.scalingRows(by: s)).transposed, h.column(k))
+            for i in 0..<n { #expect(abs(adjoint.state[i, k] - s[i] * gk[i]) < 1e-9) }
+        }
+    }
+
     /// Projection onto {t + ‖w‖₁ ≤ γ}: feasible, on the boundary, unchanged when already feasible,
     /// and optimal by its KKT conditions (t₀ − t = θ ≥ 0; w₀ − w = θ sign w, or w = 0 and |w₀| ≤ θ).
     @Test func rowProjectionSatisfiesKKT() {

@@ -6,8 +6,9 @@ import LipscopeLinearAlgebra
 /// The implicit-differentiation gradients (adjoint fixed point + parameterization pullback +
 /// smooth bound) against central finite differences of the loss, on tiny nets.
 @Suite struct GradientTests {
-    static func check(_ parameterization: Parameterization, lambda: Double, negativeDiagonal: Bool) throws {
+    static func check(_ parameterization: Parameterization, lambda: Double, negativeDiagonal: Bool, scheme: FixedPointScheme? = nil) throws {
         var settings = TrainingSettings()
+        settings.scheme = scheme
         settings.parameterization = parameterization
         settings.lambda = lambda
         settings.gamma = 0.5
@@ -53,7 +54,8 @@ import LipscopeLinearAlgebra
     @Test func polytopeWithoutRegularizer() throws { try Self.check(.polytope, lambda: 0, negativeDiagonal: true) }
     @Test func polytopeWithCertifiedBound() throws { try Self.check(.polytope, lambda: 0.05, negativeDiagonal: true) }
     @Test func directParameterization() throws { try Self.check(.direct, lambda: 0.05, negativeDiagonal: false) }
-    @Test func monotoneParameterization() throws { try Self.check(.monotone, lambda: 0, negativeDiagonal: false) }
+    @Test func monotoneWithPeacemanRachford() throws { try Self.check(.monotone, lambda: 0, negativeDiagonal: false) }
+    @Test func monotoneWithForwardBackward() throws { try Self.check(.monotone, lambda: 0, negativeDiagonal: false, scheme: .forwardBackward) }
 
     /// The smooth bound is never below the certified closed form (log-sum-exp ≥ max, √(x²+ε²) ≥ |x|).
     @Test func smoothBoundIsAboveTheCertifiedOne() throws {

@@ -11,6 +11,10 @@ public enum FixedPointScheme: String, Sendable, CaseIterable {
     /// x ← relu((1 − α)x + α(Ax + d)) with α = m/‖I − A‖₂²: forward–backward splitting, which
     /// converges in ℓ2 when I − A ⪰ mI (monDEQ's monotone parameterization; no ℓ∞ guarantee).
     case forwardBackward = "forward-backward"
+    /// Peaceman–Rachford splitting as in monDEQ: u½ = 2z − u, z½ = R(u½ + αd) with the resolvent
+    /// R = ((1 + α)I − αA)⁻¹, u = 2z½ − u½, z = relu(u). Converges linearly for any α > 0 when
+    /// I − A ⪰ mI (m > 0), far faster than forward–backward when ‖I − A‖₂ ≫ m; α = 1.
+    case peacemanRachford = "peaceman-rachford"
 }
 
 /// Result of one batched solve: the state (n × m) and how the iteration went.
@@ -29,6 +33,8 @@ struct BatchedFixedPoint {
     let step: Double
     let tolerance: Double
     let maxIterations: Int
+    /// ((1 + α)I − αA)⁻¹ for Peaceman–Rachford; nil otherwise (or when singular).
+    let resolvent: Matrix?
 
     /// The largest step of the averaged iteration that keeps the ℓ∞ contraction (spec D.2).
     static func averagingStep(_ A: Matrix) -> Double {
@@ -49,12 +55,50 @@ struct BatchedFixedPoint {
         case .averaged: self.step = step ?? Self.averagingStep(A)
         case .picard: self.step = 1
         case .forwardBackward: self.step = step ?? 1
+        case .peacemanRachford: self.step = step ?? 1
         }
+        if scheme == .peacemanRachford {
+            let n = A.rows
+            resolvent = try? LinearAlgebra.solve(Matrix.identity(n) + self.step * (Matrix.identity(n) - A), Matrix.identity(n))
+        } else {
+            resolvent = nil
+        }
+    }
+
+    /// Peaceman–Rachford for 0 ∈ (I − M)w − r + N(w), where `project` is the resolvent of the
+    /// normal-cone part N (relu for the forward equilibrium, the active-set mask for the adjoint)
+    /// and `linear` the resolvent of the linear part. Residual: the change of w in one step.
+    private func peacemanRachford(_ linear: Matrix, transpose: Bool, rhs: Matrix, scale: Double,
+                                  project: (Int, Double) -> Double) -> BatchedSolve {
+        let n = A.rows, m = rhs.columns
+        var w = Matrix(rows: n, columns: m), u = Matrix(rows: n, columns: m)
+        var half = Matrix(rows: n, columns: m), image = Matrix(rows: n, columns: m)
+        let alpha = step
+        var residual = Double.infinity
+        for k in 1...max(1, maxIterations) {
+            for i in 0..<half.storage.count { half.storage[i] = 2 * w.storage[i] - u.storage[i] + alpha * rhs.storage[i] }
+            DenseKernels.gemm(linear, transposeA: transpose, half, into: &image)
+            residual = 0
+            for i in 0..<u.storage.count {
+                // u = 2 z½ − u½ with u½ = half − α·rhs.
+                u.storage[i] = 2 * image.storage[i] - (half.storage[i] - alpha * rhs.storage[i])
+                let next = project(i, u.storage[i])
+                residual = max(residual, abs(next - w.storage[i]))
+                w.storage[i] = next
+            }
+            if !residual.isFinite { return BatchedSolve(state: w, iterations: k, residual: residual, converged: false) }
+            if residual <= tolerance * scale { return BatchedSolve(state: w, iterations: k, residual: residual / scale, converged: true) }
+        }
+        return BatchedSolve(state: w, iterations: maxIterations, residual: residual / scale, converged: false)
     }
 
     /// Solves X = relu(A X + drive). The residual is maxᵢⱼ |relu(AX + drive) − X| (for
     /// forward–backward, the size of the last step divided by α).
     func forward(drive: Matrix, initial: Matrix? = nil) -> BatchedSolve {
+        if scheme == .peacemanRachford {
+            guard let resolvent else { return BatchedSolve(state: drive, iterations: 0, residual: .infinity, converged: false) }
+            return peacemanRachford(resolvent, transpose: false, rhs: drive, scale: 1) { _, value in max(value, 0) }
+        }
         let n = A.rows, m = drive.columns
         var x = initial ?? Matrix(rows: n, columns: m)
         var product = Matrix(rows: n, columns: m)
@@ -73,7 +117,7 @@ struct BatchedFixedPoint {
                                 residual = max(residual, abs(target - xs[i]))
                                 xs[i] += alpha * (target - xs[i])
                             }
-                        case .forwardBackward:
+                        case .forwardBackward, .peacemanRachford:
                             for i in 0..<xs.count {
                                 let target = max((1 - alpha) * xs[i] + alpha * (ps[i] + ds[i]), 0)
                                 residual = max(residual, abs(target - xs[i]) / alpha)
@@ -97,6 +141,13 @@ struct BatchedFixedPoint {
     /// contraction) and, for a monotone A, the ℓ2 argument of the forward splitting holds too.
     /// The tolerance is relative to ‖H‖∞.
     func adjoint(_ h: Matrix, active: [Bool]) -> BatchedSolve {
+        let scale0 = max(h.storage.reduce(0) { max($0, abs($1)) }, 1e-300)
+        if scheme == .peacemanRachford {
+            // The adjoint is 0 ∈ (I − Aᵀ)V − H + N_K(V), K = {V zero off the active set}: the same
+            // splitting with the transposed resolvent and the mask as the projection.
+            guard let resolvent else { return BatchedSolve(state: h, iterations: 0, residual: .infinity, converged: false) }
+            return peacemanRachford(resolvent, transpose: true, rhs: h, scale: scale0) { i, value in active[i] ? value : 0 }
+        }
         let n = A.rows, m = h.columns
         var v = Matrix(rows: n, columns: m)
         var product = Matrix(rows: n, columns: m)

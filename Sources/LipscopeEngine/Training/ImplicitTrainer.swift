@@ -18,13 +18,13 @@ public struct TrainingSettings: Sendable {
     public var maxIterations = 300
     /// The residual the accuracies of each epoch are measured at.
     public var evaluationTolerance = 1e-8
-    /// nil: averaged for the ℓ∞ parameterizations, forward–backward for monotone.
+    /// nil: averaged for the ℓ∞ parameterizations, Peaceman–Rachford for monotone (as monDEQ).
     public var scheme: FixedPointScheme? = nil
     public var name = "trained_implicit"
 
     public init() {}
 
-    public var effectiveScheme: FixedPointScheme { scheme ?? (parameterization == .monotone ? .forwardBackward : .averaged) }
+    public var effectiveScheme: FixedPointScheme { scheme ?? (parameterization == .monotone ? .peacemanRachford : .averaged) }
 
     /// Problems with the settings, in the words of the CLI's options.
     public func validate() -> String? {
