@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeTrainingTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra", "lipscope"],
             path: "Tests/LipscopeTrainingTests"
         ),
         .testTarget(
