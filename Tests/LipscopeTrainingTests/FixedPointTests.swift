@@ -102,6 +102,22 @@ import LipscopeLinearAlgebra
         }
     }
 
+    /// μ∞(A) ≤ γ as `lipscope info` computes it (BLAS row sums of the Metzler majorant), for
+    /// the polytope and the direct parameterization, with large random parameters.
+    @Test func parameterizationsKeepMuBelowGammaAsInfoSeesIt() {
+        var g = SeededGenerator(seed: 16)
+        for trial in 0..<20 {
+            for parameterization in [Parameterization.polytope, .direct] {
+                var model = ImplicitModel(parameterization: parameterization, gamma: 0.5, inputs: 3, states: 40, outputs: 2, seed: UInt64(trial))
+                model.core = TrainingFixtures.random(40, 40, &g, scale: 3)
+                if parameterization == .polytope { Parameterization.projectOntoPolytope(&model.core, gamma: 0.5) }
+                let summary = NetworkSummary(.implicit(model.network(name: "t")))
+                #expect(summary.muInf! <= 0.5, "\(parameterization) trial \(trial): μ∞ = \(summary.muInf!)")
+                #expect(summary.bestWeightedMu! <= 0.5 + 1e-9)
+            }
+        }
+    }
+
     /// Projection onto {t + ‖w‖₁ ≤ γ}: feasible, on the boundary, unchanged when already feasible,
     /// and optimal by its KKT conditions (t₀ − t = θ ≥ 0; w₀ − w = θ sign w, or w = 0 and |w₀| ≤ θ).
     @Test func rowProjectionSatisfiesKKT() {

@@ -45,10 +45,15 @@ struct ImplicitModel: Sendable {
         case .polytope:
             return core
         case .direct:
+            // γ − slack, and a rounding-level push down where the row measure still exceeds it:
+            // computed in floating point, γ + pᵢᵢ − Σ|pᵢⱼ| + Σ_{j≠i}|pᵢⱼ| can land an ulp above γ.
+            let limit = gamma - Parameterization.projectionSlack * max(1, abs(gamma))
             var a = core
             for i in 0..<n {
                 let rowSum = (0..<n).reduce(0.0) { $0 + abs(core[i, $1]) }
-                a[i, i] = gamma + core[i, i] - rowSum
+                a[i, i] = limit + core[i, i] - rowSum
+                let measure = a[i, i] + (0..<n).reduce(0.0) { $1 == i ? $0 : $0 + abs(a[i, $1]) }
+                if measure > limit { a[i, i] -= (measure - limit) * 2 + Double.ulpOfOne * max(1, abs(measure)) }
             }
             return a
         case .monotone:
