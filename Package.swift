@@ -78,6 +78,11 @@ let package = Package(
             path: "Tests/LipscopeSDPTests"
         ),
         .testTarget(
+            name: "LipscopeTrainingTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra", "lipscope"],
+            path: "Tests/LipscopeTrainingTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"

@@ -17,7 +17,7 @@ struct Lipscope: ParsableCommand {
         version: LipscopeVersion.string,
         subcommands: [WorkbenchCommand.self, InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self,
                       SolveCommand.self, ConvertCommand.self, SessionsCommand.self, ReportCommand.self,
-                      SweepCommand.self],
+                      SweepCommand.self, TrainCommand.self],
         defaultSubcommand: WorkbenchCommand.self
     )
 }
@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks (wall-clock timings on this machine).",
         subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self,
-                      BenchLipoptCommand.self]
+                      BenchLipoptCommand.self, BenchTrainCommand.self]
     )
 }
 
