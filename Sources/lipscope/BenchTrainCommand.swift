@@ -65,7 +65,7 @@ struct BenchTrainCommand: ParsableCommand {
                 unconvergedBatches: records.map(\.unconvergedBatches).reduce(0, +),
                 testAccuracy: last?.testAccuracy ?? .nan, muInf: last?.muInf ?? .nan, certifiedBound: last?.certifiedBound))
             nets.append((label, outcome.network))
-            if !json { Display.writeError("\(label): \(Display.seconds(outcome.seconds))\n") }
+            if !json { Display.writeError("\(label): \(Presentation.duration(outcome.seconds))\n") }
         }
         // A trained net with its diagonal moved down by 3: μ∞ drops by 3 (still contractive),
         // but the map's slope along that diagonal is about −3, which Picard does not survive.
@@ -90,13 +90,13 @@ struct BenchTrainCommand: ParsableCommand {
         }
         print("training: \(trainingData.source), \(hidden) states, γ = \(gamma), \(epochs) epochs, batch 64")
         print(Display.table(["configuration", "scheme", "s/epoch", "fwd iter", "bwd iter", "at limit", "test acc", "μ∞(A)", "bound (η = 1)"], rows.map { r in
-            [r.configuration, r.scheme, Display.seconds(r.secondsPerEpoch), String(format: "%.1f", r.forwardIterations), String(format: "%.1f", r.backwardIterations),
-             String(r.unconvergedBatches), TrainCommand.percent(r.testAccuracy), Display.number(r.muInf), Display.number(r.certifiedBound)]
+            [r.configuration, r.scheme, Presentation.duration(r.secondsPerEpoch), String(format: "%.1f", r.forwardIterations), String(format: "%.1f", r.backwardIterations),
+             String(r.unconvergedBatches), TrainCommand.percent(r.testAccuracy), Presentation.number(r.muInf), Presentation.number(r.certifiedBound)]
         }))
         print("\nfixed point to 1e-6 for \(u.columns) test inputs at once, from x = 0 (limit 2000 iterations)")
         func iterations(_ k: Int, _ ok: Bool) -> String { ok ? String(k) : "no (\(k))" }
         print(Display.table(["network", "μ∞(A)", "min aᵢᵢ", "Picard", "averaged α", "averaged"], iterationRows.map { r in
-            [r.network, Display.number(r.muInf), Display.number(r.minDiagonal), iterations(r.picardIterations, r.picardConverged),
+            [r.network, Presentation.number(r.muInf), Presentation.number(r.minDiagonal), iterations(r.picardIterations, r.picardConverged),
              String(format: "%.4f", r.averagedStep), iterations(r.averagedIterations, r.averagedConverged)]
         }))
     }

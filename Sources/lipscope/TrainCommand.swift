@@ -89,7 +89,7 @@ struct TrainCommand: ParsableCommand {
                 let path = Self.sweepPath(out, lambda: l)
                 let report = try train(settings(lambda: l), data: trainingData, out: path, quiet: true)
                 rows.append(report)
-                if !json { Display.writeError("λ = \(l): test accuracy \(Self.percent(report.test_accuracy)), bound \(Display.number(report.lipschitz_bound))\n") }
+                if !json { Display.writeError("λ = \(l): test accuracy \(Self.percent(report.test_accuracy)), bound \(Presentation.number(report.lipschitz_bound))\n") }
                 if report.status != TrainingStatus.finished.rawValue { break }
             }
             if json { print(Display.json(TrainingSweepReport(data: trainingData.source, sweep: rows))) }
@@ -147,7 +147,7 @@ struct TrainCommand: ParsableCommand {
     static func epochLine(_ r: EpochRecord, of total: Int) -> String {
         String(format: "epoch %3d/%d  loss %.4f  train %6.2f %%  test %6.2f %%  μ∞(A) %.4f  bound %@  iter fwd %.1f bwd %.1f  %@",
                r.epoch, total, r.loss, 100 * r.trainAccuracy, 100 * r.testAccuracy, r.muInf,
-               Display.number(r.certifiedBound), r.meanForwardIterations, r.meanBackwardIterations, Display.seconds(r.seconds))
+               Presentation.number(r.certifiedBound), r.meanForwardIterations, r.meanBackwardIterations, Presentation.duration(r.seconds))
             + (r.unconvergedBatches > 0 ? "  (\(r.unconvergedBatches) batches at the iteration limit)" : "")
     }
 
@@ -155,21 +155,21 @@ struct TrainCommand: ParsableCommand {
         var lines = [
             "status          \(r.status)\(r.reason.map { " (\($0))" } ?? "")",
             "network         \(r.network)  (\(r.hidden) states, \(r.parameterization), γ = \(r.gamma), λ = \(r.lambda))",
-            "epochs          \(r.epochs) in \(Display.seconds(r.seconds))",
+            "epochs          \(r.epochs) in \(Presentation.duration(r.seconds))",
             "train accuracy  \(percent(r.train_accuracy))",
             "test accuracy   \(percent(r.test_accuracy))  (\(r.test_set))",
-            "μ∞(A)           \(Display.number(r.mu_inf))",
-            "best μ_η(A)     \(Display.number(r.best_weighted_mu))",
-            "ℓ∞ Lipschitz    \(Display.number(r.lipschitz_bound))  (\(r.certified ? "certified, contraction-weighted on the saved file" : "NOT certified: \(r.bound_reason ?? "?")"))",
+            "μ∞(A)           \(Presentation.number(r.mu_inf))",
+            "best μ_η(A)     \(Presentation.number(r.best_weighted_mu))",
+            "ℓ∞ Lipschitz    \(Presentation.number(r.lipschitz_bound))  (\(r.certified ? "certified, contraction-weighted on the saved file" : "NOT certified: \(r.bound_reason ?? "?")"))",
         ]
-        if let plain = r.lipschitz_bound_plain { lines.append("  with η = 1    \(Display.number(plain))  (contraction)") }
+        if let plain = r.lipschitz_bound_plain { lines.append("  with η = 1    \(Presentation.number(plain))  (contraction)") }
         return lines.joined(separator: "\n")
     }
 
     static func sweepTable(_ rows: [TrainingReport]) -> String {
         let table = Display.table(["λ", "train acc", "test acc", "μ∞(A)", "ℓ∞ bound", "bound (η = 1)", "time", "network"], rows.map { r in
-            [String(r.lambda), percent(r.train_accuracy), percent(r.test_accuracy), Display.number(r.mu_inf), Display.number(r.lipschitz_bound),
-             Display.number(r.lipschitz_bound_plain), Display.seconds(r.seconds), r.network]
+            [String(r.lambda), percent(r.train_accuracy), percent(r.test_accuracy), Presentation.number(r.mu_inf), Presentation.number(r.lipschitz_bound),
+             Presentation.number(r.lipschitz_bound_plain), Presentation.duration(r.seconds), r.network]
         })
         return table + "\n\n" + TextScatter.plot(rows.map { (label: String($0.lambda), x: $0.lipschitz_bound, y: $0.test_accuracy) },
                                                  xTitle: "certified ℓ∞ bound (log scale)", yTitle: "test accuracy")
@@ -256,7 +256,7 @@ enum TextScatter {
             lines.append(label.padding(toLength: 9, withPad: " ", startingAt: 0) + "|" + String(row))
         }
         lines.append(String(repeating: " ", count: 9) + "+" + String(repeating: "-", count: width))
-        let left = Display.number(pow(10, x0)), right = Display.number(pow(10, x1))
+        let left = Presentation.number(pow(10, x0)), right = Presentation.number(pow(10, x1))
         lines.append(String(repeating: " ", count: 10) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
         lines.append(String(repeating: " ", count: 10) + xTitle + "; points: " + points.enumerated().map { "\($0.offset % 10) = λ \($0.element.label)" }.joined(separator: ", "))
         return lines.joined(separator: "\n")
