@@ -64,10 +64,18 @@ struct BatchCommand: ParsableCommand {
         let jobsPath = files[0], outPath = out!
         let shard = try shard.map { try Shard(parsing: $0) } ?? .all
         let jobsFile = try JobsFile.read(path: jobsPath)
+        let existed = FileManager.default.fileExists(atPath: outPath)
         let writer = try ResultsWriter(path: outPath)
         let runner = BatchRunner(jobsFile: jobsFile, shard: shard)
-        let (pending, skipped) = try runner.pending(given: writer.existing, resultsPath: outPath)
-        try runner.checkNetworks(pending)
+        let pending: [BatchJob], skipped: Int
+        do {
+            (pending, skipped) = try runner.pending(given: writer.existing, resultsPath: outPath)
+            try runner.checkNetworks(pending)
+        } catch {
+            // Nothing ran: leave no empty results file behind.
+            if !existed { unlink(outPath) }
+            throw error
+        }
 
         let shardText = shard.count == 1 ? "" : " shard \(shard):"
         if writer.existing.truncatedBytes > 0 {

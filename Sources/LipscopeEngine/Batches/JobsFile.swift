@@ -112,9 +112,9 @@ public struct JobsFile: Sendable {
         do {
             _ = try ParsedOptions(method: method.id, declarations: method.options, raw: options)
         } catch let error as OptionError {
-            let field = method.options.contains { $0.key == error.key } ? "options.\(error.key)" : "options"
-            let found = field == "options" ? "an option '\(error.key)' \(method.id) does not declare" : "\"\(error.found)\""
-            throw bad(field, "\(error.expected) (\(method.id))", found)
+            let declared = method.options.contains { $0.key == error.key }
+            throw bad("options.\(error.key)", declared ? "\(error.expected) for \(method.id)" : error.expected,
+                      declared ? "\"\(error.found)\"" : "an option \(method.id) does not declare")
         }
 
         let networkPath = network.hasPrefix("/") || directory.isEmpty ? network : (directory as NSString).appendingPathComponent(network)
