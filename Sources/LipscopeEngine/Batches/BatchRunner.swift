@@ -30,6 +30,10 @@ public final class BatchRunner: Sendable {
     public let shard: Shard
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<Job?>(nil)
+    /// Networks opened by `checkNetworks`, kept for the run while they are small together, so a
+    /// zoo of small nets is read once; larger ones are read again when their jobs run.
+    private let opened = Mutex<[String: Network]>([:])
+    public static let keptParameters = 20_000_000
 
     public init(jobsFile: JobsFile, shard: Shard) {
         self.jobsFile = jobsFile; self.shard = shard
@@ -62,10 +66,16 @@ public final class BatchRunner: Sendable {
         var errors: [BatchLineError] = []
         var outputs: [String: Int] = [:]
         var broken = Set<String>()
+        var kept = 0
         for job in jobs where !broken.contains(job.networkPath) {
             if outputs[job.networkPath] == nil {
                 do {
-                    outputs[job.networkPath] = try NetworkLoader.load(path: job.networkPath).outputSize
+                    let network = try NetworkLoader.load(path: job.networkPath)
+                    outputs[job.networkPath] = network.outputSize
+                    if kept + network.parameterCount <= Self.keptParameters {
+                        kept += network.parameterCount
+                        opened.withLock { $0[job.networkPath] = network }
+                    }
                 } catch {
                     broken.insert(job.networkPath)
                     errors.append(BatchLineError(file: jobsFile.path, line: job.line, field: "network",
@@ -87,13 +97,18 @@ public final class BatchRunner: Sendable {
                     progress: @escaping @Sendable (Progress) -> Void = { _ in }) throws -> Summary {
         var summary = Summary(shardJobs: jobs.count + skipped, skipped: skipped)
         var cached: (path: String, network: Network)?
-        for job in jobs {
+        var lastUse: [String: Int] = [:]
+        for (k, job) in jobs.enumerated() { lastUse[job.networkPath] = k }
+        for (k, job) in jobs.enumerated() {
             if stopped.load(ordering: .acquiring) { summary.stopped = true; break }
             let network: Network
-            if let cached, cached.path == job.networkPath { network = cached.network } else {
+            if let kept = opened.withLock({ $0[job.networkPath] }) { network = kept }
+            else if let cached, cached.path == job.networkPath { network = cached.network } else {
                 network = try NetworkLoader.load(path: job.networkPath)
                 cached = (job.networkPath, network)
             }
+            // No later job reads this network: let it go.
+            if lastUse[job.networkPath] == k { opened.withLock { $0[job.networkPath] = nil } }
             let done = summary.skipped + summary.ran
             progress(.starting(job, done: done, total: summary.shardJobs))
             let method = MethodRegistry.method(named: job.method)!

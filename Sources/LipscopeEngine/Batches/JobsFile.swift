@@ -34,8 +34,9 @@ public struct JobsFile: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         var jobs: [BatchJob] = []
         var errors: [BatchLineError] = []
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Split on the scalar: in Swift "\r\n" is one Character, which a Character split would miss.
+        for (offset, rawLine) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(String.UnicodeScalarView(rawLine)).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             do {
                 jobs.append(try parseLine(line, index: jobs.count, line: offset + 1, file: path, directory: directory))
