@@ -71,6 +71,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         // A complete line that is not a result is an error naming the line, not silently dropped.
         #expect(throws: BatchInputErrors.self) { _ = try ResultsWriter(path: path) }
+        // A file that is not a results file (`--out` naming a network by mistake) is never cut.
+        let network = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("testnets/tiny_relu_1.json")))
+        try network.filter { $0 != 0x0A }.write(to: URL(fileURLWithPath: path))
+        #expect(throws: InputError.self) { _ = try ResultsWriter(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == network.filter { $0 != 0x0A })
 
         let job = try JobsFile.parse(Data(#"{"network": "testnets/tiny_relu_1.json", "method": "naive", "norm": "2"}"#.utf8),
                                      path: Self.jobsPath).jobs[0]

@@ -88,6 +88,13 @@ public struct ResultsContents: Sendable {
     public let completeLength: Int
     /// Bytes after it (a line cut short by a kill); 0 for a cleanly written file.
     public let truncatedBytes: Int
+    /// Whether those bytes are the start of a line lipscope batch writes (every line begins
+    /// `{"batch":{`, keys being sorted). Anything else is not cut off: the file may not be a
+    /// results file at all (e.g. `--out` naming a network by mistake).
+    public let fragmentIsOurs: Bool
+
+    /// How every result line begins (keys sorted: "batch" comes first).
+    static let linePrefix = Array(#"{"batch":{"#.utf8)
 
     /// Parses `data`; every bad complete line is reported (`BatchInputErrors`).
     public static func parse(_ data: Data, file: String) throws(BatchInputErrors) -> ResultsContents {
@@ -105,6 +112,8 @@ public struct ResultsContents: Sendable {
             do { records.append(try BatchRecord.parse(Substring(text), line: number, file: file)) } catch { errors.append(error) }
         }
         if !errors.isEmpty { throw BatchInputErrors(errors) }
-        return ResultsContents(records: records, completeLength: end, truncatedBytes: bytes.count - end)
+        let fragment = bytes[end...]
+        let ours = fragment.starts(with: linePrefix) || linePrefix.starts(with: fragment)
+        return ResultsContents(records: records, completeLength: end, truncatedBytes: bytes.count - end, fragmentIsOurs: ours)
     }
 }

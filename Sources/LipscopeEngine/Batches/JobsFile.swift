@@ -28,9 +28,10 @@ public struct JobsFile: Sendable {
 
     /// Parses jobs-file contents; relative network paths resolve against `path`'s directory.
     public static func parse(_ data: Data, path: String) throws -> JobsFile {
-        guard let text = String(data: data, encoding: .utf8), !data.contains(0) else {
+        guard var text = String(data: data, encoding: .utf8), !data.contains(0) else {
             throw InputError(file: path, expected: "a jobs file in UTF-8 text (JSON Lines)", found: "binary data")
         }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }  // a byte-order mark from some editors
         let directory = (path as NSString).deletingLastPathComponent
         var jobs: [BatchJob] = []
         var errors: [BatchLineError] = []

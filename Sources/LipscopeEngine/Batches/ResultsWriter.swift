@@ -42,6 +42,12 @@ public final class ResultsWriter {
             throw error
         }
         if existing.truncatedBytes > 0 {
+            guard existing.fragmentIsOurs else {
+                close(fd)
+                throw InputError(file: path, location: "its last line",
+                                 expected: "a results file of lipscope batch (JSON Lines, each line starting {\"batch\":)",
+                                 found: "an unterminated last line that no batch wrote; the file is left unchanged")
+            }
             guard ftruncate(fd, off_t(existing.completeLength)) == 0, fsync(fd) == 0 else {
                 let reason = String(cString: strerror(errno)); close(fd)
                 throw InputError(file: path, expected: "a results file lipscope can truncate", found: reason)
