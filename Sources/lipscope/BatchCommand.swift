@@ -84,7 +84,9 @@ struct BatchCommand: ParsableCommand {
         Display.writeError("lipscope batch: \(jobsPath): \(jobsFile.jobs.count) jobs;\(shardText) \(pending.count + skipped) jobs, \(skipped) already in \(outPath), \(pending.count) to run\n")
 
         let stop = SignalStop(runner)
-        let summary = try runner.run(pending, skipped: skipped, into: writer) { event in
+        // On a terminal, the running method's iterations on a live line (cleared when it finishes).
+        let live = ProgressLine(label: "running")
+        let summary = try runner.run(pending, skipped: skipped, into: writer, events: { live.handle($0) }) { event in
             switch event {
             case .starting(let job, let done, let total):
                 Display.writeError("[\(done)/\(total) done] job \(job.index) (line \(job.line)): \(job.summary)\n")

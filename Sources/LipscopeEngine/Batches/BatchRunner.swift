@@ -93,7 +93,9 @@ public final class BatchRunner: Sendable {
     }
 
     /// Runs `jobs` in order, appending each result to `writer`. Returns early after `stop()`.
+    /// `events` receives the running method's own events (iterations, logs), e.g. for a live line.
     public func run(_ jobs: [BatchJob], skipped: Int, into writer: ResultsWriter,
+                    events: @escaping @Sendable (JobEvent) -> Void = { _ in },
                     progress: @escaping @Sendable (Progress) -> Void = { _ in }) throws -> Summary {
         var summary = Summary(shardJobs: jobs.count + skipped, skipped: skipped)
         var cached: (path: String, network: Network)?
@@ -112,7 +114,7 @@ public final class BatchRunner: Sendable {
             let done = summary.skipped + summary.ran
             progress(.starting(job, done: done, total: summary.shardJobs))
             let method = MethodRegistry.method(named: job.method)!
-            let running = Job.start(method, job.request(network), sink: { _ in })
+            let running = Job.start(method, job.request(network), sink: events)
             current.withLock { $0 = running }
             // A stop between the check above and storing the job: cancel it here.
             if stopped.load(ordering: .acquiring) { running.cancel() }
