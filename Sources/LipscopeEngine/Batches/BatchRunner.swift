@@ -57,7 +57,8 @@ public final class BatchRunner: Sendable {
         }
         if !errors.isEmpty { throw BatchInputErrors(errors) }
         let mine = jobsFile.jobs.filter { shard.contains($0.index) }
-        return (mine.filter { !done.contains($0.index) }, mine.count - mine.filter { !done.contains($0.index) }.count)
+        let pending = mine.filter { !done.contains($0.index) }
+        return (pending, mine.count - pending.count)
     }
 
     /// Opens every network the jobs use, once each, and checks `output` against it, so a bad
