@@ -53,8 +53,20 @@ struct BatchCommand: ParsableCommand {
         do {
             if merge { try runMerge() } else { try runBatch() }
         } catch let errors as BatchInputErrors {
-            for line in errors.lines() { Display.writeError("lipscope: \(line)\n") }
+            for line in errors.lines() { Self.note("lipscope: \(line)\n") }
             throw ExitCode(ExitStatus.input)
+        }
+    }
+
+    /// Progress and summaries on stderr. A reader that went away (`… 2>&1 | head`) must not
+    /// end the batch: SIGPIPE is ignored while a batch runs and failed writes are dropped.
+    static func note(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return }
+            bytes = bytes.dropFirst(n)
         }
     }
 
@@ -62,6 +74,7 @@ struct BatchCommand: ParsableCommand {
 
     private func runBatch() throws {
         let jobsPath = files[0], outPath = out!
+        signal(SIGPIPE, SIG_IGN)
         let shard = try shard.map { try Shard(parsing: $0) } ?? .all
         let jobsFile = try JobsFile.read(path: jobsPath)
         let existed = FileManager.default.fileExists(atPath: outPath)
@@ -79,9 +92,9 @@ struct BatchCommand: ParsableCommand {
 
         let shardText = shard.count == 1 ? "" : " shard \(shard):"
         if writer.existing.truncatedBytes > 0 {
-            Display.writeError("lipscope batch: \(outPath): cut off an incomplete last line (\(writer.existing.truncatedBytes) bytes, from a run that was killed while writing)\n")
+            Self.note("lipscope batch: \(outPath): cut off an incomplete last line (\(writer.existing.truncatedBytes) bytes, from a run that was killed while writing)\n")
         }
-        Display.writeError("lipscope batch: \(jobsPath): \(jobsFile.jobs.count) jobs;\(shardText) \(pending.count + skipped) jobs, \(skipped) already in \(outPath), \(pending.count) to run\n")
+        Self.note("lipscope batch: \(jobsPath): \(jobsFile.jobs.count) jobs;\(shardText) \(pending.count + skipped) jobs, \(skipped) already in \(outPath), \(pending.count) to run\n")
 
         let stop = SignalStop(runner)
         // On a terminal, the running method's iterations on a live line (cleared when it finishes).
@@ -89,18 +102,18 @@ struct BatchCommand: ParsableCommand {
         let summary = try runner.run(pending, skipped: skipped, into: writer, events: { live.handle($0) }) { event in
             switch event {
             case .starting(let job, let done, let total):
-                Display.writeError("[\(done)/\(total) done] job \(job.index) (line \(job.line)): \(job.summary)\n")
+                Self.note("[\(done)/\(total) done] job \(job.index) (line \(job.line)): \(job.summary)\n")
             case .finished(_, let r, _, _):
                 let value = r.value.map { " " + Display.number($0) + (r.kind == .upper && !r.certified ? " (uncertified)" : "") } ?? ""
-                Display.writeError("    \(r.status.rawValue)\(value) in \(Display.seconds(r.seconds))\n")
+                Self.note("    \(r.status.rawValue)\(value) in \(Display.seconds(r.seconds))\n")
             }
         }
         stop.disarm()
         let failed = summary.failed > 0 ? ", \(summary.failed) with status failed" : ""
-        Display.writeError("lipscope batch:\(shardText) \(summary.skipped + summary.ran) of \(summary.shardJobs) jobs in \(outPath) (\(summary.ran) run now, \(summary.skipped) skipped as already done\(failed))\n")
+        Self.note("lipscope batch:\(shardText) \(summary.skipped + summary.ran) of \(summary.shardJobs) jobs in \(outPath) (\(summary.ran) run now, \(summary.skipped) skipped as already done\(failed))\n")
         if summary.stopped {
             let signal = stop.received
-            Display.writeError("lipscope batch: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM"); the running job was dropped, \(summary.remaining) jobs remain: run the same command again to resume\n")
+            Self.note("lipscope batch: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM"); the running job was dropped, \(summary.remaining) jobs remain: run the same command again to resume\n")
             throw ExitCode(128 + (signal == 0 ? SIGTERM : signal))
         }
     }
@@ -110,7 +123,7 @@ struct BatchCommand: ParsableCommand {
     private func runMerge() throws {
         let merged = try BatchMerge.merge(files: files)
         for t in merged.truncated {
-            Display.writeError("lipscope batch: \(t.file): ignored an incomplete last line (\(t.bytes) bytes; a shard still running or killed)\n")
+            Self.note("lipscope batch: \(t.file): ignored an incomplete last line (\(t.bytes) bytes; a shard still running or killed)\n")
         }
         if json {
             print(Display.json(MergedJSON(merged)))
@@ -123,7 +136,7 @@ struct BatchCommand: ParsableCommand {
             let list = merged.missing.prefix(30).map(String.init).joined(separator: ", ") + (merged.missing.count > 30 ? ", …" : "")
             summary += "; missing \(merged.missing.count): jobs \(list)"
         }
-        Display.writeError(summary + "\n")
+        Self.note(summary + "\n")
     }
 
     /// One row per job of the batch, in job order; a job without a result says so.

@@ -290,6 +290,27 @@ import Testing
         #expect(Self.completeLines(scratch.path("r.jsonl")) == 1)
     }
 
+    /// `lipscope batch … 2>&1 | head`: the progress reader goes away; the batch must carry on.
+    @Test func aClosedStderrDoesNotStopTheBatch() throws {
+        let scratch = try Scratch(["tiny_relu_1.json"])
+        try scratch.write("jobs.jsonl", (0..<8).map { i in
+            #"{"network": "nets/tiny_relu_1.json", "method": "naive", "norm": "\#(i % 2 == 0 ? "2" : "inf")"}"#
+        }.joined(separator: "\n") + "\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binaryPath())
+        process.arguments = ["batch", "jobs.jsonl", "--out", "r.jsonl"]
+        process.currentDirectoryURL = scratch.url
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try err.fileHandleForReading.close()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(try Self.results(scratch, "r.jsonl").map(Self.index) == Array(0..<8))
+    }
+
     @Test func sigtermDropsTheRunningJobAndKeepsEveryFinishedLine() throws {
         let scratch = try Scratch(["tiny_relu_1.json", "small_relu_20.json"])
         try scratch.write("jobs.jsonl", [
