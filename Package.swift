@@ -52,39 +52,45 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixture paths and scratch files, shared by every test target.
+        .target(
+            name: "LipscopeTestSupport",
+            dependencies: ["LipscopeEngine"],
+            path: "Tests/LipscopeTestSupport"
+        ),
         .testTarget(
             name: "LipscopeEngineTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeEngineTests"
         ),
         .testTarget(
             name: "LipscopeFormatsTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeFormatsTests"
         ),
         .testTarget(
             name: "LipscopeSolversTests",
-            dependencies: ["LipscopeSolvers", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeSolvers", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeSolversTests"
         ),
         .testTarget(
             name: "LipscopeLiPoptTests",
-            dependencies: ["LipscopeEngine", "LipscopeSolvers"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers"],
             path: "Tests/LipscopeLiPoptTests"
         ),
         .testTarget(
             name: "LipscopeSDPTests",
-            dependencies: ["LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeSDPTests"
         ),
         .testTarget(
             name: "LipscopeCLITests",
-            dependencies: ["lipscope"],
+            dependencies: ["LipscopeTestSupport", "lipscope"],
             path: "Tests/LipscopeCLITests"
         ),
         .testTarget(
             name: "LipscopeTUITests",
-            dependencies: ["LipscopeTUI", "LipscopeEngine", "lipscope"],
+            dependencies: ["LipscopeTestSupport", "LipscopeTUI", "LipscopeEngine", "lipscope"],
             path: "Tests/LipscopeTUITests"
         ),
     ],

@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 
 /// Runs the real `lipscope` binary: exit statuses and the `--json` contract.
 @Suite struct CLITests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/lipscope").path
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").path
+    static let binary = Fixtures.repositoryPath(".build/debug/lipscope")
+    static let fixtures = Fixtures.root.path
 
     static func binaryPath() -> String {
         // `swift test` builds the executable next to the test bundle.
