@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
@@ -40,7 +41,10 @@ let package = Package(
         ),
         .target(
             name: "LipscopeEngine",
-            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib"]
+            dependencies: [
+                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "LipscopeTUI", dependencies: ["LipscopeEngine", "CNcurses"]),
         .executableTarget(
