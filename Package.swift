@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
@@ -40,7 +41,10 @@ let package = Package(
         ),
         .target(
             name: "LipscopeEngine",
-            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib"]
+            dependencies: [
+                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "LipscopeTUI", dependencies: ["LipscopeEngine", "CNcurses"]),
         .executableTarget(
@@ -52,29 +56,35 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixture paths and scratch files, shared by every test target.
+        .target(
+            name: "LipscopeTestSupport",
+            dependencies: ["LipscopeEngine"],
+            path: "Tests/LipscopeTestSupport"
+        ),
         .testTarget(
             name: "LipscopeEngineTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeEngineTests"
         ),
         .testTarget(
             name: "LipscopeFormatsTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeFormatsTests"
         ),
         .testTarget(
             name: "LipscopeSolversTests",
-            dependencies: ["LipscopeSolvers", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeSolvers", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeSolversTests"
         ),
         .testTarget(
             name: "LipscopeLiPoptTests",
-            dependencies: ["LipscopeEngine", "LipscopeSolvers"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers"],
             path: "Tests/LipscopeLiPoptTests"
         ),
         .testTarget(
             name: "LipscopeSDPTests",
-            dependencies: ["LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeSDPTests"
         ),
         .testTarget(
@@ -84,12 +94,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeCLITests",
-            dependencies: ["lipscope"],
+            dependencies: ["LipscopeTestSupport", "lipscope"],
             path: "Tests/LipscopeCLITests"
         ),
         .testTarget(
             name: "LipscopeTUITests",
-            dependencies: ["LipscopeTUI", "LipscopeEngine", "lipscope"],
+            dependencies: ["LipscopeTestSupport", "LipscopeTUI", "LipscopeEngine", "lipscope"],
             path: "Tests/LipscopeTUITests"
         ),
     ],

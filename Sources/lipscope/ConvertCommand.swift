@@ -10,8 +10,10 @@ struct ConvertCommand: ParsableCommand {
         abstract: "Convert a network (.onnx, .mat, .npz, .nnet, .json) to the native JSON format.",
         discussion: """
             Convolutions become their exact (Toeplitz) matrices; BatchNorm, AveragePool, Pad and \
-            Sub/Div by constants are folded into the neighbouring affine layers. The native format \
-            stores every weight densely, so very large convolutional layers are refused.
+            Sub/Div by constants are folded into the neighbouring affine layers. Sparse layers \
+            (convolutions) are written in CSR form ("row_start", "column_index", "values"), dense \
+            ones as lists of rows; a network that would need more than 5 million stored numbers \
+            is refused.
             """)
 
     @Argument(help: "Input network file.")
@@ -23,8 +25,17 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .long, help: "Overwrite OUT if it exists.")
     var force = false
 
-    /// Above this many dense weight entries the JSON would be gigabytes.
-    static let denseEntryLimit = 5_000_000
+    /// Above this many stored numbers the JSON would be hundreds of megabytes (~20 bytes each).
+    static let storedNumberLimit = 5_000_000
+
+    /// The numbers the native format writes for a weight: every entry of a dense layer; the
+    /// values, their column indices and the row offsets of a sparse (CSR) one.
+    static func storedNumbers(_ weight: WeightMatrix) -> Int {
+        switch weight {
+        case .dense(let m): m.rows * m.columns
+        case .sparse(let s): 2 * s.values.count + s.rows + 1
+        }
+    }
 
     func validate() throws {
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "json" else {
@@ -38,11 +49,11 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("\(output) exists; pass --force to overwrite it")
         }
         if case .feedforward(let net) = network {
-            let entries = net.layers.reduce(0) { $0 + $1.weight.rows * $1.weight.columns }
-            if entries > Self.denseEntryLimit {
-                let sizes = net.layers.filter(\.weight.isSparse).map { "\($0.weight.rows)x\($0.weight.columns)" }
-                throw InputError(file: input, expected: "at most \(Self.denseEntryLimit) weights once stored densely (the native JSON format has no sparse layers)",
-                                 found: "\(entries) (sparse layers \(sizes.joined(separator: ", "))); use the file directly instead of converting it")
+            let stored = net.layers.reduce(0) { $0 + Self.storedNumbers($1.weight) }
+            if stored > Self.storedNumberLimit {
+                let sizes = net.layers.map { "\($0.weight.rows)x\($0.weight.columns)\($0.weight.isSparse ? " sparse" : "")" }
+                throw InputError(file: input, expected: "at most \(Self.storedNumberLimit) stored weight numbers (dense entries, CSR values and indices)",
+                                 found: "\(stored) (layers \(sizes.joined(separator: ", "))); use the file directly instead of converting it")
             }
         }
         try NetworkLoader.save(network, to: output)

@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 
 /// Runs the real `lipscope` binary: exit statuses and the `--json` contract.
 @Suite struct CLITests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/lipscope").path
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").path
+    static let binary = Fixtures.repositoryPath(".build/debug/lipscope")
+    static let fixtures = Fixtures.root.path
 
     static func binaryPath() -> String {
         // `swift test` builds the executable next to the test bundle.
@@ -106,6 +105,27 @@ import Testing
         #expect(methods.isSuperset(of: ["naive", "sampling", "relaxed-exact", "contraction", "contraction-weighted"]))
         let lower = try #require(object["best_lower"] as? [String: Double])
         #expect(lower["2"]! > 0 && lower["inf"]! > 0)
+    }
+
+    /// `convert` writes a conv net's sparse Toeplitz layers as CSR; `bound` on the JSON gives
+    /// the ONNX file's values exactly.
+    @Test func convertKeepsAConvNetsBounds() throws {
+        let onnx = "\(Self.fixtures)/networks/onnx/synthetic_conv_bn_pool.onnx"
+        let json = Fixtures.temporaryFile("conv.json", "")
+        let converted = try run(["convert", onnx, json, "--force"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let layers = try #require(root["layers"] as? [[String: Any]])
+        #expect(layers.contains { ($0["weight"] as? [String: Any])?["row_start"] != nil }, "no CSR layer written")
+        for norm in ["2", "inf"] {
+            func value(_ file: String) throws -> Double? {
+                let r = try run(["bound", file, "--method", "naive", "--norm", norm, "--json"])
+                let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                return object?["value"] as? Double
+            }
+            let original = try #require(try value(onnx))
+            #expect(try value(json) == original, "norm \(norm)")
+        }
     }
 
     @Test func infoDescribesImplicitWellPosedness() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// Every value of the methods built so far in ../shared/testnets/expected.json (an independent
 /// numpy/scipy/cvxpy oracle), within the tolerance stated there, plus its ordering invariants.

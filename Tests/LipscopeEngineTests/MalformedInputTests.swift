@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// Every kind of bad input gets one InputError naming the file, the field or line, what was
 /// expected and what was found.

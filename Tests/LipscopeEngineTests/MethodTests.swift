@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import LipscopeEngine
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 
 @Suite struct MethodTests {
     @Test func eventsArriveInOrderAndEndWithOneResult() throws {

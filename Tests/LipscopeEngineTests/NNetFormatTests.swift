@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 
 @Suite struct NNetFormatTests {
     static let acasFiles: [String] = {

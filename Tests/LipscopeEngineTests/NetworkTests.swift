@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 
 @Suite struct NetworkTests {
     /// Central differences of the forward pass agree with the analytic Jacobian.

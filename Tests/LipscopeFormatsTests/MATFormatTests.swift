@@ -2,6 +2,7 @@ import Foundation
 import LipscopeEngine
 import LipscopeLinearAlgebra
 import Testing
+import LipscopeTestSupport
 
 @Suite struct MATFormatTests {
     @Test func lipSDPRandomWeights() throws {

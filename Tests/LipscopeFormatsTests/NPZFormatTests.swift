@@ -2,6 +2,7 @@ import Foundation
 import LipscopeEngine
 import LipscopeLinearAlgebra
 import Testing
+import LipscopeTestSupport
 
 @Suite struct NPZFormatTests {
     @Test func mondeqFeedforwardBaseline() throws {
@@ -85,15 +86,5 @@ import Testing
         let pt = Fixtures.temporaryFile("e.pt", bytes: [0x80, 2])
         let p = #expect(throws: InputError.self) { try NetworkLoader.load(path: pt) }
         #expect(p?.description.contains("PyTorch pickle") == true)
-    }
-}
-
-enum Fixtures {
-    static func temporaryFile(_ name: String, bytes: [UInt8]) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lipscope-formats-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
-        try! Data(bytes).write(to: url)
-        return url.path
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LipscopeEngine
 import LipscopeLinearAlgebra
 import Testing
+import LipscopeTestSupport
 
 @Suite struct ONNXFormatTests {
     struct Case: Sendable { let input: [Double]; let output: [Double] }

@@ -1,15 +1,15 @@
 import Foundation
 import LipscopeEngine
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 
-/// Fixtures live in Tests/Fixtures/networks (copies of ../shared files, plus generated ones
+/// The network files of Tests/Fixtures/networks (copies of ../shared files, plus generated ones
 /// made by generate.py there), so these tests pass without ../shared.
 enum Files {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/networks")
+    static let root = Fixtures.root.appendingPathComponent("networks")
 
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-    static func load(_ relative: String) throws -> Network { try NetworkLoader.load(path: path(relative)) }
+    static func path(_ relative: String) -> String { Fixtures.path("networks/\(relative)") }
+    static func load(_ relative: String) throws -> Network { try Fixtures.load("networks/\(relative)") }
     static func bytes(_ relative: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path(relative))!) }
     static func json(_ relative: String) -> Any {
         try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(relative))))
@@ -17,7 +17,7 @@ enum Files {
 
     /// ../shared/data/networks when present (the acceptance sweep over every shared file).
     static let shared: String? = {
-        let candidates = [root.appendingPathComponent("../../../../shared/data/networks").standardized.path,
+        let candidates = [Fixtures.repository.appendingPathComponent("../shared/data/networks").standardized.path,
                           "/work/shared/data/networks"]
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }()

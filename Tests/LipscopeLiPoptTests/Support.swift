@@ -1,12 +1,12 @@
 import Foundation
 import LipscopeEngine
+import LipscopeTestSupport
 
-/// Fixtures: Tests/Fixtures/testnets-lipopt is a copy of ../shared/testnets-lipopt.
+/// Tests/Fixtures/testnets-lipopt is a copy of ../shared/testnets-lipopt.
 enum LiPoptFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/testnets-lipopt")
+    static let root = Fixtures.root.appendingPathComponent("testnets-lipopt")
 
-    static func load(_ file: String) throws -> Network { try NetworkLoader.load(path: root.appendingPathComponent(file).path) }
+    static func load(_ file: String) throws -> Network { try Fixtures.load("testnets-lipopt/\(file)") }
 
     /// Heavy SDP cases (above `ExpectedSDPTests.heavy` moments) run only with
     /// LIPSCOPE_SLOW_TESTS=1; every LP case runs always.

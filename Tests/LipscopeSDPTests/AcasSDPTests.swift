@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// ACAS Xu 1_1 (5-50×6-5, ρ ≈ 8e9): LipSDP-Neuron certifies (equilibrated Cholesky), and the same
 /// net as an implicit one gets a certified implicit-sdp bound equal to it (balanced states).
 @Suite struct AcasSDPTests {
     @Test func lipsdpAndImplicitCertify() throws {
-        let net = try SDPFixtures.load("nnet/acasxu/ACASXU_run2a_1_1_batch_2000.nnet")
+        let net = try Fixtures.load("nnet/acasxu/ACASXU_run2a_1_1_batch_2000.nnet")
         let neuron = SDPFixtures.run("lipsdp-neuron", net)
         #expect(neuron.certified, "\(neuron.details["reason"] ?? .null)")
         guard case .feedforward(let ff) = net, let system = EquilibriumSystem(ff) else {

@@ -2,6 +2,7 @@ import Foundation
 import LipscopeLinearAlgebra
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// `--chordal auto|on|off`: the split returns the full LMI's value, and the auto rule's decision
 /// (not its timing) follows the cost model fitted to `lipscope bench sdp --grid`.
@@ -64,7 +65,7 @@ import Testing
         }
         #expect(reason.hasPrefix("auto:"))
         #expect(ratio < 1)
-        let mnist = try SDPFixtures.load("networks/npz/dnn_d3.npz")
+        let mnist = try Fixtures.load("networks/npz/dnn_d3.npz")
         let m = SDPFixtures.run("lipsdp-neuron", mnist)
         #expect(m.details["chordal"] == .bool(false))
         #expect(m.details["chordal_setting"] == .string("auto"))

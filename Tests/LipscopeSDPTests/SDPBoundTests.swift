@@ -4,6 +4,7 @@ import LipscopeSolvers
 import Synchronization
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// Published values, reproduced from the original network files, each certified.
 @Suite struct PublishedValueTests {
@@ -31,7 +32,7 @@ import Testing
 
     @Test(arguments: cases)
     func reproduces(_ c: Case) throws {
-        let net = try SDPFixtures.load(c.file)
+        let net = try Fixtures.load(c.file)
         let r = SDPFixtures.run(c.method, net, output: c.output)
         #expect(r.status == .optimal, "\(r.details)")
         #expect(r.certified, "\(r.details["reason"] ?? .null)")
@@ -41,7 +42,7 @@ import Testing
 
     /// README: split into chunks of 2, 37.668 = 3.8282 × 9.8397; looser than the full LMI.
     @Test func splitIntoChunksOfTwo() throws {
-        let net = try SDPFixtures.load("networks/mat/random_weights.mat")
+        let net = try Fixtures.load("networks/mat/random_weights.mat")
         let r = SDPFixtures.run("lipsdp-neuron", net, options: ["split": "2"])
         #expect(r.certified)
         #expect(SDPFixtures.relativeError(r.value, 37.668) <= 1e-4, "\(r.value ?? .nan)")
@@ -52,7 +53,7 @@ import Testing
 
     /// monDEQ (Pabbaraju et al.): ‖W_out‖‖U‖/m = 3.8366; the implicit SDP must do no worse.
     @Test func monDEQImplicitBound() throws {
-        let net = try SDPFixtures.load("networks/npz/mon_h40_m20.0.npz")
+        let net = try Fixtures.load("networks/npz/mon_h40_m20.0.npz")
         let r = SDPFixtures.run("implicit-sdp", net)
         #expect(r.status == .optimal)
         #expect(r.certified)
@@ -84,7 +85,7 @@ import Testing
 
     @Test(arguments: Set(expected.checks.map(\.file)).sorted())
     func reproducesOracle(file: String) throws {
-        let net = try SDPFixtures.load("testnets/\(file)")
+        let net = try Fixtures.load("testnets/\(file)")
         for check in Self.expected.checks where check.file == file {
             let r = SDPFixtures.run(check.method, net)
             let v = try #require(r.value, "\(check): \(r.status) \(r.details)")
@@ -96,7 +97,7 @@ import Testing
     /// sampling ≤ relaxed-exact ≤ lipsdp-neuron ≤ lipsdp-layer ≤ naive (ℓ2), on every net with the chain.
     @Test(arguments: Self.expected.chains.keys.sorted().filter { Self.expected.chains[$0]!.contains("lipsdp-neuron") })
     func orderingHolds(file: String) throws {
-        let net = try SDPFixtures.load("testnets/\(file)")
+        let net = try Fixtures.load("testnets/\(file)")
         let chain = Self.expected.chains[file]!
         var values: [(String, Double)] = []
         for id in chain {
@@ -114,7 +115,7 @@ import Testing
         let reference = Self.expected.reference("implicit_from_ff")
         let source = try JSONSerialization.data(withJSONObject: reference["source_feedforward"]!)
         let ff = try NativeJSONFormat.read(source, file: "source_feedforward")
-        let implicit = try SDPFixtures.load("testnets/implicit_from_ff.json")
+        let implicit = try Fixtures.load("testnets/implicit_from_ff.json")
         let a = SDPFixtures.run("implicit-sdp", implicit)
         let b = SDPFixtures.run("lipsdp-neuron", ff)
         let c = SDPFixtures.run("implicit-sdp", ff)   // the feedforward net through its equilibrium form
@@ -132,7 +133,7 @@ import Testing
     @Test(arguments: ["testnets/banded_2.json", "testnets/tiny_relu_deep.json",
                       "testnets/tiny_leaky.json", "networks/mat/random_weights.mat", "networks/npz/dnn_d3.npz"])
     func chordalEqualsFull(file: String) throws {
-        let net = try SDPFixtures.load(file)
+        let net = try Fixtures.load(file)
         for id in ["lipsdp-neuron", "lipsdp-layer"] {
             let on = SDPFixtures.run(id, net, options: ["chordal": "on"])
             let off = SDPFixtures.run(id, net, options: ["chordal": "off"])
@@ -144,7 +145,7 @@ import Testing
     }
 
     @Test func csdpAgreesWithDSDP() throws {
-        let net = try SDPFixtures.load("networks/mat/random_weights.mat")
+        let net = try Fixtures.load("networks/mat/random_weights.mat")
         let r = SDPFixtures.run("lipsdp-neuron", net, options: ["solver": "csdp", "chordal": "off"])
         #expect(r.details["solver"] == .string("csdp"))
         #expect(r.certified, "\(r.details["reason"] ?? .null)")
@@ -152,7 +153,7 @@ import Testing
     }
 
     @Test func badOptionsFailWithoutANumber() throws {
-        let net = try SDPFixtures.load("networks/mat/random_weights.mat")
+        let net = try Fixtures.load("networks/mat/random_weights.mat")
         for options in [["solver": "clp"], ["chordal": "maybe"], ["split": "0"]] {
             let r = SDPFixtures.run("lipsdp-neuron", net, options: options)
             #expect(r.status == .failed)
@@ -161,16 +162,16 @@ import Testing
     }
 
     @Test func applicability() throws {
-        let implicit = try SDPFixtures.load("testnets/implicit_n5.json")
+        let implicit = try Fixtures.load("testnets/implicit_n5.json")
         #expect(SDPFixtures.run("lipsdp-neuron", implicit).status == .notApplicable)
         #expect(SDPFixtures.run("lipsdp-linf", implicit, norm: .linf).status == .notApplicable)
-        let ff = try SDPFixtures.load("testnets/tiny_relu_1.json")
+        let ff = try Fixtures.load("testnets/tiny_relu_1.json")
         #expect(SDPFixtures.run("lipsdp-neuron", ff, norm: .linf).status == .notApplicable)
     }
 
     /// Iterations stream while the solver runs, and cancelling stops the job.
     @Test func streamsIterationsAndCancels() throws {
-        let net = try SDPFixtures.load("networks/npz/dnn_d3.npz")
+        let net = try Fixtures.load("networks/npz/dnn_d3.npz")
         let seen = Atomic<Int>(0)
         let boxed = Mutex<Job?>(nil)
         let job = Job.start(MethodRegistry.method(named: "lipsdp-neuron")!,
@@ -188,7 +189,7 @@ import Testing
     }
 
     @Test func iterationsAreReported() throws {
-        let net = try SDPFixtures.load("networks/mat/random_weights.mat")
+        let net = try Fixtures.load("networks/mat/random_weights.mat")
         let rows = Mutex<[IterationRecord]>([])
         let r = Job.run(MethodRegistry.method(named: "lipsdp-neuron")!, BoundRequest(network: net, norm: .l2)) { event in
             if case .iteration(let it) = event { rows.withLock { $0.append(it) } }
@@ -205,7 +206,7 @@ import Testing
     @Test(arguments: ["testnets/tiny_relu_1.json", "testnets/tiny_relu_5.json", "testnets/small_relu_20.json",
                       "testnets/tiny_tanh.json"])
     func sandwiched(file: String) throws {
-        let net = try SDPFixtures.load(file)
+        let net = try Fixtures.load(file)
         let sdp = SDPFixtures.run("lipsdp-linf", net, norm: .linf)
         let exact = SDPFixtures.run("relaxed-exact", net, norm: .linf)
         let sampling = SDPFixtures.run("sampling", net, norm: .linf)
@@ -218,7 +219,7 @@ import Testing
     }
 
     @Test func perOutputMatchesRestrictedRun() throws {
-        let net = try SDPFixtures.load("testnets/tiny_relu_1.json")
+        let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let all = SDPFixtures.run("lipsdp-linf", net, norm: .linf)
         let one = SDPFixtures.run("lipsdp-linf", net, norm: .linf, output: 1)
         guard case .array(let per)? = all.details["per_output"], case .number(let second) = per[1] else {
@@ -231,7 +232,7 @@ import Testing
 /// The certificate itself: it passes at the solver's point and refuses points that are not feasible.
 @Suite struct CertificateTests {
     static func setup() throws -> (SlopeLMI, Double, [Double]) {
-        guard case .feedforward(let net) = try SDPFixtures.load("networks/mat/random_weights.mat") else { fatalError() }
+        guard case .feedforward(let net) = try Fixtures.load("networks/mat/random_weights.mat") else { fatalError() }
         let linear = net.withLinearOutput
         let lmi = SlopeLMI.feedforward(linear, perNeuron: true)
         // Solved in the balanced form (powers of two), mapped back to the network as given.
@@ -268,12 +269,12 @@ import Testing
 
     /// The input reduction keeps the LMI's value (spec A.3).
     @Test func inputReductionIsExact() throws {
-        let net = try SDPFixtures.load("testnets/medium_1.json")
+        let net = try Fixtures.load("testnets/medium_1.json")
         let on = SDPFixtures.run("lipsdp-neuron", net)
         let off = SDPFixtures.run("lipsdp-neuron", net, options: ["reduce": "off", "scale": "off"])
         #expect(on.certified && off.certified)
         #expect(SDPFixtures.relativeError(on.value, off.value!) <= 1e-6)
-        let mnist = try SDPFixtures.load("testnets-real/mnist_weights.mat")
+        let mnist = try Fixtures.load("testnets-real/mnist_weights.mat")
         let reduced = SDPFixtures.run("lipsdp-neuron", mnist)
         #expect(reduced.details["input_reduction"] == .string("784 → 50 input coordinates"))
     }

@@ -1,15 +1,10 @@
 import Foundation
 import LipscopeLinearAlgebra
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
-/// Fixtures live in Tests/Fixtures (copies of ../shared, so the tests run without it).
+/// Running the SDP methods the way these tests do (files come from the shared `Fixtures`).
 enum SDPFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-    static func load(_ relative: String) throws -> Network { try NetworkLoader.load(path: path(relative)) }
-
     static func run(_ id: String, _ network: Network, norm: Norm = .l2, output: Int? = nil,
                     options: [String: String] = [:]) -> BoundResult {
         Job.run(MethodRegistry.method(named: id)!, BoundRequest(network: network, norm: norm, output: output, options: options))
@@ -38,7 +33,7 @@ struct SDPExpected: @unchecked Sendable {
     static let sdpMethods: Set<String> = ["lipsdp-neuron", "lipsdp-layer", "implicit-sdp"]
 
     init() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: SDPFixtures.path("testnets/expected.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("testnets/expected.json")))
         root = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         invariantTolerance = root["invariant_rel_tol"] as! Double
         var checks: [Check] = []

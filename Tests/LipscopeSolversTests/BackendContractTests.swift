@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 /// What every backend promises, run over each one by its `Solvers` name: events come in order
 /// and end with exactly one result, and a cancel stops the solve with no iterations after the

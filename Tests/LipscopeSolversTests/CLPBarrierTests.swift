@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 /// CLP's interior-point path (`CLPSolver(algorithm: .barrier)`: no presolve, no crossover).
 @Suite(.serialized) struct CLPBarrierTests {

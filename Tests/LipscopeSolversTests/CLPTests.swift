@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 @Suite(.serialized) struct CLPTests {
     static let names = ["afiro", "sc50a", "sc50b", "adlittle", "blend", "kb2", "sc105", "share2b", "stocfor1", "e226", "boeing2"]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 @Suite(.serialized, .enabled(if: Fixtures.csdpAvailable, "csdp binary not on PATH"))
 struct CSDPTests {

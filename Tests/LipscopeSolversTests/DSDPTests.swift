@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 @Suite(.serialized) struct DSDPTests {
     static let optimal = ["truss1", "truss3", "truss4", "control1", "control2", "theta1", "qap5",

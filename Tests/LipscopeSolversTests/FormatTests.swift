@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeSolvers
+import LipscopeTestSupport
 
 @Suite struct SDPAFormatTests {
     static let names = ["truss1", "truss3", "truss4", "hinf1", "control1", "control2", "theta1", "qap5",

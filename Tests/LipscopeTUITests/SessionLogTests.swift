@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 @Suite struct SessionLogTests {
     @Test func sha256KnownVectors() {
@@ -19,18 +20,13 @@ func makeTempDirectory(_ tag: String = "lipscope-tui") -> String {
 }
 
 func sampleSummary(_ name: String = "tiny") -> NetworkSummary {
-    let net = try! NetworkLoader.load(path: fixturePath("Tests/Fixtures/testnets/tiny_relu_1.json"))
+    let net = try! NetworkLoader.load(path: Fixtures.repositoryPath("Tests/Fixtures/testnets/tiny_relu_1.json"))
     var s = NetworkSummary(net)
     s.name = name
     return s
 }
 
 /// Path of a file of the package, from this source file's location.
-func fixturePath(_ relative: String) -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(relative).path
-}
-
 extension SessionLogTests {
     func sampleEvents(iterations: Int = 3) -> [SessionEvent] {
         var events: [SessionEvent] = [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 @testable import LipscopeTUI
+import LipscopeTestSupport
 
 /// A method the tests control: no math, configurable identity, norms, degree and applicability.
 struct FakeMethod: BoundMethod {
@@ -31,11 +32,11 @@ let fakeMethods: [any BoundMethod] = [
 ]
 
 func tinyNetwork() -> Network {
-    try! NetworkLoader.load(path: fixturePath("examples/tiny_relu_1.json"))
+    try! NetworkLoader.load(path: Fixtures.repositoryPath("examples/tiny_relu_1.json"))
 }
 
 func multiOutputNetwork() -> Network {
-    try! NetworkLoader.load(path: fixturePath("Tests/Fixtures/testnets/medium_1.json"))
+    try! NetworkLoader.load(path: Fixtures.repositoryPath("Tests/Fixtures/testnets/medium_1.json"))
 }
 
 /// A workbench at 120×40 with the tiny network loaded.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 @testable import LipscopeTUI
+import LipscopeTestSupport
 
 @Suite struct ViewTests {
     @Test func mainScreenAt80x24HasEveryPane() {
@@ -123,7 +124,7 @@ import Testing
     }
 
     @Test func networkPaneShowsImplicitWellPosedness() {
-        let net = try! NetworkLoader.load(path: fixturePath("examples/implicit_n8.json"))
+        let net = try! NetworkLoader.load(path: Fixtures.repositoryPath("examples/implicit_n8.json"))
         let s = loadedState(network: net)
         let text = s.screenText
         #expect(text.contains("(implicit)"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
 /// The real binary in tmux: keys in, `capture-pane` out. No fixed sleeps: every step polls
 /// the screen (every 30 ms) until what it expects shows up.
@@ -20,7 +21,7 @@ import Testing
             sessions = root + "/sessions"
             try FileManager.default.createDirectory(atPath: nets, withIntermediateDirectories: true)
             for file in ["examples/tiny_relu_1.json", "Tests/Fixtures/testnets/small_relu_20.json"] {
-                try FileManager.default.copyItem(atPath: fixturePath(file),
+                try FileManager.default.copyItem(atPath: Fixtures.repositoryPath(file),
                                                  toPath: nets + "/" + URL(fileURLWithPath: file).lastPathComponent)
             }
             tmux = TmuxDriver(tag: tag)

@@ -176,7 +176,10 @@ struct FieldReader {
         guard let n = v as? NSNumber, !isBoolean(n) else {
             throw fail(path(), "a number", v)
         }
-        let d = n.doubleValue
+        // Linux Foundation hands numbers of 17 significant digits over as NSDecimalNumber, whose
+        // doubleValue is not correctly rounded (-0.34260082244873047 → -0.3426008224487306);
+        // parsing its exact decimal text is, so written weights read back bit for bit.
+        let d = (n as? NSDecimalNumber).flatMap { Double($0.stringValue) } ?? n.doubleValue
         guard d.isFinite else { throw InputError(file: file, location: path(), expected: "a finite number", found: "\(d)") }
         return d
     }

@@ -289,17 +289,48 @@ public enum ONNXFormat {
             return (computed, constants)
         }
 
+        /// One node, in three phases: where its inputs come from (the chain's current tensor and
+        /// constants), what it does to the pending affine map (or the layer it closes), and its
+        /// output becoming the chain's current tensor.
         mutating func step(_ node: Onnx_NodeProto, _ index: Int) throws {
             if node.domain != "" && node.domain != "ai.onnx" {
                 throw fail(node, index, expected: "an operator of the standard ONNX domain", found: "domain '\(node.domain)'")
             }
             let attrs = Attributes(node: node, index: index, file: file)
-            let op = node.opType
-            if op == "Constant" {
+            if node.opType == "Constant" {
                 guard node.output.count == 1 else { throw fail(node, index, expected: "one output", found: "\(node.output.count)") }
                 slots[node.output[0]] = .constant(try attrs.constantValue())
                 return
             }
+            let (inputs, out) = try dataPathInputs(node, index)
+            try apply(attrs, inputs)
+            slots[out] = .computed
+            current = out
+        }
+
+        /// A node's inputs once classified: which one is the data (the chain's current tensor)
+        /// and which are constants.
+        struct NodeInputs {
+            let node: Onnx_NodeProto
+            let index: Int
+            let file: String
+            /// The input position of the data.
+            let data: Int
+            let constants: [Int: NDArray]
+
+            /// Input `k`, which must be a constant.
+            func constant(_ k: Int, _ what: String) throws -> NDArray {
+                guard let c = constants[k] else {
+                    throw InputError(file: file, location: Tracer.describe(node, index),
+                                     expected: "\(what) as a constant (initializer or Constant node)",
+                                     found: k < node.input.count ? "the computed tensor '\(node.input[k])'" : "nothing")
+                }
+                return c
+            }
+        }
+
+        /// The inputs of a node that must lie on the data path, and its output's name.
+        func dataPathInputs(_ node: Onnx_NodeProto, _ index: Int) throws -> (NodeInputs, output: String) {
             let (computedIndex, constants) = try operands(node, index)
             guard let x = computedIndex else {
                 throw fail(node, index, expected: "a node on the network's data path (constant subgraphs are not evaluated)",
@@ -308,14 +339,13 @@ public enum ONNXFormat {
             guard let out = node.output.first, !out.isEmpty else {
                 throw fail(node, index, expected: "an output name", found: "none")
             }
-            func constant(_ k: Int, _ what: String) throws -> NDArray {
-                guard let c = constants[k] else {
-                    throw fail(node, index, expected: "\(what) as a constant (initializer or Constant node)",
-                               found: k < node.input.count ? "the computed tensor '\(node.input[k])'" : "nothing")
-                }
-                return c
-            }
-            let n = count
+            return (NodeInputs(node: node, index: index, file: file, data: x, constants: constants), out)
+        }
+
+        /// Applies one data-path node by its op type.
+        mutating func apply(_ attrs: Attributes, _ inputs: NodeInputs) throws {
+            let node = inputs.node, index = inputs.index
+            let op = node.opType
             switch op {
             case "Relu": closeLayer(.relu)
             case "LeakyRelu": closeLayer(.leakyRelu(slope: attrs.float("alpha", 0.01)))
@@ -323,122 +353,29 @@ public enum ONNXFormat {
             case "Sigmoid": closeLayer(.sigmoid)
             case "Identity", "Dropout":
                 break
-            case "Flatten":
-                var axis = attrs.int("axis", 1)
-                if axis < 0 { axis += shape.count }
-                guard axis >= 0, axis <= shape.count else {
-                    throw fail(node, index, expected: "an axis in 0…\(shape.count)", found: "\(attrs.int("axis", 1))")
-                }
-                shape = [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)]
-            case "Reshape":
-                let target: [Int]
-                if let c = constants[1] { target = c.values.map(ONNXFormat.safeInt) }
-                else if let s = attrs.ints("shape") { target = s }
-                else { throw fail(node, index, expected: "a constant target shape", found: "none") }
-                shape = try reshaped(target, allowZero: attrs.int("allowzero", 0) != 0, node, index)
-            case "Squeeze":
-                let axes = constants[1].map { $0.values.map(ONNXFormat.safeInt) } ?? attrs.ints("axes") ?? []
-                let normal = try axes.map { try normalizedAxis($0, rank: shape.count, node, index) }
-                if axes.isEmpty { shape = shape.filter { $0 != 1 } }
-                else {
-                    guard normal.allSatisfy({ shape[$0] == 1 }) else { throw fail(node, index, expected: "axes of size 1", found: "shape \(shape), axes \(axes)") }
-                    shape = shape.enumerated().filter { !normal.contains($0.offset) }.map(\.element)
-                }
-            case "Unsqueeze":
-                guard let axes = constants[1].map({ $0.values.map(ONNXFormat.safeInt) }) ?? attrs.ints("axes") else {
-                    throw fail(node, index, expected: "axes", found: "none")
-                }
-                let rank = shape.count + axes.count
-                let normal = try axes.map { try normalizedAxis($0, rank: rank, node, index) }.sorted()
-                var s = shape
-                for a in normal { s.insert(1, at: min(a, s.count)) }
-                shape = s
+            case "Flatten", "Reshape", "Squeeze", "Unsqueeze":
+                shape = try reshapedShape(attrs, inputs)
             case "Transpose":
-                let rank = shape.count
-                let perm = attrs.ints("perm") ?? Array((0..<rank).reversed())
-                guard perm.count == rank, Set(perm) == Set(0..<rank) else {
-                    throw fail(node, index, expected: "a permutation of 0..<\(rank)", found: "\(perm)")
-                }
-                let newShape = perm.map { shape[$0] }
-                let oldStrides = strides(shape)
-                let l = Sparse.build(rows: n, columns: n) { i, emit in
-                    var rem = i, src = 0
-                    for (k, size) in newShape.enumerated().reversed() {
-                        src += (rem % size) * oldStrides[perm[k]]
-                        rem /= size
-                    }
-                    emit(src, 1)
-                }
-                affine(l, bias: nil, newShape: newShape)
+                try transpose(attrs, node, index)
             case "Add", "Sub", "Mul", "Div":
-                guard node.input.count == 2 else { throw fail(node, index, expected: "two inputs", found: "\(node.input.count)") }
-                let c = try constant(1 - x, "the other operand")
-                let b = try broadcast(c, node, index)
-                switch (op, x) {
-                case ("Add", _): affine(.identity(n), bias: b, newShape: shape)
-                case ("Sub", 0): affine(.identity(n), bias: b.map { -$0 }, newShape: shape)
-                case ("Sub", _): affine(diagonal((0..<n).map { _ in -1 }), bias: b, newShape: shape)
-                case ("Mul", _): affine(diagonal(b), bias: nil, newShape: shape)
-                case ("Div", 0):
-                    guard b.allSatisfy({ $0 != 0 && (1 / $0).isFinite }) else {
-                        throw fail(node, index, expected: "a non-zero divisor", found: "a zero (or tiny) divisor")
-                    }
-                    affine(diagonal(b.map { 1 / $0 }), bias: nil, newShape: shape)
-                default:
-                    throw fail(node, index, expected: "division of the data by a constant", found: "a constant divided by the data (not affine)")
-                }
+                try elementwise(inputs)
             case "MatMul":
-                let w = try constant(1 - x, "the weight matrix")
+                let w = try inputs.constant(1 - inputs.data, "the weight matrix")
                 try finite(w, node, index)
                 guard w.shape.count == 2 else {
                     throw fail(node, index, expected: "a 2-D constant weight", found: "shape \(w.shape)")
                 }
-                try matmul(w, dataFirst: x == 0, node, index)
+                try matmul(w, dataFirst: inputs.data == 0, node, index)
             case "Gemm":
-                guard x == 0 else { throw fail(node, index, expected: "the data as Gemm's first input A", found: "it as input \(x)") }
-                var w = try constant(1, "B (the weight)")
-                try finite(w, node, index)
-                guard w.shape.count == 2 else { throw fail(node, index, expected: "a 2-D B", found: "shape \(w.shape)") }
-                if attrs.int("transA", 0) != 0 {
-                    guard shape.count == 2 else { throw fail(node, index, expected: "a 2-D A", found: "shape \(shape)") }
-                    transposeCurrent2D()
-                }
-                guard shape.count == 2 else { throw fail(node, index, expected: "a 2-D input A (batch, features)", found: "shape \(shape)") }
-                if attrs.int("transB", 0) != 0 { w = NDArray(shape: [w.shape[1], w.shape[0]], values: transpose2D(w)) }
-                let alpha = attrs.float("alpha", 1), beta = attrs.float("beta", 1)
-                if alpha != 1 { w.values = w.values.map { alpha * $0 } }
-                try matmul(w, dataFirst: true, node, index)
-                if let c = constants[2] {
-                    try finite(c, node, index)
-                    let b = try broadcast(c, node, index)
-                    affine(.identity(count), bias: b.map { beta * $0 }, newShape: shape)
-                }
+                try gemm(attrs, inputs)
             case "Conv":
-                try conv(attrs, weight: try constant(1, "the kernel W"), bias: constants[2], node, index)
+                try conv(attrs, weight: try inputs.constant(1, "the kernel W"), bias: inputs.constants[2], node, index)
             case "BatchNormalization":
-                guard attrs.int("training_mode", 0) == 0 else {
-                    throw fail(node, index, expected: "inference mode", found: "training_mode = 1")
-                }
-                guard shape.count >= 2 else { throw fail(node, index, expected: "an (N, C, …) input", found: "shape \(shape)") }
-                let channels = shape[1]
-                let parts = try (1...4).map { try constant($0, ["", "scale", "B", "mean", "var"][$0]) }
-                for (k, p) in parts.enumerated() {
-                    try finite(p, node, index)
-                    guard p.count == channels else {
-                        throw fail(node, index, expected: "\(["scale", "B", "mean", "var"][k]) with \(channels) values (channels)", found: "\(p.count)")
-                    }
-                }
-                let eps = attrs.float("epsilon", 1e-5)
-                let factor = (0..<channels).map { parts[0].values[$0] / (parts[3].values[$0] + eps).squareRoot() }
-                guard factor.allSatisfy(\.isFinite) else { throw fail(node, index, expected: "var + epsilon > 0", found: "a non-positive variance") }
-                let inner = shape[2...].reduce(1, *)
-                let scale = (0..<n).map { factor[($0 / inner) % channels] }
-                let shift = (0..<n).map { i -> Double in let c = (i / inner) % channels; return parts[1].values[c] - factor[c] * parts[2].values[c] }
-                affine(diagonal(scale), bias: shift, newShape: shape)
+                try batchNormalization(attrs, inputs)
             case "AveragePool", "GlobalAveragePool":
                 try averagePool(attrs, global: op == "GlobalAveragePool", node, index)
             case "Pad":
-                try pad(attrs, constants, node, index)
+                try pad(attrs, inputs.constants, node, index)
             case "MaxPool":
                 throw fail(node, index, expected: "affine nodes and diagonal activations",
                            found: "MaxPool, which is neither (it is 1-Lipschitz in ℓ∞ but no layer here can express it); replace it by a strided convolution or AveragePool and retrain, or cut the network before it")
@@ -446,8 +383,135 @@ public enum ONNXFormat {
                 throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Identity)",
                            found: "op type \(op)")
             }
-            slots[out] = .computed
-            current = out
+        }
+
+        // MARK: Ops
+
+        /// Flatten, Reshape, Squeeze, Unsqueeze: the values stay in place (C order), only the
+        /// shape changes.
+        func reshapedShape(_ attrs: Attributes, _ inputs: NodeInputs) throws -> [Int] {
+            let node = inputs.node, index = inputs.index, constants = inputs.constants
+            switch node.opType {
+            case "Flatten":
+                var axis = attrs.int("axis", 1)
+                if axis < 0 { axis += shape.count }
+                guard axis >= 0, axis <= shape.count else {
+                    throw fail(node, index, expected: "an axis in 0…\(shape.count)", found: "\(attrs.int("axis", 1))")
+                }
+                return [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)]
+            case "Reshape":
+                let target: [Int]
+                if let c = constants[1] { target = c.values.map(ONNXFormat.safeInt) }
+                else if let s = attrs.ints("shape") { target = s }
+                else { throw fail(node, index, expected: "a constant target shape", found: "none") }
+                return try reshaped(target, allowZero: attrs.int("allowzero", 0) != 0, node, index)
+            case "Squeeze":
+                let axes = constants[1].map { $0.values.map(ONNXFormat.safeInt) } ?? attrs.ints("axes") ?? []
+                let normal = try axes.map { try normalizedAxis($0, rank: shape.count, node, index) }
+                if axes.isEmpty { return shape.filter { $0 != 1 } }
+                guard normal.allSatisfy({ shape[$0] == 1 }) else { throw fail(node, index, expected: "axes of size 1", found: "shape \(shape), axes \(axes)") }
+                return shape.enumerated().filter { !normal.contains($0.offset) }.map(\.element)
+            default:  // Unsqueeze
+                guard let axes = constants[1].map({ $0.values.map(ONNXFormat.safeInt) }) ?? attrs.ints("axes") else {
+                    throw fail(node, index, expected: "axes", found: "none")
+                }
+                let rank = shape.count + axes.count
+                let normal = try axes.map { try normalizedAxis($0, rank: rank, node, index) }.sorted()
+                var s = shape
+                for a in normal { s.insert(1, at: min(a, s.count)) }
+                return s
+            }
+        }
+
+        /// Transpose: a permutation matrix on the flattened tensor.
+        mutating func transpose(_ attrs: Attributes, _ node: Onnx_NodeProto, _ index: Int) throws {
+            let n = count
+            let rank = shape.count
+            let perm = attrs.ints("perm") ?? Array((0..<rank).reversed())
+            guard perm.count == rank, Set(perm) == Set(0..<rank) else {
+                throw fail(node, index, expected: "a permutation of 0..<\(rank)", found: "\(perm)")
+            }
+            let newShape = perm.map { shape[$0] }
+            let oldStrides = strides(shape)
+            let l = Sparse.build(rows: n, columns: n) { i, emit in
+                var rem = i, src = 0
+                for (k, size) in newShape.enumerated().reversed() {
+                    src += (rem % size) * oldStrides[perm[k]]
+                    rem /= size
+                }
+                emit(src, 1)
+            }
+            affine(l, bias: nil, newShape: newShape)
+        }
+
+        /// Add, Sub, Mul, Div with a constant (broadcast): a shift or a diagonal scaling.
+        mutating func elementwise(_ inputs: NodeInputs) throws {
+            let node = inputs.node, index = inputs.index, x = inputs.data
+            let n = count
+            guard node.input.count == 2 else { throw fail(node, index, expected: "two inputs", found: "\(node.input.count)") }
+            let c = try inputs.constant(1 - x, "the other operand")
+            let b = try broadcast(c, node, index)
+            switch (node.opType, x) {
+            case ("Add", _): affine(.identity(n), bias: b, newShape: shape)
+            case ("Sub", 0): affine(.identity(n), bias: b.map { -$0 }, newShape: shape)
+            case ("Sub", _): affine(diagonal((0..<n).map { _ in -1 }), bias: b, newShape: shape)
+            case ("Mul", _): affine(diagonal(b), bias: nil, newShape: shape)
+            case ("Div", 0):
+                guard b.allSatisfy({ $0 != 0 && (1 / $0).isFinite }) else {
+                    throw fail(node, index, expected: "a non-zero divisor", found: "a zero (or tiny) divisor")
+                }
+                affine(diagonal(b.map { 1 / $0 }), bias: nil, newShape: shape)
+            default:
+                throw fail(node, index, expected: "division of the data by a constant", found: "a constant divided by the data (not affine)")
+            }
+        }
+
+        /// Gemm: alpha · A' B' + beta · C with the data as A.
+        mutating func gemm(_ attrs: Attributes, _ inputs: NodeInputs) throws {
+            let node = inputs.node, index = inputs.index, x = inputs.data
+            guard x == 0 else { throw fail(node, index, expected: "the data as Gemm's first input A", found: "it as input \(x)") }
+            var w = try inputs.constant(1, "B (the weight)")
+            try finite(w, node, index)
+            guard w.shape.count == 2 else { throw fail(node, index, expected: "a 2-D B", found: "shape \(w.shape)") }
+            if attrs.int("transA", 0) != 0 {
+                guard shape.count == 2 else { throw fail(node, index, expected: "a 2-D A", found: "shape \(shape)") }
+                transposeCurrent2D()
+            }
+            guard shape.count == 2 else { throw fail(node, index, expected: "a 2-D input A (batch, features)", found: "shape \(shape)") }
+            if attrs.int("transB", 0) != 0 { w = NDArray(shape: [w.shape[1], w.shape[0]], values: transpose2D(w)) }
+            let alpha = attrs.float("alpha", 1), beta = attrs.float("beta", 1)
+            if alpha != 1 { w.values = w.values.map { alpha * $0 } }
+            try matmul(w, dataFirst: true, node, index)
+            if let c = inputs.constants[2] {
+                try finite(c, node, index)
+                let b = try broadcast(c, node, index)
+                affine(.identity(count), bias: b.map { beta * $0 }, newShape: shape)
+            }
+        }
+
+        /// BatchNormalization (inference): a per-channel scale and shift.
+        mutating func batchNormalization(_ attrs: Attributes, _ inputs: NodeInputs) throws {
+            let node = inputs.node, index = inputs.index
+            let n = count
+            guard attrs.int("training_mode", 0) == 0 else {
+                throw fail(node, index, expected: "inference mode", found: "training_mode = 1")
+            }
+            guard shape.count >= 2 else { throw fail(node, index, expected: "an (N, C, …) input", found: "shape \(shape)") }
+            let channels = shape[1]
+            let parts = try (1...4).map { try inputs.constant($0, ["", "scale", "B", "mean", "var"][$0]) }
+            for (k, p) in parts.enumerated() {
+                try finite(p, node, index)
+                guard p.count == channels else {
+                    throw fail(node, index, expected: "\(["scale", "B", "mean", "var"][k]) with \(channels) values (channels)", found: "\(p.count)")
+                }
+            }
+            let eps = attrs.float("epsilon", 1e-5)
+            let factor = (0..<channels).map { parts[0].values[$0] / (parts[3].values[$0] + eps).squareRoot() }
+            guard factor.allSatisfy(\.isFinite) else { throw fail(node, index, expected: "var + epsilon > 0", found: "a non-positive variance") }
+            let inner = shape[2...].reduce(1, *)
+            let scale = (0..<n).map { factor[($0 / inner) % channels] }
+            let shift = (0..<n).map { i -> Double in let c = (i / inner) % channels; return parts[1].values[c] - factor[c] * parts[2].values[c] }
+            affine(diagonal(scale), bias: shift, newShape: shape)
         }
 
         // MARK: Op helpers

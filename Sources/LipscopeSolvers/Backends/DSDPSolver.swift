@@ -36,7 +36,9 @@ public struct DSDPSolver: Solver {
         }
     }
 
-    /// DSDP keeps some global state (event log, output file); one solve at a time.
+    /// DSDP keeps some global state (event log, output file); one solve at a time. The phases:
+    /// lay the blocks out, prepare the data, hand it to DSDP's cones, set the options and the
+    /// monitor, solve, read the solution back and classify how DSDP stopped.
     private static func solveNow(_ p: SDPProblem, gapTolerance: Double, acceptGap: Double, run: SolveRun) -> SolverResult {
         let m = p.variableCount
         func fail(_ msg: String) -> SolverResult {
@@ -44,54 +46,12 @@ public struct DSDPSolver: Solver {
         }
         if run.stopRequested { return SolverResult(status: run.stopReason, solver: "dsdp", message: "stopped before start") }
 
-        // Block maps.
-        var coneIndex = [Int](repeating: -1, count: p.blocks.count)   // dense block -> SDP cone block
-        var lpOffset = [Int](repeating: -1, count: p.blocks.count)    // diagonal block -> LP row offset
-        var nSDP = 0, nLP = 0
-        for (b, blk) in p.blocks.enumerated() {
-            if blk.isDiagonal { lpOffset[b] = nLP; nLP += blk.size } else { coneIndex[b] = nSDP; nSDP += 1 }
-        }
-
-        // Count buffer sizes: sparse SDP entries, rank-one vectors, LP entries.
-        var sdpNNZ = 0, lpNNZ = 0
-        var prepared: [SDPMatrix] = []
-        prepared.reserveCapacity(m + 1)
-        for mat in p.matrices {
-            // Rank-one terms stay rank-one only when alone on their block.
-            var mm = mat
-            if !mat.lowRank.isEmpty {
-                var keep: [SDPRankOneTerm] = []
-                var expand: [SDPRankOneTerm] = []
-                var perBlock: [Int: Int] = [:]
-                for t in mat.lowRank { perBlock[t.block, default: 0] += 1 }
-                for t in mat.lowRank {
-                    if perBlock[t.block] == 1 && mat.entryRange(inBlock: t.block).isEmpty && !p.blocks[t.block].isDiagonal {
-                        keep.append(t)
-                    } else { expand.append(t) }
-                }
-                if !expand.isEmpty {
-                    var tmp = mat
-                    tmp.lowRank = expand
-                    mm = tmp.expandingLowRank()
-                }
-                mm.lowRank = keep
-            }
-            for k in 0..<mm.value.count {
-                if p.blocks[Int(mm.block[k])].isDiagonal { lpNNZ += 1 } else { sdpNNZ += 1 }
-            }
-            for t in mm.lowRank { sdpNNZ += t.indices.count }
-            prepared.append(mm)
-        }
+        let layout = BlockLayout(p)
+        let data = PreparedData(p)
 
         // Buffers DSDP points into; freed after DSDPDestroy.
-        let idxBuf = UnsafeMutablePointer<Int32>.allocate(capacity: max(sdpNNZ, 1))
-        let valBuf = UnsafeMutablePointer<Double>.allocate(capacity: max(sdpNNZ, 1))
-        let lpBeg = UnsafeMutablePointer<Int32>.allocate(capacity: m + 2)
-        let lpRow = UnsafeMutablePointer<Int32>.allocate(capacity: max(lpNNZ, 1))
-        let lpVal = UnsafeMutablePointer<Double>.allocate(capacity: max(lpNNZ, 1))
-        defer {
-            idxBuf.deallocate(); valBuf.deallocate(); lpBeg.deallocate(); lpRow.deallocate(); lpVal.deallocate()
-        }
+        let buffers = DataBuffers(sdpEntries: data.sdpNonzeros, lpEntries: data.lpNonzeros, variables: m)
+        defer { buffers.deallocate() }
 
         var dsdpOpt: DSDP? = nil
         guard DSDPCreate(Int32(m), &dsdpOpt) == 0, let dsdp = dsdpOpt else { return fail("DSDPCreate failed") }
@@ -100,106 +60,23 @@ public struct DSDPSolver: Solver {
         for i in 0..<m { DSDPSetDualObjective(dsdp, Int32(i + 1), -p.objective[i]) }
 
         var cone: SDPCone? = nil
-        if nSDP > 0 {
-            guard DSDPCreateSDPCone(dsdp, Int32(nSDP), &cone) == 0, let cone else { return fail("DSDPCreateSDPCone failed") }
-            // Per block: how many matrices have data there (sparsity hint).
-            var counts = [Int](repeating: 0, count: p.blocks.count)
-            for mat in prepared { for b in mat.blocks { counts[b] += 1 } }
-            for (b, blk) in p.blocks.enumerated() where !blk.isDiagonal {
-                let j = Int32(coneIndex[b])
-                if SDPConeSetBlockSize(cone, j, Int32(blk.size)) != 0 { return fail("SDPConeSetBlockSize failed") }
-                SDPConeSetSparsity(cone, j, Int32(max(counts[b], 1)))
-            }
-            var pos = 0
-            for (vari, mat) in prepared.enumerated() {
-                for b in mat.blocks where !p.blocks[b].isDiagonal {
-                    let j = Int32(coneIndex[b]), n = Int32(p.blocks[b].size)
-                    let range = mat.entryRange(inBlock: b)
-                    if !range.isEmpty {
-                        let start = pos
-                        for k in range {
-                            let r = Int(mat.row[k]), c = Int(mat.col[k])   // r ≤ c: packed index c(c+1)/2 + r
-                            idxBuf[pos] = Int32(c * (c + 1) / 2 + r)
-                            valBuf[pos] = mat.value[k]
-                            pos += 1
-                        }
-                        let info = SDPConeSetASparseVecMat(cone, j, Int32(vari), n, -1.0, 0,
-                                                           idxBuf + start, valBuf + start, Int32(pos - start))
-                        if info != 0 { return fail("SDPConeSetASparseVecMat failed (matrix \(vari), block \(b + 1))") }
-                    }
-                    for t in mat.lowRank where t.block == b {
-                        let start = pos
-                        for a in 0..<t.indices.count { idxBuf[pos] = t.indices[a]; valBuf[pos] = t.values[a]; pos += 1 }
-                        let info = SDPConeSetARankOneMat(cone, j, Int32(vari), n, -t.scale, 0,
-                                                         idxBuf + start, valBuf + start, Int32(pos - start))
-                        if info != 0 { return fail("SDPConeSetARankOneMat failed (matrix \(vari), block \(b + 1))") }
-                    }
-                }
+        if layout.sdpBlocks > 0 {
+            switch loadSDPCone(dsdp, p, data.matrices, layout, buffers) {
+            case .success(let c): cone = c
+            case .failure(let message): return fail(message.text)
             }
         }
-
         var lpcone: LPCone? = nil
-        if nLP > 0 {
-            guard DSDPCreateLPCone(dsdp, &lpcone) == 0, let lpcone else { return fail("DSDPCreateLPCone failed") }
-            var pos = 0
-            lpBeg[0] = 0
-            for (vari, mat) in prepared.enumerated() {
-                // Entries are sorted by (block, row) and LP offsets grow with block index.
-                for k in 0..<mat.value.count {
-                    let b = Int(mat.block[k])
-                    guard p.blocks[b].isDiagonal else { continue }
-                    lpRow[pos] = Int32(lpOffset[b] + Int(mat.row[k]))
-                    lpVal[pos] = -mat.value[k]
-                    pos += 1
-                }
-                lpBeg[vari + 1] = Int32(pos)
+        if layout.lpRows > 0 {
+            switch loadLPCone(dsdp, p, data.matrices, layout, buffers) {
+            case .success(let c): lpcone = c
+            case .failure(let message): return fail(message.text)
             }
-            if LPConeSetData(lpcone, Int32(nLP), lpBeg, lpRow, lpVal) != 0 { return fail("LPConeSetData failed") }
         }
 
-        // Options (as DSDP's own SDPA driver, plus ours).
-        let sdpnmax = p.blocks.filter { !$0.isDiagonal }.map(\.size).max() ?? 1
-        var reuse = (m - 2) / max(sdpnmax, 1)
-        if p.totalDimension < 100 && reuse == 0 { reuse = 1 }
-        if nLP >= m && reuse == 0 { reuse = 1 }
-        if reuse >= 1 { reuse += 1 }
-        reuse = reuse * reuse
-        if m < 2000 && reuse > 10 { reuse = 10 }
-        if reuse > 12 { reuse = 12 }
-        DSDPReuseMatrix(dsdp, Int32(reuse))
-        DSDPSetGapTolerance(dsdp, gapTolerance)
-        if let tol = run.options.feasibilityTolerance {
-            DSDPSetRTolerance(dsdp, tol)
-            DSDPSetPTolerance(dsdp, tol)
-        }
-        DSDPSetMaxIts(dsdp, Int32(run.options.maxIterations ?? 500))
-        var norms = [Double](repeating: 0, count: 3)
-        DSDPGetDataNorms(dsdp, &norms)
-        if norms[0] == 0 {
-            // C = 0: DSDP's driver starts from a scaled identity.
-            DSDPSetR0(dsdp, Double(p.totalDimension))
-        }
-
+        setOptions(dsdp, p, lpRows: layout.lpRows, gapTolerance: gapTolerance, options: run.options)
         let ctx = DSDPMonitorContext(run: run)
-        let monitor: @convention(c) (DSDP?, UnsafeMutableRawPointer?) -> Int32 = { d, raw in
-            guard let d, let raw else { return 0 }
-            let ctx = Unmanaged<DSDPMonitorContext>.fromOpaque(raw).takeUnretainedValue()
-            var it: Int32 = 0, pobj = 0.0, dobj = 0.0, mu = 0.0, r = 0.0, pinf = 0.0, pstep = 0.0, dstep = 0.0
-            DSDPGetIts(d, &it); DSDPGetPPObjective(d, &pobj); DSDPGetDDObjective(d, &dobj)
-            DSDPGetBarrierParameter(d, &mu); DSDPGetR(d, &r); DSDPGetPInfeasibility(d, &pinf)
-            DSDPGetStepLengths(d, &pstep, &dstep)
-            // SDPA view: primal = cᵀy = −bᵀy (DSDP's D), dual = ⟨F₀,X⟩ = −⟨C,X⟩ (DSDP's P).
-            let primal = -dobj
-            let dual: Double? = abs(pobj) >= 1e10 ? nil : -pobj
-            let gap = dual.map { abs(primal - $0) / max(1, abs(primal), abs($0)) }
-            ctx.run.emit(SolverIteration(iteration: Int(it), elapsed: ctx.run.elapsed, primalObjective: primal,
-                                         dualObjective: dual, relativeGap: gap, primalInfeasibility: r,
-                                         dualInfeasibility: pinf, mu: mu,
-                                         primalStep: it > 0 ? dstep : nil, dualStep: it > 0 ? pstep : nil))
-            if ctx.run.stopRequested { DSDPSetConvergenceFlag(d, DSDP_USER_TERMINATION) }
-            return 0
-        }
-        DSDPSetMonitor(dsdp, monitor, Unmanaged.passUnretained(ctx).toOpaque())
+        DSDPSetMonitor(dsdp, { d, raw in DSDPSolver.reportIteration(d, raw) }, Unmanaged.passUnretained(ctx).toOpaque())
 
         if DSDPSetup(dsdp) != 0 { return fail("DSDPSetup failed (insufficient memory or invalid data)") }
         let solveInfo = DSDPSolve(dsdp)
@@ -217,39 +94,263 @@ public struct DSDPSolver: Solver {
         DSDPGetPObjective(dsdp, &ppobj)
         var its: Int32 = 0
         DSDPGetIts(dsdp, &its)
+        let matrices = reason == DSDP_INFEASIBLE_START ? nil : dualMatrices(p, layout, cone: cone, lpcone: lpcone)
 
-        var matrices: [Matrix]? = nil
-        if reason != DSDP_INFEASIBLE_START {
-            var out: [Matrix] = []
+        let (finalStatus, message) = classify(reason: reason, solutionType: soltype, solveInfo: solveInfo,
+                                              dualObjective: ddobj, primalObjective: ppobj, acceptGap: acceptGap, run: run)
+        let feasibleVerdict = finalStatus == .primalInfeasible || finalStatus == .dualInfeasible
+        return SolverResult(status: finalStatus,
+                            primalObjective: feasibleVerdict ? nil : -ddobj,
+                            dualObjective: feasibleVerdict ? nil : -ppobj,
+                            x: y, dualMatrices: matrices, iterations: Int(its), seconds: run.elapsed,
+                            solver: "dsdp", message: message)
+    }
+
+    // MARK: Layout and data
+
+    /// Where each block goes: dense blocks become SDP cone blocks, diagonal blocks rows of
+    /// one LP cone.
+    private struct BlockLayout {
+        /// Dense block → SDP cone block (−1 for diagonal blocks).
+        var coneIndex: [Int]
+        /// Diagonal block → its first LP row (−1 for dense blocks).
+        var lpOffset: [Int]
+        var sdpBlocks = 0
+        var lpRows = 0
+
+        init(_ p: SDPProblem) {
+            coneIndex = [Int](repeating: -1, count: p.blocks.count)
+            lpOffset = [Int](repeating: -1, count: p.blocks.count)
             for (b, blk) in p.blocks.enumerated() {
-                let n = blk.size
-                if blk.isDiagonal {
-                    var col = [Double](repeating: 0, count: n)
-                    var xp: UnsafeMutablePointer<Double>? = nil
-                    var len: Int32 = 0
-                    if let lpcone, LPConeGetXArray(lpcone, &xp, &len) == 0, let xp {
-                        for i in 0..<n where lpOffset[b] + i < Int(len) { col[i] = xp[lpOffset[b] + i] }
-                    }
-                    out.append(Matrix(rows: n, columns: 1, storage: col))
-                } else {
-                    var dense = [Double](repeating: 0, count: n * n)
-                    var xp: UnsafeMutablePointer<Double>? = nil
-                    var len: Int32 = 0
-                    if let cone, SDPConeGetXArray(cone, Int32(coneIndex[b]), &xp, &len) == 0, let xp,
-                       Int(len) >= n * (n + 1) / 2 {
-                        for i in 0..<n {
-                            for j in 0...i {
-                                let v = xp[i * (i + 1) / 2 + j]
-                                dense[i + j * n] = v; dense[j + i * n] = v
-                            }
-                        }
-                    }
-                    out.append(Matrix(rows: n, columns: n, storage: dense))
-                }
+                if blk.isDiagonal { lpOffset[b] = lpRows; lpRows += blk.size } else { coneIndex[b] = sdpBlocks; sdpBlocks += 1 }
             }
-            matrices = out
+        }
+    }
+
+    /// The constraint matrices as DSDP receives them, and the buffer sizes they need.
+    private struct PreparedData {
+        var matrices: [SDPMatrix] = []
+        /// Sparse SDP entries plus rank-one vector entries.
+        var sdpNonzeros = 0
+        /// Entries of diagonal (LP) blocks.
+        var lpNonzeros = 0
+
+        init(_ p: SDPProblem) {
+            matrices.reserveCapacity(p.variableCount + 1)
+            for mat in p.matrices {
+                let mm = Self.splittingLowRank(mat, p)
+                for k in 0..<mm.value.count {
+                    if p.blocks[Int(mm.block[k])].isDiagonal { lpNonzeros += 1 } else { sdpNonzeros += 1 }
+                }
+                for t in mm.lowRank { sdpNonzeros += t.indices.count }
+                matrices.append(mm)
+            }
         }
 
+        /// Rank-one terms stay rank-one only when alone on their (dense) block; the others are
+        /// expanded into sparse entries.
+        static func splittingLowRank(_ mat: SDPMatrix, _ p: SDPProblem) -> SDPMatrix {
+            guard !mat.lowRank.isEmpty else { return mat }
+            var mm = mat
+            var keep: [SDPRankOneTerm] = []
+            var expand: [SDPRankOneTerm] = []
+            var perBlock: [Int: Int] = [:]
+            for t in mat.lowRank { perBlock[t.block, default: 0] += 1 }
+            for t in mat.lowRank {
+                if perBlock[t.block] == 1 && mat.entryRange(inBlock: t.block).isEmpty && !p.blocks[t.block].isDiagonal {
+                    keep.append(t)
+                } else { expand.append(t) }
+            }
+            if !expand.isEmpty {
+                var tmp = mat
+                tmp.lowRank = expand
+                mm = tmp.expandingLowRank()
+            }
+            mm.lowRank = keep
+            return mm
+        }
+    }
+
+    /// Memory DSDP keeps pointers into until it is destroyed.
+    private struct DataBuffers {
+        let index: UnsafeMutablePointer<Int32>
+        let value: UnsafeMutablePointer<Double>
+        let lpBegin: UnsafeMutablePointer<Int32>
+        let lpRow: UnsafeMutablePointer<Int32>
+        let lpValue: UnsafeMutablePointer<Double>
+
+        init(sdpEntries: Int, lpEntries: Int, variables m: Int) {
+            index = .allocate(capacity: max(sdpEntries, 1))
+            value = .allocate(capacity: max(sdpEntries, 1))
+            lpBegin = .allocate(capacity: m + 2)
+            lpRow = .allocate(capacity: max(lpEntries, 1))
+            lpValue = .allocate(capacity: max(lpEntries, 1))
+        }
+
+        func deallocate() {
+            index.deallocate(); value.deallocate(); lpBegin.deallocate(); lpRow.deallocate(); lpValue.deallocate()
+        }
+    }
+
+    /// Why handing the data to DSDP failed.
+    private struct SetupFailure: Error { let text: String }
+
+    // MARK: Handing the data to DSDP
+
+    private static func loadSDPCone(_ dsdp: DSDP, _ p: SDPProblem, _ prepared: [SDPMatrix], _ layout: BlockLayout,
+                                    _ buffers: DataBuffers) -> Result<SDPCone, SetupFailure> {
+        var coneOpt: SDPCone? = nil
+        guard DSDPCreateSDPCone(dsdp, Int32(layout.sdpBlocks), &coneOpt) == 0, let cone = coneOpt else {
+            return .failure(SetupFailure(text: "DSDPCreateSDPCone failed"))
+        }
+        // Per block: how many matrices have data there (sparsity hint).
+        var counts = [Int](repeating: 0, count: p.blocks.count)
+        for mat in prepared { for b in mat.blocks { counts[b] += 1 } }
+        for (b, blk) in p.blocks.enumerated() where !blk.isDiagonal {
+            let j = Int32(layout.coneIndex[b])
+            if SDPConeSetBlockSize(cone, j, Int32(blk.size)) != 0 { return .failure(SetupFailure(text: "SDPConeSetBlockSize failed")) }
+            SDPConeSetSparsity(cone, j, Int32(max(counts[b], 1)))
+        }
+        let idxBuf = buffers.index, valBuf = buffers.value
+        var pos = 0
+        for (vari, mat) in prepared.enumerated() {
+            for b in mat.blocks where !p.blocks[b].isDiagonal {
+                let j = Int32(layout.coneIndex[b]), n = Int32(p.blocks[b].size)
+                let range = mat.entryRange(inBlock: b)
+                if !range.isEmpty {
+                    let start = pos
+                    for k in range {
+                        let r = Int(mat.row[k]), c = Int(mat.col[k])   // r ≤ c: packed index c(c+1)/2 + r
+                        idxBuf[pos] = Int32(c * (c + 1) / 2 + r)
+                        valBuf[pos] = mat.value[k]
+                        pos += 1
+                    }
+                    let info = SDPConeSetASparseVecMat(cone, j, Int32(vari), n, -1.0, 0,
+                                                       idxBuf + start, valBuf + start, Int32(pos - start))
+                    if info != 0 { return .failure(SetupFailure(text: "SDPConeSetASparseVecMat failed (matrix \(vari), block \(b + 1))")) }
+                }
+                for t in mat.lowRank where t.block == b {
+                    let start = pos
+                    for a in 0..<t.indices.count { idxBuf[pos] = t.indices[a]; valBuf[pos] = t.values[a]; pos += 1 }
+                    let info = SDPConeSetARankOneMat(cone, j, Int32(vari), n, -t.scale, 0,
+                                                     idxBuf + start, valBuf + start, Int32(pos - start))
+                    if info != 0 { return .failure(SetupFailure(text: "SDPConeSetARankOneMat failed (matrix \(vari), block \(b + 1))")) }
+                }
+            }
+        }
+        return .success(cone)
+    }
+
+    private static func loadLPCone(_ dsdp: DSDP, _ p: SDPProblem, _ prepared: [SDPMatrix], _ layout: BlockLayout,
+                                   _ buffers: DataBuffers) -> Result<LPCone, SetupFailure> {
+        var lpconeOpt: LPCone? = nil
+        guard DSDPCreateLPCone(dsdp, &lpconeOpt) == 0, let lpcone = lpconeOpt else {
+            return .failure(SetupFailure(text: "DSDPCreateLPCone failed"))
+        }
+        var pos = 0
+        buffers.lpBegin[0] = 0
+        for (vari, mat) in prepared.enumerated() {
+            // Entries are sorted by (block, row) and LP offsets grow with block index.
+            for k in 0..<mat.value.count {
+                let b = Int(mat.block[k])
+                guard p.blocks[b].isDiagonal else { continue }
+                buffers.lpRow[pos] = Int32(layout.lpOffset[b] + Int(mat.row[k]))
+                buffers.lpValue[pos] = -mat.value[k]
+                pos += 1
+            }
+            buffers.lpBegin[vari + 1] = Int32(pos)
+        }
+        if LPConeSetData(lpcone, Int32(layout.lpRows), buffers.lpBegin, buffers.lpRow, buffers.lpValue) != 0 {
+            return .failure(SetupFailure(text: "LPConeSetData failed"))
+        }
+        return .success(lpcone)
+    }
+
+    /// Options as DSDP's own SDPA driver sets them, plus ours.
+    private static func setOptions(_ dsdp: DSDP, _ p: SDPProblem, lpRows: Int, gapTolerance: Double, options: SolverOptions) {
+        let m = p.variableCount
+        let sdpnmax = p.blocks.filter { !$0.isDiagonal }.map(\.size).max() ?? 1
+        var reuse = (m - 2) / max(sdpnmax, 1)
+        if p.totalDimension < 100 && reuse == 0 { reuse = 1 }
+        if lpRows >= m && reuse == 0 { reuse = 1 }
+        if reuse >= 1 { reuse += 1 }
+        reuse = reuse * reuse
+        if m < 2000 && reuse > 10 { reuse = 10 }
+        if reuse > 12 { reuse = 12 }
+        DSDPReuseMatrix(dsdp, Int32(reuse))
+        DSDPSetGapTolerance(dsdp, gapTolerance)
+        if let tol = options.feasibilityTolerance {
+            DSDPSetRTolerance(dsdp, tol)
+            DSDPSetPTolerance(dsdp, tol)
+        }
+        DSDPSetMaxIts(dsdp, Int32(options.maxIterations ?? 500))
+        var norms = [Double](repeating: 0, count: 3)
+        DSDPGetDataNorms(dsdp, &norms)
+        if norms[0] == 0 {
+            // C = 0: DSDP's driver starts from a scaled identity.
+            DSDPSetR0(dsdp, Double(p.totalDimension))
+        }
+    }
+
+    /// Reports each iteration (in the SDPA view) and passes a stop request on to DSDP.
+    private static func reportIteration(_ d: DSDP?, _ raw: UnsafeMutableRawPointer?) -> Int32 {
+        guard let d, let raw else { return 0 }
+        let ctx = Unmanaged<DSDPMonitorContext>.fromOpaque(raw).takeUnretainedValue()
+        var it: Int32 = 0, pobj = 0.0, dobj = 0.0, mu = 0.0, r = 0.0, pinf = 0.0, pstep = 0.0, dstep = 0.0
+        DSDPGetIts(d, &it); DSDPGetPPObjective(d, &pobj); DSDPGetDDObjective(d, &dobj)
+        DSDPGetBarrierParameter(d, &mu); DSDPGetR(d, &r); DSDPGetPInfeasibility(d, &pinf)
+        DSDPGetStepLengths(d, &pstep, &dstep)
+        // SDPA view: primal = cᵀy = −bᵀy (DSDP's D), dual = ⟨F₀,X⟩ = −⟨C,X⟩ (DSDP's P).
+        let primal = -dobj
+        let dual: Double? = abs(pobj) >= 1e10 ? nil : -pobj
+        let gap = dual.map { abs(primal - $0) / max(1, abs(primal), abs($0)) }
+        ctx.run.emit(SolverIteration(iteration: Int(it), elapsed: ctx.run.elapsed, primalObjective: primal,
+                                     dualObjective: dual, relativeGap: gap, primalInfeasibility: r,
+                                     dualInfeasibility: pinf, mu: mu,
+                                     primalStep: it > 0 ? dstep : nil, dualStep: it > 0 ? pstep : nil))
+        if ctx.run.stopRequested { DSDPSetConvergenceFlag(d, DSDP_USER_TERMINATION) }
+        return 0
+    }
+
+    // MARK: Reading the result
+
+    /// X per block: a column for diagonal blocks, the full symmetric matrix for dense ones.
+    private static func dualMatrices(_ p: SDPProblem, _ layout: BlockLayout, cone: SDPCone?, lpcone: LPCone?) -> [Matrix] {
+        var out: [Matrix] = []
+        for (b, blk) in p.blocks.enumerated() {
+            let n = blk.size
+            if blk.isDiagonal {
+                var col = [Double](repeating: 0, count: n)
+                var xp: UnsafeMutablePointer<Double>? = nil
+                var len: Int32 = 0
+                if let lpcone, LPConeGetXArray(lpcone, &xp, &len) == 0, let xp {
+                    for i in 0..<n where layout.lpOffset[b] + i < Int(len) { col[i] = xp[layout.lpOffset[b] + i] }
+                }
+                out.append(Matrix(rows: n, columns: 1, storage: col))
+            } else {
+                var dense = [Double](repeating: 0, count: n * n)
+                var xp: UnsafeMutablePointer<Double>? = nil
+                var len: Int32 = 0
+                if let cone, SDPConeGetXArray(cone, Int32(layout.coneIndex[b]), &xp, &len) == 0, let xp,
+                   Int(len) >= n * (n + 1) / 2 {
+                    for i in 0..<n {
+                        for j in 0...i {
+                            let v = xp[i * (i + 1) / 2 + j]
+                            dense[i + j * n] = v; dense[j + i * n] = v
+                        }
+                    }
+                }
+                out.append(Matrix(rows: n, columns: n, storage: dense))
+            }
+        }
+        return out
+    }
+
+    /// Our status from DSDP's stop reason and solution type; a numerical stop right at the
+    /// optimum (feasible, gap ≤ acceptGap) counts as optimal.
+    private static func classify(reason: DSDPTerminationReason, solutionType soltype: DSDPSolutionType, solveInfo: Int32,
+                                 dualObjective ddobj: Double, primalObjective ppobj: Double, acceptGap: Double,
+                                 run: SolveRun) -> (SolverStatus, String) {
         let status: SolverStatus
         var message: String
         switch reason {
@@ -280,12 +381,7 @@ public struct DSDPSolver: Solver {
                 message = "stopped on \(message) at relative gap \(String(format: "%.1e", gap)) (accepted)"
             }
         }
-        let feasibleVerdict = finalStatus == .primalInfeasible || finalStatus == .dualInfeasible
-        return SolverResult(status: finalStatus,
-                            primalObjective: feasibleVerdict ? nil : -ddobj,
-                            dualObjective: feasibleVerdict ? nil : -ppobj,
-                            x: y, dualMatrices: matrices, iterations: Int(its), seconds: run.elapsed,
-                            solver: "dsdp", message: message)
+        return (finalStatus, message)
     }
 }
 

@@ -49,8 +49,25 @@ public enum MPSFormat {
     }
 
     private static func parseLayout(_ text: String, file: String, layout: Layout) throws(ProblemFileError) -> LPProblem {
-        func fail(_ line: Int?, _ msg: String) -> ProblemFileError { ProblemFileError(file: file, line: line, message: msg) }
+        var reader = Reader(file: file, layout: layout)
         var lines = LineReader(text)
+        while let (ln, line) = lines.next() {
+            if line.isEmpty || line.first == "*" || line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            if line.first != " " && line.first != "\t" {
+                try reader.header(line, ln)
+                if reader.sawEnd { break }
+                continue
+            }
+            try reader.dataLine(line, ln)
+        }
+        return try reader.problem()
+    }
+
+    /// One reading of an MPS text: the sections' data as it accumulates, line by line, then
+    /// the problem it describes.
+    private struct Reader {
+        let file: String
+        let layout: Layout
         var section = Section.none
         var name = ""
         var maximize = false
@@ -67,6 +84,15 @@ public enum MPSFormat {
         var colLower: [Double] = [], colUpper: [Double] = [], lowerSet: [Bool] = []
         var triplets: [(row: Int, column: Int, value: Double)] = []
         var sawEnd = false
+
+        init(file: String, layout: Layout) {
+            self.file = file
+            self.layout = layout
+        }
+
+        // MARK: Fields
+
+        func fail(_ line: Int?, _ msg: String) -> ProblemFileError { ProblemFileError(file: file, line: line, message: msg) }
 
         func fields(_ line: Substring) -> [Substring] {
             switch layout {
@@ -88,53 +114,57 @@ public enum MPSFormat {
                 return out
             }
         }
+
         func number(_ s: Substring, _ ln: Int, _ what: String) throws(ProblemFileError) -> Double {
             guard let v = parseNumber(s), !v.isNaN else { throw fail(ln, "expected a number for \(what), found '\(s)'") }
             return v
         }
+
         func row(_ s: Substring, _ ln: Int) throws(ProblemFileError) -> Int? {
             if let o = objectiveName, s == o { return nil }
             guard let r = rowIndex[String(s)] else { throw fail(ln, "expected a row name declared in ROWS, found unknown row '\(s)'") }
             return r
         }
+
         func column(_ s: Substring, _ ln: Int) throws(ProblemFileError) -> Int {
             guard let c = columnIndex[String(s)] else { throw fail(ln, "expected a column name declared in COLUMNS, found unknown column '\(s)'") }
             return c
         }
 
-        while let (ln, line) = lines.next() {
-            if line.isEmpty || line.first == "*" || line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            if line.first != " " && line.first != "\t" {
-                // Section header.
-                let t = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                let head = t[0].uppercased()
-                switch head {
-                case "NAME":
-                    section = .name
-                    name = t.count > 1 ? line.dropFirst(4).trimmingCharacters(in: .whitespaces) : ""
-                case "OBJSENSE":
-                    section = .objsense
-                    if t.count > 1 {
-                        let s = t[1].uppercased()
-                        guard s == "MAX" || s == "MAXIMIZE" || s == "MIN" || s == "MINIMIZE" else {
-                            throw fail(ln, "expected MIN or MAX after OBJSENSE, found '\(t[1])'")
-                        }
-                        maximize = s.hasPrefix("MAX")
+        // MARK: Lines
+
+        /// A section header (a line starting in column 1).
+        mutating func header(_ line: Substring, _ ln: Int) throws(ProblemFileError) {
+            let t = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            let head = t[0].uppercased()
+            switch head {
+            case "NAME":
+                section = .name
+                name = t.count > 1 ? line.dropFirst(4).trimmingCharacters(in: .whitespaces) : ""
+            case "OBJSENSE":
+                section = .objsense
+                if t.count > 1 {
+                    let s = t[1].uppercased()
+                    guard s == "MAX" || s == "MAXIMIZE" || s == "MIN" || s == "MINIMIZE" else {
+                        throw fail(ln, "expected MIN or MAX after OBJSENSE, found '\(t[1])'")
                     }
-                case "ROWS": section = .rows
-                case "COLUMNS": section = .columns
-                case "RHS": section = .rhs
-                case "RANGES": section = .ranges
-                case "BOUNDS": section = .bounds
-                case "ENDATA": section = .endata; sawEnd = true
-                default:
-                    throw fail(ln, "expected a section header (NAME, ROWS, COLUMNS, RHS, RANGES, BOUNDS, ENDATA), found '\(t[0])'")
+                    maximize = s.hasPrefix("MAX")
                 }
-                if sawEnd { break }
-                continue
+            case "ROWS": section = .rows
+            case "COLUMNS": section = .columns
+            case "RHS": section = .rhs
+            case "RANGES": section = .ranges
+            case "BOUNDS": section = .bounds
+            case "ENDATA": section = .endata; sawEnd = true
+            default:
+                throw fail(ln, "expected a section header (NAME, ROWS, COLUMNS, RHS, RANGES, BOUNDS, ENDATA), found '\(t[0])'")
             }
+        }
+
+        /// A data line (indented), read by the current section.
+        mutating func dataLine(_ line: Substring, _ ln: Int) throws(ProblemFileError) {
             let f = fields(line)
-            if f.isEmpty { continue }
+            if f.isEmpty { return }
             switch section {
             case .none, .name, .endata:
                 throw fail(ln, "expected a section header before data, found data line '\(line.trimmingCharacters(in: .whitespaces))'")
@@ -144,120 +174,143 @@ public enum MPSFormat {
                     throw fail(ln, "expected MIN or MAX in OBJSENSE, found '\(f[0])'")
                 }
                 maximize = s.hasPrefix("MAX")
-            case .rows:
-                guard f.count >= 2 else { throw fail(ln, "expected a row type and a row name in ROWS, found '\(line.trimmingCharacters(in: .whitespaces))'") }
-                guard f[0].count == 1, let type = RowType(rawValue: Character(f[0].uppercased())) else {
-                    throw fail(ln, "expected a row type N, E, L or G, found '\(f[0])'")
-                }
-                let rname = String(f[1])
-                if rname == objectiveName || rowIndex[rname] != nil { throw fail(ln, "row '\(rname)' is declared twice") }
-                if type == .n && objectiveName == nil {
-                    objectiveName = rname
-                } else {
-                    rowIndex[rname] = rowNames.count
-                    rowNames.append(rname); rowTypes.append(type); rhs.append(0); ranges.append(nil)
-                }
-            case .columns:
-                if f.count >= 3, f[1] == "'MARKER'" || f[2] == "'MARKER'" { continue }
-                guard f.count == 3 || f.count == 5 else {
-                    throw fail(ln, "expected 'column row value [row value]' in COLUMNS, found \(f.count) field\(f.count == 1 ? "" : "s")")
-                }
-                let cname = String(f[0])
-                let c: Int
-                if let existing = columnIndex[cname] { c = existing } else {
-                    c = columnNames.count
-                    columnIndex[cname] = c
-                    columnNames.append(cname); objective.append(0)
-                    colLower.append(0); colUpper.append(.infinity); lowerSet.append(false)
-                }
-                var k = 1
-                while k + 1 < f.count {
-                    let r = try row(f[k], ln)
-                    let v = try number(f[k + 1], ln, "the coefficient of column '\(cname)' in row '\(f[k])'")
-                    if let r { triplets.append((r, c, v)) } else { objective[c] += v }
-                    k += 2
-                }
-            case .rhs, .ranges:
-                // Optional set name: odd field count means it is present.
-                let start = f.count % 2 == 1 ? 1 : 0
-                guard f.count - start >= 2 else {
-                    throw fail(ln, "expected '[set] row value [row value]' in \(section.rawValue), found '\(line.trimmingCharacters(in: .whitespaces))'")
-                }
-                var k = start
-                while k + 1 < f.count {
-                    let what = section == .rhs ? "the right-hand side of row '\(f[k])'" : "the range of row '\(f[k])'"
-                    let r = try row(f[k], ln)
-                    let v = try number(f[k + 1], ln, what)
-                    if section == .rhs {
-                        if let r { rhs[r] = v } else { objConstant = -v }
-                    } else {
-                        guard let r else { throw fail(ln, "expected a constraint row in RANGES, found the objective row '\(f[k])'") }
-                        ranges[r] = v
-                    }
-                    k += 2
-                }
-            case .bounds:
-                let type = f[0].uppercased()
-                let needsValue: Bool
-                switch type {
-                case "UP", "LO", "FX", "LI", "UI": needsValue = true
-                case "FR", "MI", "PL", "BV": needsValue = false
-                case "SC": throw fail(ln, "semi-continuous bounds (SC) are not supported")
-                default: throw fail(ln, "expected a bound type (UP, LO, FX, FR, MI, PL, BV, LI, UI), found '\(f[0])'")
-                }
-                // Fields: type [set] column [value].
-                let colField: Substring
-                var valueField: Substring? = nil
-                if needsValue {
-                    guard f.count == 3 || f.count == 4 else {
-                        throw fail(ln, "expected '\(type) [set] column value' in BOUNDS, found \(f.count) field\(f.count == 1 ? "" : "s")")
-                    }
-                    colField = f[f.count - 2]; valueField = f[f.count - 1]
-                } else {
-                    if f.count == 2 { colField = f[1] }
-                    else if f.count == 3 {
-                        // 'FR set col' or 'BV col value'
-                        if columnIndex[String(f[2])] != nil { colField = f[2] } else { colField = f[1]; valueField = f[2] }
-                    } else if f.count == 4 { colField = f[2]; valueField = f[3] }
-                    else { throw fail(ln, "expected '\(type) [set] column' in BOUNDS, found \(f.count) field\(f.count == 1 ? "" : "s")") }
-                }
-                let c = try column(colField, ln)
-                let v = try valueField.map { (s: Substring) throws(ProblemFileError) -> Double in
-                    try number(s, ln, "the \(type) bound of column '\(colField)'")
-                }
-                switch type {
-                case "UP", "UI":
-                    colUpper[c] = v!
-                    if v! < 0 && !lowerSet[c] && colLower[c] == 0 { colLower[c] = -.infinity }
-                case "LO", "LI": colLower[c] = v!; lowerSet[c] = true
-                case "FX": colLower[c] = v!; colUpper[c] = v!; lowerSet[c] = true
-                case "FR": colLower[c] = -.infinity; colUpper[c] = .infinity; lowerSet[c] = true
-                case "MI": colLower[c] = -.infinity; lowerSet[c] = true
-                case "PL": colUpper[c] = .infinity
-                case "BV": colLower[c] = 0; colUpper[c] = 1; lowerSet[c] = true
-                default: break
-                }
+            case .rows: try declareRow(f, line, ln)
+            case .columns: try addColumnEntries(f, ln)
+            case .rhs, .ranges: try setRowValues(f, line, ln)
+            case .bounds: try setBound(f, ln)
             }
         }
-        if !sawEnd { throw fail(nil, "unexpected end of file: expected ENDATA") }
-        guard let objName = objectiveName else { throw fail(nil, "no objective row: expected an N row in ROWS") }
-        var rowLower = [Double](repeating: 0, count: rowNames.count), rowUpper = rowLower
-        for r in 0..<rowNames.count {
-            let b = rhs[r]
-            switch (rowTypes[r], ranges[r]) {
-            case (.n, _): rowLower[r] = -.infinity; rowUpper[r] = .infinity
-            case (.e, nil): rowLower[r] = b; rowUpper[r] = b
-            case (.e, let R?): if R >= 0 { rowLower[r] = b; rowUpper[r] = b + R } else { rowLower[r] = b + R; rowUpper[r] = b }
-            case (.l, nil): rowLower[r] = -.infinity; rowUpper[r] = b
-            case (.l, let R?): rowLower[r] = b - abs(R); rowUpper[r] = b
-            case (.g, nil): rowLower[r] = b; rowUpper[r] = .infinity
-            case (.g, let R?): rowLower[r] = b; rowUpper[r] = b + abs(R)
+
+        /// ROWS: `type name`; the first N row is the objective.
+        mutating func declareRow(_ f: [Substring], _ line: Substring, _ ln: Int) throws(ProblemFileError) {
+            guard f.count >= 2 else { throw fail(ln, "expected a row type and a row name in ROWS, found '\(line.trimmingCharacters(in: .whitespaces))'") }
+            guard f[0].count == 1, let type = RowType(rawValue: Character(f[0].uppercased())) else {
+                throw fail(ln, "expected a row type N, E, L or G, found '\(f[0])'")
+            }
+            let rname = String(f[1])
+            if rname == objectiveName || rowIndex[rname] != nil { throw fail(ln, "row '\(rname)' is declared twice") }
+            if type == .n && objectiveName == nil {
+                objectiveName = rname
+            } else {
+                rowIndex[rname] = rowNames.count
+                rowNames.append(rname); rowTypes.append(type); rhs.append(0); ranges.append(nil)
             }
         }
-        return LPProblem(name: name, objectiveName: objName, rowNames: rowNames, columnNames: columnNames,
-                         objective: objective, objectiveConstant: objConstant, maximize: maximize,
-                         matrix: ColumnSparseMatrix(rows: rowNames.count, columns: columnNames.count, triplets: triplets),
-                         rowLower: rowLower, rowUpper: rowUpper, columnLower: colLower, columnUpper: colUpper)
+
+        /// COLUMNS: `column row value [row value]`; integer markers are skipped.
+        mutating func addColumnEntries(_ f: [Substring], _ ln: Int) throws(ProblemFileError) {
+            if f.count >= 3, f[1] == "'MARKER'" || f[2] == "'MARKER'" { return }
+            guard f.count == 3 || f.count == 5 else {
+                throw fail(ln, "expected 'column row value [row value]' in COLUMNS, found \(f.count) field\(f.count == 1 ? "" : "s")")
+            }
+            let cname = String(f[0])
+            let c: Int
+            if let existing = columnIndex[cname] { c = existing } else {
+                c = columnNames.count
+                columnIndex[cname] = c
+                columnNames.append(cname); objective.append(0)
+                colLower.append(0); colUpper.append(.infinity); lowerSet.append(false)
+            }
+            var k = 1
+            while k + 1 < f.count {
+                let r = try row(f[k], ln)
+                let v = try number(f[k + 1], ln, "the coefficient of column '\(cname)' in row '\(f[k])'")
+                if let r { triplets.append((r, c, v)) } else { objective[c] += v }
+                k += 2
+            }
+        }
+
+        /// RHS and RANGES: `[set] row value [row value]`.
+        mutating func setRowValues(_ f: [Substring], _ line: Substring, _ ln: Int) throws(ProblemFileError) {
+            // Optional set name: odd field count means it is present.
+            let start = f.count % 2 == 1 ? 1 : 0
+            guard f.count - start >= 2 else {
+                throw fail(ln, "expected '[set] row value [row value]' in \(section.rawValue), found '\(line.trimmingCharacters(in: .whitespaces))'")
+            }
+            var k = start
+            while k + 1 < f.count {
+                let what = section == .rhs ? "the right-hand side of row '\(f[k])'" : "the range of row '\(f[k])'"
+                let r = try row(f[k], ln)
+                let v = try number(f[k + 1], ln, what)
+                if section == .rhs {
+                    if let r { rhs[r] = v } else { objConstant = -v }
+                } else {
+                    guard let r else { throw fail(ln, "expected a constraint row in RANGES, found the objective row '\(f[k])'") }
+                    ranges[r] = v
+                }
+                k += 2
+            }
+        }
+
+        /// BOUNDS: `type [set] column [value]`.
+        mutating func setBound(_ f: [Substring], _ ln: Int) throws(ProblemFileError) {
+            let type = f[0].uppercased()
+            let needsValue: Bool
+            switch type {
+            case "UP", "LO", "FX", "LI", "UI": needsValue = true
+            case "FR", "MI", "PL", "BV": needsValue = false
+            case "SC": throw fail(ln, "semi-continuous bounds (SC) are not supported")
+            default: throw fail(ln, "expected a bound type (UP, LO, FX, FR, MI, PL, BV, LI, UI), found '\(f[0])'")
+            }
+            // Fields: type [set] column [value].
+            let colField: Substring
+            var valueField: Substring? = nil
+            if needsValue {
+                guard f.count == 3 || f.count == 4 else {
+                    throw fail(ln, "expected '\(type) [set] column value' in BOUNDS, found \(f.count) field\(f.count == 1 ? "" : "s")")
+                }
+                colField = f[f.count - 2]; valueField = f[f.count - 1]
+            } else {
+                if f.count == 2 { colField = f[1] }
+                else if f.count == 3 {
+                    // 'FR set col' or 'BV col value'
+                    if columnIndex[String(f[2])] != nil { colField = f[2] } else { colField = f[1]; valueField = f[2] }
+                } else if f.count == 4 { colField = f[2]; valueField = f[3] }
+                else { throw fail(ln, "expected '\(type) [set] column' in BOUNDS, found \(f.count) field\(f.count == 1 ? "" : "s")") }
+            }
+            let c = try column(colField, ln)
+            let v = try valueField.map { (s: Substring) throws(ProblemFileError) -> Double in
+                try number(s, ln, "the \(type) bound of column '\(colField)'")
+            }
+            switch type {
+            case "UP", "UI":
+                colUpper[c] = v!
+                if v! < 0 && !lowerSet[c] && colLower[c] == 0 { colLower[c] = -.infinity }
+            case "LO", "LI": colLower[c] = v!; lowerSet[c] = true
+            case "FX": colLower[c] = v!; colUpper[c] = v!; lowerSet[c] = true
+            case "FR": colLower[c] = -.infinity; colUpper[c] = .infinity; lowerSet[c] = true
+            case "MI": colLower[c] = -.infinity; lowerSet[c] = true
+            case "PL": colUpper[c] = .infinity
+            case "BV": colLower[c] = 0; colUpper[c] = 1; lowerSet[c] = true
+            default: break
+            }
+        }
+
+        // MARK: The problem
+
+        /// The problem once ENDATA is read: row types, right-hand sides and ranges become
+        /// row bounds.
+        func problem() throws(ProblemFileError) -> LPProblem {
+            if !sawEnd { throw fail(nil, "unexpected end of file: expected ENDATA") }
+            guard let objName = objectiveName else { throw fail(nil, "no objective row: expected an N row in ROWS") }
+            var rowLower = [Double](repeating: 0, count: rowNames.count), rowUpper = rowLower
+            for r in 0..<rowNames.count {
+                let b = rhs[r]
+                switch (rowTypes[r], ranges[r]) {
+                case (.n, _): rowLower[r] = -.infinity; rowUpper[r] = .infinity
+                case (.e, nil): rowLower[r] = b; rowUpper[r] = b
+                case (.e, let R?): if R >= 0 { rowLower[r] = b; rowUpper[r] = b + R } else { rowLower[r] = b + R; rowUpper[r] = b }
+                case (.l, nil): rowLower[r] = -.infinity; rowUpper[r] = b
+                case (.l, let R?): rowLower[r] = b - abs(R); rowUpper[r] = b
+                case (.g, nil): rowLower[r] = b; rowUpper[r] = .infinity
+                case (.g, let R?): rowLower[r] = b; rowUpper[r] = b + abs(R)
+                }
+            }
+            return LPProblem(name: name, objectiveName: objName, rowNames: rowNames, columnNames: columnNames,
+                             objective: objective, objectiveConstant: objConstant, maximize: maximize,
+                             matrix: ColumnSparseMatrix(rows: rowNames.count, columns: columnNames.count, triplets: triplets),
+                             rowLower: rowLower, rowUpper: rowUpper, columnLower: colLower, columnUpper: colUpper)
+        }
     }
 
     /// Free-format MPS text. Reading it back gives an identical problem (ranged rows are

@@ -1,30 +1,6 @@
 import Foundation
 import LipscopeEngine
-
-/// Test fixtures live in Tests/Fixtures (copies of ../shared, so tests run without it).
-enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-
-    static func load(_ relative: String) throws -> Network { try NetworkLoader.load(path: path(relative)) }
-
-    /// A scratch file with the given contents; removed by the caller's `defer`.
-    static func temporaryFile(_ name: String, _ contents: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lipscope-tests-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
-        try! Data(contents.utf8).write(to: url)
-        return url.path
-    }
-
-    static func temporaryFile(_ name: String, bytes: [UInt8]) -> String {
-        let path = temporaryFile(name, "")
-        try! Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-}
+import LipscopeTestSupport
 
 /// The reference suite ../shared/testnets/expected.json (copied): one check per
 /// (network, method, norm) with its tolerance.

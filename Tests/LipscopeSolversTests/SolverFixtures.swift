@@ -1,12 +1,10 @@
 import Foundation
 import LipscopeSolvers
+import LipscopeTestSupport
 import Synchronization
 
-/// Test data under Tests/Fixtures, located from this file so tests run without ../shared.
-enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
+/// The solver benchmark files under Tests/Fixtures (sdplib, netlib) and their optimal values.
+extension Fixtures {
     static func sdplib(_ name: String) -> String { root.appendingPathComponent("sdplib/\(name).dat-s").path }
     static func netlib(_ name: String) -> String { root.appendingPathComponent("netlib/\(name).mps").path }
 
