@@ -1,6 +1,7 @@
 import Foundation
 import LipscopeEngine
 import Testing
+import LipscopeTestSupport
 
 /// The files of `lipscope batch`: jobs lines, result lines, the writer's crash safety, shards.
 @Suite struct BatchFilesTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 @testable import LipscopeTUI
+import LipscopeTestSupport
 
 /// The update function never touches the file system: it asks the runtime with an effect and
 /// gets the answer back as an event.
@@ -47,7 +48,7 @@ import Testing
         #expect(runtime.state.message?.text == "reopened old.jsonl: 1 runs; its network medium_1 (\(sessions)/gone.json) is not found")
         #expect(runtime.state.network == nil)
 
-        let present = fixturePath("Tests/Fixtures/testnets/medium_1.json")
+        let present = Fixtures.repositoryPath("Tests/Fixtures/testnets/medium_1.json")
         runtime.dispatch(.replayLoaded(path: sessions + "/old.jsonl", record: record(networkAt: present)))
         // The load runs on its own thread and answers through the inbox.
         let deadline = Date().addingTimeInterval(20)
@@ -62,7 +63,7 @@ import Testing
     /// A guard on the architecture: the pure files name no file-system API.
     @Test func pureFilesDoNotTouchTheFileSystem() throws {
         for file in ["Update.swift", "Keymap.swift", "OptionControls.swift", "State.swift", "View.swift", "Plot.swift"] {
-            let source = try String(contentsOfFile: fixturePath("Sources/LipscopeTUI/" + file), encoding: .utf8)
+            let source = try String(contentsOfFile: Fixtures.repositoryPath("Sources/LipscopeTUI/" + file), encoding: .utf8)
             // State's initializer defaults the working directory for callers that do not pass one.
             let body = file == "State.swift" ? source.replacingOccurrences(of: "workingDirectory: String = FileManager.default.currentDirectoryPath", with: "") : source
             for api in ["FileManager", "URL(fileURLWithPath", "fopen(", "contentsOfFile", "FileHandle"] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 @testable import LipscopeTUI
+import LipscopeTestSupport
 
 /// What the workbench shows when runs and sweeps end: stale progress lines go, flat sweeps
 /// plot flat, and a sweep stops once the hierarchy reached p*.
@@ -135,7 +136,7 @@ import Testing
     }
 
     @Test func noPStarRunOnNetworksWhereItIsNotCheap() {
-        let big = try! NetworkLoader.load(path: fixturePath("Tests/Fixtures/testnets/small_relu_20.json"))
+        let big = try! NetworkLoader.load(path: Fixtures.repositoryPath("Tests/Fixtures/testnets/small_relu_20.json"))
         var s = sweepState(network: big)
         #expect(s.network!.summary.hiddenNeurons > WorkbenchState.cheapExactNeurons)
         let first = s.press(.char("s")).compactMap(\.startedRun).first
