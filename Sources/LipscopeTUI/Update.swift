@@ -44,7 +44,8 @@ public enum Update {
             s.focus = .run
             info(&s, "loaded \(summary.name): \(summary.kind) \(summary.sizes.map(String.init).joined(separator: "-"))")
             if let t = s.training, let saved = t.summary?.saved, saved == path, let text = t.endText {
-                info(&s, text + " — opened it")
+                // Training certifies the ℓ∞ bound: point at the norm where contraction applies.
+                info(&s, text + " — opened it" + (s.norm == .l2 ? " (n: ℓ∞ for contraction)" : ""))
             }
             return [.log(.networkLoaded(time: "", path: path, sha256: sha, summary: summary))] + check
         case .loadFailed(_, let message):

@@ -116,7 +116,7 @@ import Testing
         let net = try NetworkLoader.load(path: fixturePath("Tests/Fixtures/testnets/implicit_n20.json"))
         s.send(.networkLoaded(path: saved, network: net, sha256: nil))
         #expect(s.network?.path == saved)
-        #expect(s.message?.text == text + " — opened it")
+        #expect(s.message?.text == text + " — opened it (n: ℓ∞ for contraction)")
         #expect(s.liveRun?.id == 1)
         // Later events of the ended run change nothing.
         #expect(s.send(.training(run: 1, .epoch(Self.epoch(3, test: 0.9, bound: 1)))).isEmpty)

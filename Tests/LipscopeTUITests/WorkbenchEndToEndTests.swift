@@ -407,6 +407,12 @@ import LipscopeLinearAlgebra
         let saved = try #require(TmuxDriver.match(#"saved (\S+\.json)"#, in: screen))
         #expect(saved.hasSuffix("-train1.json"))
         #expect(screen.contains("implicit"))  // the Network pane shows the trained network
+        // Contraction (ℓ∞) runs on it and gives the bound the training logged for epoch 2.
+        tmux.send("n")
+        let trained = try NetworkLoader.load(path: setup.sessions + "/" + saved)
+        try Self.select("contraction", on: trained, norm: .linf, tmux)
+        tmux.send("Enter")
+        let contraction = try tmux.waitFor("Contraction ℓ∞: ", timeout: 60)
         tmux.send("q")
         try tmux.waitFor("__EXIT=0")
 
@@ -430,6 +436,7 @@ import LipscopeLinearAlgebra
         let closedForm = norm(net.D) + norm(net.C) * norm(net.B) / (1 - mu)
         let logged = try #require(training.epochs.last?.certifiedBound)
         #expect(logged >= closedForm && logged <= closedForm * (1 + 1e-6), "\(logged) vs \(closedForm)")
+        #expect(contraction.contains("Contraction ℓ∞: \(Presentation.shortNumber(logged)) certified upper bound"))
         let report = SessionReport.markdown(record, title: "train")
         #expect(report.contains("## Training run 1") && report.contains("network saved to `\(path)`"))
     }
