@@ -3,7 +3,7 @@ import LipscopeEngine
 
 /// Where a key binding applies: the screen (mode) the workbench is in.
 public enum KeyScope: String, Sendable, CaseIterable {
-    case main, help, browser, prompt, confirmQuit
+    case main, help, browser, prompt, confirmQuit, train
 
     init(_ mode: Mode) {
         switch mode {
@@ -12,6 +12,7 @@ public enum KeyScope: String, Sendable, CaseIterable {
         case .browser: self = .browser
         case .prompt, .note: self = .prompt
         case .confirmQuit: self = .confirmQuit
+        case .trainForm: self = .train
         }
     }
 
@@ -23,6 +24,7 @@ public enum KeyScope: String, Sendable, CaseIterable {
         case .browser: "File browser (o, O)"
         case .prompt: "Save and note prompts (w, a)"
         case .confirmQuit: "Quit while running"
+        case .train: "Train form (t)"
         }
     }
 }
@@ -103,7 +105,7 @@ public enum Keymap {
     /// selected method's option of that name.
     public static let optionShortcuts: [(key: Character, option: String)] = [("k", "cliques"), ("b", "solver"), ("d", "chordal")]
 
-    public static let all: [KeyBinding] = main + help + browser + prompt + confirmQuit
+    public static let all: [KeyBinding] = main + help + browser + prompt + confirmQuit + train
 
     static let main: [KeyBinding] = [
         KeyBinding(.keys([.char("?"), .function(1)]), .main, "help; any key closes it", bar: ("F1", "Help")) { s, _ in
@@ -146,7 +148,9 @@ public enum Keymap {
             Update.startSweep(&s)
         },
         KeyBinding(.keys([.char("p")]), .main, "plot convergence ↔ sweep") { s, _ in Update.togglePlot(&s); return [] },
-        KeyBinding(.keys([.char("t")]), .main, "sort: run, bound, time", bar: ("t", "Sort")) { s, _ in
+        KeyBinding(.keys([.char("t")]), .main, "train an implicit network on digits", bar: ("t", "Train"),
+                   enabled: { !$0.isRunning }) { s, _ in Update.openTrainForm(&s) },
+        KeyBinding(.keys([.char("S")]), .main, "sort Compare: run, bound, time") { s, _ in
             Update.cycleSort(&s); return []
         },
         KeyBinding(.keys([.char("w")]), .main, "save log copy + report", bar: ("w", "Save"),
@@ -176,6 +180,20 @@ public enum Keymap {
         KeyBinding(.anyCharacter("text"), .prompt, "type the name or note") { s, key in
             if case .char(let c) = key { Update.promptEdit(&s, c) }
             return []
+        },
+    ]
+
+    static let train: [KeyBinding] = [
+        KeyBinding(.keys([.up, .down, .tab, .backTab]), .train, "choose a setting") { s, key in
+            Update.moveTrainCursor(&s, [.up, .backTab].contains(key) ? -1 : 1); return []
+        },
+        KeyBinding(.keys([.right, .char(">"), .char("+"), .char("="), .left, .char("<"), .char("-")]), .train, "its next / previous value") { s, key in
+            Update.stepTrainField(&s, up: [.right, .char(">"), .char("+"), .char("=")].contains(key)); return []
+        },
+        KeyBinding(.keys([.char("x")]), .train, "reset it to the default") { s, _ in Update.resetTrainField(&s); return [] },
+        KeyBinding(.keys([.enter, .char("t")]), .train, "start training") { s, _ in Update.startTraining(&s) },
+        KeyBinding(.keys([.escape, .char("q")]), .train, "close the form") { s, _ in
+            s.mode = .main; Update.info(&s, "training not started"); return []
         },
     ]
 

@@ -144,6 +144,8 @@ final class Runtime {
     let inbox: Inbox
     let options: WorkbenchOptions
     var jobs: [Int: Job] = [:]
+    /// The cancel switch of each training run still going.
+    var trainings: [Int: CancellationToken] = [:]
     var writer: SessionLogWriter?
     var logPath: String? { writer?.path }
     let started = ContinuousClock.now
@@ -203,8 +205,17 @@ final class Runtime {
             cn_restore_sigmask(&old)
         case .cancel(let run):
             jobs[run]?.cancel()
+            trainings[run]?.cancel()
+        case .startTraining(let run, let parameters):
+            let token = CancellationToken()
+            trainings[run] = token
+            var old = sigset_t()
+            cn_block_sigwinch(&old)
+            Self.train(run, parameters, token: token, inbox: inbox)
+            cn_restore_sigmask(&old)
         case .log(let event):
             if case .runFinished(_, let run, _) = event { jobs[run] = nil }
+            if case .trainingFinished(_, let run, _) = event { trainings[run] = nil }
             writer?.append(event.withTime(SessionEvent.timestamp()))
             if let failure = writer?.failure, state.message?.text.hasPrefix("session log") != true {
                 state.message = Message(text: "session log: \(failure)", isError: true)
@@ -279,6 +290,43 @@ final class Runtime {
         }
     }
 
+    /// A training run on its own thread: loads the data, trains (epochs and log lines go to the
+    /// inbox as they happen), saves the last finished epoch's network (also after a cancel or a
+    /// failure), then posts the end. Exactly one `.finished` per run.
+    static func train(_ run: Int, _ parameters: TrainingParameters, token: CancellationToken, inbox: Inbox) {
+        let thread = Thread {
+            let post: @Sendable (TrainingUpdate) -> Void = { inbox.post(.training(run: run, $0)) }
+            let data: TrainingData
+            do {
+                data = try DatasetLoader.load(parameters.data)
+            } catch {
+                post(.finished(TrainingSummary(status: .failed, reason: "data: \(error)", epochs: 0, seconds: 0)))
+                return
+            }
+            let outcome = TrainingJob.run(parameters.settings, data: data, token: token) { event in
+                switch event {
+                case .log(let message): post(.log(message))
+                case .epoch(let record): post(.epoch(record))
+                case .finished: break  // posted below, once the network is saved
+                }
+            }
+            var summary = TrainingSummary(status: outcome.status, reason: outcome.reason, epochs: outcome.epochs.count, seconds: outcome.seconds)
+            if !outcome.epochs.isEmpty {
+                do {
+                    let path = SessionStore.unusedPath(absolute(parameters.out))
+                    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try NetworkLoader.save(.implicit(outcome.network), to: path)
+                    summary.saved = path
+                } catch {
+                    summary.saveError = String(describing: error)
+                }
+            }
+            post(.finished(summary))
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
     /// Directories (not hidden) and files the purpose can open, `..` first.
     static func list(_ path: String, _ purpose: BrowserPurpose) throws -> [BrowserEntry] {
         let names = try FileManager.default.contentsOfDirectory(atPath: path)
@@ -305,6 +353,7 @@ final class Runtime {
     /// SIGTERM/SIGHUP/SIGINT: stop like a confirmed quit.
     func terminate() {
         if let run = state.active { jobs[run.id]?.cancel() }
+        for token in trainings.values { token.cancel() }
         writer?.append(.note(time: SessionEvent.timestamp(), text: "terminated by signal \(terminationRequested.load(ordering: .relaxed))"))
         state.quitting = true
     }
@@ -312,8 +361,9 @@ final class Runtime {
     /// Cancels what still runs, waits briefly for the results so they reach the log, and closes it.
     func finish() {
         for job in jobs.values { job.cancel() }
+        for token in trainings.values { token.cancel() }
         let deadline = ContinuousClock.now + .seconds(3)
-        while state.active != nil && ContinuousClock.now < deadline {
+        while state.isRunning && ContinuousClock.now < deadline {
             var fds = [pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 1, 100)
             for event in inbox.drain() { dispatch(event) }

@@ -17,6 +17,8 @@ public enum Event: Sendable {
     /// Monotonic seconds since the workbench started.
     case tick(Double)
     case job(run: Int, JobEvent)
+    /// From the training run `run` (`Effect.startTraining`).
+    case training(run: Int, TrainingUpdate)
     case networkLoaded(path: String, network: Network, sha256: String?)
     case loadFailed(path: String, message: String)
     case directoryListed(path: String, entries: [BrowserEntry])
@@ -37,7 +39,11 @@ public enum Event: Sendable {
 /// world (threads, files, the session log).
 public enum Effect: Sendable {
     case start(run: Int, method: Int, request: BoundRequest)
+    /// Cancels a bound run or a training run.
     case cancel(run: Int)
+    /// Train on the data of `parameters` on a thread, save the network to `parameters.out` (or
+    /// the next unused name beside it) and answer with `.training` events.
+    case startTraining(run: Int, parameters: TrainingParameters)
     /// Append to the session log (the runtime stamps `time`).
     case log(SessionEvent)
     case loadNetwork(path: String)
@@ -51,6 +57,29 @@ public enum Effect: Sendable {
     /// seconds on big networks); answers come back one method at a time as `.methodChecked`.
     case checkMethods(token: Int, network: Network, norm: Norm)
     case quit
+}
+
+/// What a training run reports to the workbench.
+public enum TrainingUpdate: Sendable {
+    case log(String)
+    case epoch(EpochRecord)
+    /// The end, after the network was saved (exactly once).
+    case finished(TrainingSummary)
+}
+
+/// A training run: its settings, the live pane's view of its epochs, and its end.
+public struct TrainingRun: Sendable {
+    public var parameters: TrainingParameters
+    public var view: RunView
+    /// Every epoch as the engine reported it (the view keeps the table's rows).
+    public var epochs: [EpochRecord] = []
+    public var summary: TrainingSummary?
+    /// What the message line said when it ended (repeated when its network is opened).
+    public var endText: String?
+    public var id: Int { view.id }
+    public var running: Bool { summary == nil }
+
+    public static let methodID = "train"
 }
 
 public enum BrowserPurpose: Sendable, Equatable { case network, session }
@@ -177,6 +206,8 @@ public enum Mode: Sendable {
     /// Typing a note for the session log.
     case note(text: String)
     case confirmQuit
+    /// The train form (t): the settings of the next training run.
+    case trainForm
 }
 
 public enum Focus: Sendable, Equatable { case run, compare }
@@ -235,6 +266,10 @@ public struct WorkbenchState: Sendable {
     public var sort: CompareSort = .run
     public var plot: PlotMode = .convergence
     public var sweep: Sweep?
+    /// The settings the train form shows (kept between trainings).
+    public var trainForm = TrainForm()
+    /// The running or last training run.
+    public var training: TrainingRun?
     public var mode: Mode = .main
     public var message: Message?
     public var sessionLog: String?
@@ -263,7 +298,11 @@ public struct WorkbenchState: Sendable {
         applicable.indices.contains(selected) ? applicable[selected] : nil
     }
 
-    public var isRunning: Bool { active != nil }
+    /// A bound run or a training run is active (one at a time: both use the cores).
+    public var isRunning: Bool { active != nil || training?.running == true }
+
+    /// The training run while it runs.
+    public var runningTraining: TrainingRun? { training?.running == true ? training : nil }
 
     /// The options the Run pane shows for the selected method (empty without one).
     public var shownOptions: [MethodOption] {
@@ -302,6 +341,7 @@ public struct WorkbenchState: Sendable {
     /// The run the live pane shows: the active one, else the selected/last finished one.
     public var liveRun: RunView? {
         if let active { return active }
+        if let t = training, t.running || t.id == shownRun { return t.view }
         if let id = shownRun, let run = runs.first(where: { $0.id == id }) { return run }
         return nil
     }

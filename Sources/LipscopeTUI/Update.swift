@@ -23,12 +23,14 @@ public enum Update {
             return []
         case .job(let run, let jobEvent):
             return job(&s, run, jobEvent)
+        case .training(let run, let update):
+            return training(&s, run, update)
         case .networkLoaded(let path, let network, let sha):
             let summary = NetworkSummary(network)
             let keep = s.currentMethod.map { s.methods[$0].id }
             s.network = LoadedNetwork(path: path, network: network, summary: summary, sha256: sha)
             if let o = s.output, o >= network.outputSize { s.output = nil }
-            if let shown = s.shownRun, s.runs.first(where: { $0.id == shown })?.parameters.network != summary.name {
+            if let shown = s.shownRun, shown != s.training?.id, s.runs.first(where: { $0.id == shown })?.parameters.network != summary.name {
                 s.shownRun = s.runs.last { $0.parameters.network == summary.name }?.id
             }
             if var sweep = s.sweep, sweep.running {
@@ -41,6 +43,10 @@ public enum Update {
             if case .browser = s.mode { s.mode = .main }
             s.focus = .run
             info(&s, "loaded \(summary.name): \(summary.kind) \(summary.sizes.map(String.init).joined(separator: "-"))")
+            if let t = s.training, let saved = t.summary?.saved, saved == path, let text = t.endText {
+                // Training certifies the ℓ∞ bound: point at the norm where contraction applies.
+                info(&s, text + " — opened it" + (s.norm == .l2 ? " (n: ℓ∞ for contraction)" : ""))
+            }
             return [.log(.networkLoaded(time: "", path: path, sha256: sha, summary: summary))] + check
         case .loadFailed(_, let message):
             if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
@@ -139,7 +145,7 @@ public enum Update {
     // MARK: - Main screen actions (bound in `Keymap`)
 
     static func quit(_ s: inout WorkbenchState) -> [Effect] {
-        if s.active != nil {
+        if s.isRunning {
             s.mode = .confirmQuit
             return []
         }
@@ -338,6 +344,7 @@ public enum Update {
     static func startRun(_ s: inout WorkbenchState, method m: Int, degree: Int?, sweep: Bool) -> [Effect] {
         guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
+        guard s.runningTraining == nil else { error(&s, "training is running — Esc or c cancels it"); return [] }
         let method = s.methods[m]
         let options = s.requestOptions(m)
         let degree = minimumDegree(s, m) == nil ? nil : degree
@@ -359,6 +366,7 @@ public enum Update {
             sweep.stopReason = "cancelled by the user"
             s.sweep = sweep
         }
+        if s.active == nil, s.runningTraining != nil { return cancelTraining(&s) }
         guard var run = s.active else {
             s.message = nil
             return []
@@ -412,7 +420,7 @@ public enum Update {
 
     static func startSweep(_ s: inout WorkbenchState) -> [Effect] {
         guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
-        guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
+        guard !s.isRunning else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         guard let m = s.currentMethod else { error(&s, noMethodText(s)); return [] }
         let method = s.methods[m]
         guard let minimum = minimumDegree(s, m) else {
@@ -511,7 +519,9 @@ public enum Update {
         }
         effects.append(.log(.note(time: "", text: "reopened \(file): \(count) finished runs")))
         s.mode = .main
-        let text = "reopened \(file): \(count) runs"
+        var text = "reopened \(file): \(count) runs"
+        // Training runs are not re-run or copied; the report of the reopened log shows them.
+        if !record.trainings.isEmpty { text += ", \(record.trainings.count) training run\(record.trainings.count == 1 ? "" : "s") (lipscope report shows them)" }
         // Bring back the session's network when it is not the one loaded.
         if let net = record.networks.last, net.summary.name != s.network?.summary.name {
             effects.append(.checkFile(path: net.path, purpose: .sessionNetwork(name: net.summary.name)))
@@ -622,6 +632,7 @@ public enum Update {
         s.quitting = true
         var effects: [Effect] = []
         if let run = s.active { effects.append(.cancel(run: run.id)) }
+        if let t = s.runningTraining { effects.append(.cancel(run: t.id)) }
         return effects + [.quit]
     }
 

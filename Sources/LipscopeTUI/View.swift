@@ -49,6 +49,7 @@ public enum View {
         switch s.mode {
         case .help: helpScreen(&screen, s)
         case .browser(let b): browserOverlay(&screen, s, b)
+        case .trainForm: trainFormOverlay(&screen, s)
         default: break
         }
         return screen
@@ -66,6 +67,9 @@ public enum View {
         if let run = s.active {
             let elapsed = max(run.iterations.last?.elapsed ?? 0, s.clock - run.startedAt)
             right = run.cancelling ? "cancelling… " : "● running \(Format.seconds(elapsed)) "
+        } else if let t = s.runningTraining {
+            let elapsed = max(t.view.iterations.last?.elapsed ?? 0, s.clock - t.view.startedAt)
+            right = t.view.cancelling ? "cancelling… " : "● training \(Format.seconds(elapsed)) "
         } else if s.rows < minimumRows || s.cols < minimumCols {
             right = "small terminal: \(s.cols)×\(s.rows) "
         }
@@ -87,7 +91,8 @@ public enum View {
             screen.set(row, after, " ", .selected)
             screen.text(row, after + 2, "(Enter adds it to the session log, Esc discards)", .muted)
         case .confirmQuit:
-            screen.text(row, 0, "A run is active. Quit anyway (it will be cancelled)? y/n", .bad)
+            screen.text(row, 0, s.runningTraining != nil ? "Training is running. Quit anyway (it will be cancelled)? y/n"
+                        : "A run is active. Quit anyway (it will be cancelled)? y/n", .bad)
         default:
             if let m = s.message {
                 screen.text(row, 0, m.text, m.isError ? .bad : .normal)
@@ -259,7 +264,16 @@ public enum View {
         guard rect.height >= 3 else { return }
         let run = s.liveRun
         var title = "Live"
-        if let run {
+        let training = s.training.flatMap { t in run?.id == t.id ? t : nil }
+        if let t = training {
+            title += ": #\(t.id) training " + "n \(t.parameters.hidden) γ \(t.parameters.gamma) λ \(t.parameters.lambda) \(t.parameters.parameterization.rawValue)"
+            if let sum = t.summary {
+                title += " — \(sum.status.rawValue), \(sum.epochs)/\(t.parameters.epochs) epochs, \(Format.seconds(sum.seconds))"
+            } else {
+                let elapsed = max(t.view.iterations.last?.elapsed ?? 0, s.clock - t.view.startedAt)
+                title += t.view.cancelling ? " — cancelling…" : " — running \(Format.seconds(elapsed)), epoch \(t.view.iterationCount)/\(t.parameters.epochs)"
+            }
+        } else if let run {
             let p = run.parameters
             title += ": #\(run.id) \(p.label) \(p.norm.symbol)\(p.degree.map { " d=\($0)" } ?? "")\(p.output.map { " out \($0)" } ?? "")"
             if let r = run.result {
@@ -279,7 +293,8 @@ public enum View {
             screen.text(inner.row, inner.col, hint, .muted, width: inner.width)
             return
         }
-        let plotWidth = inner.width >= 70 ? inner.width * 3 / 8 : 0
+        // Training rows have seven columns: a narrower plot leaves them room.
+        let plotWidth = inner.width >= 70 ? (training != nil ? inner.width / 4 : inner.width * 3 / 8) : 0
         let tableRect = Rect(row: inner.row, col: inner.col, height: inner.height, width: inner.width - plotWidth - (plotWidth > 0 ? 1 : 0))
         let plotRect = Rect(row: inner.row, col: inner.col + inner.width - plotWidth, height: inner.height, width: plotWidth)
         if showSweep, let sweep = s.sweep {
@@ -292,7 +307,7 @@ public enum View {
             return
         }
         guard let run else { return }
-        iterationTable(&screen, run, tableRect)
+        iterationTable(&screen, run, tableRect, live: training.map { $0.running } ?? (run.result == nil))
         if plotWidth > 0 { convergencePlot(&screen, run, plotRect) }
     }
 
@@ -304,7 +319,8 @@ public enum View {
         return names
     }
 
-    static func iterationTable(_ screen: inout ScreenBuffer, _ run: RunView, _ rect: Rect) {
+    static func iterationTable(_ screen: inout ScreenBuffer, _ run: RunView, _ rect: Rect, live: Bool? = nil) {
+        let live = live ?? (run.result == nil)
         var row = rect.row
         var height = rect.height
         if let p = run.progress, run.result == nil, p.done < p.total || run.iterations.isEmpty {
@@ -325,7 +341,8 @@ public enum View {
         }
         guard height >= 2 else { return }
         if run.iterations.isEmpty {
-            screen.text(row, rect.col, run.result == nil ? "waiting for the first iteration…" : "no iterations reported", .muted, width: rect.width)
+            let waiting = run.parameters.method == TrainingRun.methodID ? "waiting for the first epoch…" : "waiting for the first iteration…"
+            screen.text(row, rect.col, live ? waiting : "no iterations reported", .muted, width: rect.width)
             return
         }
         let names = metricNames(run)
@@ -334,7 +351,7 @@ public enum View {
         let fixed = indexWidth + 9
         let fit = max(1, (rect.width - fixed) / (cellWidth + 1))
         let shown = Array(names.prefix(fit))
-        var header = Format.pad("it", indexWidth, right: true)
+        var header = Format.pad(run.parameters.method == TrainingRun.methodID ? "epoch" : "it", indexWidth, right: true)
         for n in shown { header += " " + Format.pad(String(n.prefix(cellWidth)), cellWidth, right: true) }
         header += " " + Format.pad("time", 8, right: true)
         screen.text(row, rect.col, header, Style(.title, bold: true), width: rect.width)
@@ -343,7 +360,7 @@ public enum View {
             var line = Format.pad(String(it.index), indexWidth, right: true)
             for n in shown { line += " " + Format.pad(Format.compact(it.value(n), width: cellWidth), cellWidth, right: true) }
             line += " " + Format.pad(Format.seconds(it.elapsed), 8, right: true)
-            screen.text(row + 1 + k, rect.col, line, k == rows.count - 1 && run.result == nil ? Style(.accent) : .normal, width: rect.width)
+            screen.text(row + 1 + k, rect.col, line, k == rows.count - 1 && live ? Style(.accent) : .normal, width: rect.width)
         }
     }
 
@@ -352,6 +369,13 @@ public enum View {
     static func plotSeries(_ run: RunView) -> (series: [Plot.Series], log: Bool) {
         let names = metricNames(run)
         let styles: [Style] = [.accent, .warn, .good, .bad]
+        // Training: the accuracies per epoch (both in [0, 1], one linear axis).
+        if names.contains("test_acc") {
+            let series = ["test_acc", "train_acc"].filter(names.contains).enumerated().map { k, n in
+                Plot.Series(name: n, values: run.iterations.map { $0.value(n) ?? .nan }, style: styles[k])
+            }
+            return (series, false)
+        }
         let logNames = names.filter { n in
             let l = n.lowercased()
             return l.contains("gap") || l.contains("inf") || l.contains("res") || l == "mu" || l == "μ"
@@ -533,6 +557,37 @@ public enum View {
         } else if row < inner.row + inner.height {
             screen.text(row, inner.col, "Browser ↑↓ Enter, Backspace up, a–z jump, Esc · Prompts (w, a) Enter, Esc",
                         .muted, width: inner.width)
+        }
+    }
+
+    /// The train form: each setting (the cursor's highlighted, set ones bold), the data and
+    /// where the network will be saved.
+    static func trainFormOverlay(_ screen: inout ScreenBuffer, _ s: WorkbenchState) {
+        let form = s.trainForm
+        let width = min(s.cols - 4, 72)
+        let fields = TrainForm.Field.allCases
+        let height = fields.count + 7
+        let rect = Rect(row: max(1, (s.rows - height) / 2), col: (s.cols - width) / 2, height: height, width: width)
+        screen.fill(rect.row, rect.col, height: rect.height, width: rect.width)
+        screen.box(rect, title: "Train an implicit network (t)", style: .normal, titleStyle: .accent)
+        let inner = rect.inner
+        for (k, field) in fields.enumerated() {
+            let focused = field == form.cursor
+            let text = (focused ? "▸ " : "  ") + Format.pad(field.label, 20) + (focused ? "◂ \(form.value(field)) ▸" : "  \(form.value(field))")
+                + (form.isDefault(field) ? "" : " *")
+            screen.text(inner.row + k, inner.col, Format.pad(text, inner.width),
+                        focused ? .selected : form.isDefault(field) ? .normal : Style(.accent, bold: true), width: inner.width)
+        }
+        var row = inner.row + fields.count + 1
+        screen.text(row, inner.col, "data   bundled 8×8 digits, 20 % held out for the test accuracy", .muted, width: inner.width)
+        row += 1
+        let out = View.relative(Update.trainingOutputPath(s, run: s.nextRunID), s.workingDirectory)
+        screen.text(row, inner.col, "saves  \(out)", .muted, width: inner.width)
+        row += 1
+        if let problem = form.problem {
+            screen.text(row, inner.col, problem, .bad, width: inner.width)
+        } else {
+            screen.text(row, inner.col, "↑↓ setting · ←→ value · x default · Enter trains · Esc closes", .muted, width: inner.width)
         }
     }
 

@@ -6,14 +6,16 @@ import Testing
 /// One test (at least) per key of the help list; `helpListIsCovered` checks the list itself.
 @Suite struct UpdateKeyTests {
     static let coveredMain: Set<String> = ["? F1", "o", "O", "Enter", "Esc c", "↑ ↓", "Tab S-Tab", "PgUp PgDn", "n",
-                                           "+ = → - ←", "[ ]", "k", "b", "d", ", .", "< >", "x", "s", "p", "t", "w", "a", "q C-c"]
+                                           "+ = → - ←", "[ ]", "k", "b", "d", ", .", "< >", "x", "s", "p", "t", "S", "w", "a", "q C-c"]
     static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter →", "Backspace ←", "Esc q", "a–z 0–9"]
     static let coveredPrompt: Set<String> = ["Enter", "Esc", "Backspace", "text"]
+    static let coveredTrain: Set<String> = ["↑ ↓ Tab S-Tab", "→ > + = ← < -", "x", "Enter t", "Esc q"]
 
     @Test func helpListIsCovered() {
         #expect(Set(Keymap.bindings(.main).map(\.keysText)) == Self.coveredMain)
         #expect(Set(Keymap.bindings(.browser).map(\.keysText)) == Self.coveredBrowser)
         #expect(Set(Keymap.bindings(.prompt).map(\.keysText)) == Self.coveredPrompt)
+        #expect(Set(Keymap.bindings(.train).map(\.keysText)) == Self.coveredTrain)
     }
 
     @Test func noKeyIsBoundTwiceInAScope() {
@@ -30,7 +32,7 @@ import Testing
     }
 
     @Test func theBottomBarComesFromTheBindings() {
-        #expect(Keymap.bar.map(\.label) == ["Help", "Open", "Run", "Cancel", "Norm", "Degree", "Sweep", "Sort", "Save", "Quit"])
+        #expect(Keymap.bar.map(\.label) == ["Help", "Open", "Run", "Cancel", "Norm", "Degree", "Sweep", "Train", "Save", "Quit"])
         // Every bar entry names a key of its binding (or ± / ⏎ for the degree and Enter).
         for binding in Keymap.all {
             guard let bar = binding.bar, case .keys(let keys) = binding.match else { continue }
@@ -354,18 +356,18 @@ import Testing
         #expect(s.plot == .convergence)
     }
 
-    @Test func tSortsTheComparison() {
+    @Test func shiftSSortsTheComparison() {
         var s = loadedState()
         finishRun(&s, value: 3.0, seconds: 0.1)
         finishRun(&s, value: 1.0, seconds: 0.3)
         finishRun(&s, value: 2.0, seconds: 0.2)
         #expect(s.compareRows.map(\.id) == [1, 2, 3])
-        s.press(.char("t"))
+        s.press(.char("S"))
         #expect(s.sort == .bound && s.compareRows.map(\.id) == [2, 3, 1])
-        s.press(.char("t"))
+        s.press(.char("S"))
         #expect(s.sort == .time && s.compareRows.map(\.id) == [1, 3, 2])
         #expect(s.screenText.contains("Compare (time)"))
-        s.press(.char("t"))
+        s.press(.char("S"))
         #expect(s.sort == .run)
     }
 

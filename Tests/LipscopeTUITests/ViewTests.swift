@@ -18,7 +18,7 @@ import LipscopeTestSupport
         #expect(lines.contains { $0.hasPrefix("┌ Live ─") })
         #expect(lines.contains { $0.hasPrefix("┌ Compare (run order) ─") })
         #expect(lines[22] == "loaded tiny_relu_1: feedforward 2-5-6-2")
-        #expect(lines[23].hasPrefix("F1Help  oOpen  ⏎Run   cCancel nNorm  ±Degree sSweep tSort  wSave  qQuit"))
+        #expect(lines[23].hasPrefix("F1Help  oOpen  ⏎Run   cCancel nNorm  ±Degree sSweep tTrain wSave  qQuit"))
     }
 
     @Test func theBottomBarDimsKeysThatDoNothingNow() {
@@ -36,11 +36,11 @@ import LipscopeTestSupport
         }
         var s = loadedState()
         _ = Update.apply(&s, .sessionLogOpened(path: "/work/sessions/s.jsonl"))
-        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Sort", "Save", "Quit"])
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Train", "Save", "Quit"])
         s.press(.char("n"), .down)  // LiPopt: a degree to change and sweep
-        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Degree", "Sweep", "Sort", "Save", "Quit"])
+        #expect(enabled(s) == ["Help", "Open", "Run", "Norm", "Degree", "Sweep", "Train", "Save", "Quit"])
         s.press(.enter)
-        #expect(enabled(s) == ["Help", "Open", "Cancel", "Norm", "Degree", "Sort", "Save", "Quit"])
+        #expect(enabled(s) == ["Help", "Open", "Cancel", "Norm", "Degree", "Save", "Quit"])
     }
 
     @Test func everySizeRendersWithoutLeavingTheBuffer() {

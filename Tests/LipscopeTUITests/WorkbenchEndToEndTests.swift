@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LipscopeLinearAlgebra
 @testable import LipscopeEngine
 import LipscopeTestSupport
 
@@ -379,5 +380,65 @@ import LipscopeTestSupport
         #expect(record.runs.allSatisfy { $0.parameters.sweep })
         let bound = try #require(record.runs.last?.result?.value)
         #expect(bound >= 1.7961325189435495 * (1 - 1e-9) && bound <= 1.7961325189435495 * (1 + 1e-6))
+    }
+
+    /// t, a tiny configuration (hidden 10, 2 epochs), Enter: epoch rows stream into the live
+    /// table, the end message names the saved network, the workbench opens it, and the session
+    /// log has the run. The logged bound is checked against the closed form on the saved file.
+    @Test(.enabled(if: tmuxAvailable()), .timeLimit(.minutes(5)))
+    func trainsATinyNetworkAndOpensIt() throws {
+        let setup = try Setup(tag: "train")
+        defer { setup.cleanUp() }
+        let tmux = setup.tmux
+        try setup.start("tiny_relu_1.json", cols: 200)  // wide: the end message is long
+        try tmux.waitFor("loaded tiny_relu_1")
+        tmux.send("t")
+        try tmux.waitFor("▸ hidden states n     ◂ 100 ▸")
+        tmux.send(contentsOf: Array(repeating: "Left", count: 5))  // 100 → 75 → 50 → 30 → 20 → 10
+        try tmux.waitFor("▸ hidden states n     ◂ 10 ▸")
+        tmux.send(contentsOf: ["Down", "Down", "Down"] + Array(repeating: "Left", count: 13))  // 15 → 2 epochs
+        try tmux.waitFor("▸ epochs              ◂ 2 ▸")
+        tmux.send("Enter")
+        var screen = try tmux.waitFor("trained 2 epochs", timeout: 120)
+        #expect(screen.contains("epoch      loss train_acc  test_acc    mu_inf     bound      iter   epoch_s"))
+        #expect(TmuxDriver.match(#"(│ +1 +[0-9.]+ +0\.[0-9]+)"#, in: screen) != nil, "no row of epoch 1")
+        #expect(TmuxDriver.match(#"(│ +2 +[0-9.]+ +0\.[0-9]+)"#, in: screen) != nil, "no row of epoch 2")
+        #expect(screen.contains("Live: #1 training n 10 γ 0.5 λ 0.0 polytope — finished, 2/2 epochs"))
+        screen = try tmux.waitFor("— opened it", timeout: 30)
+        let saved = try #require(TmuxDriver.match(#"saved (\S+\.json)"#, in: screen))
+        #expect(saved.hasSuffix("-train1.json"))
+        #expect(screen.contains("implicit"))  // the Network pane shows the trained network
+        // Contraction (ℓ∞) runs on it and gives the bound the training logged for epoch 2.
+        tmux.send("n")
+        let trained = try NetworkLoader.load(path: setup.sessions + "/" + saved)
+        try Self.select("contraction", on: trained, norm: .linf, tmux)
+        tmux.send("Enter")
+        let contraction = try tmux.waitFor("Contraction ℓ∞: ", timeout: 60)
+        tmux.send("q")
+        try tmux.waitFor("__EXIT=0")
+
+        let record = try SessionRecord.read(path: setup.sessionLogs()[0])
+        let training = try #require(record.trainings.first)
+        #expect(training.parameters.hidden == 10 && training.parameters.epochs == 2 && training.parameters.data == "digits")
+        #expect(training.epochs.map(\.epoch) == [1, 2])
+        #expect(training.summary?.status == .finished && training.summary?.epochs == 2)
+        let path = try #require(training.summary?.saved)
+        #expect(path.hasSuffix(saved.split(separator: "/").last.map(String.init) ?? saved))
+        #expect(record.networks.last?.path == path)  // opened after training
+        // The logged bound against ‖D‖∞ + ‖C‖∞‖B‖∞ / (1 − μ∞(A)) on the saved file (the
+        // certified value may exceed it by the rounding margin only).
+        guard case .implicit(let net) = try NetworkLoader.load(path: path) else { Issue.record("not implicit"); return }
+        func rowSum(_ m: Matrix, _ i: Int, diagonal: Bool = false) -> Double {
+            (0..<m.columns).reduce(0) { $0 + (diagonal && $1 == i ? m[i, $1] : abs(m[i, $1])) }
+        }
+        func norm(_ m: Matrix) -> Double { (0..<m.rows).map { rowSum(m, $0) }.max() ?? 0 }
+        let mu = (0..<net.A.rows).map { rowSum(net.A, $0, diagonal: true) }.max()!
+        #expect(mu <= 0.5 + 1e-9)
+        let closedForm = norm(net.D) + norm(net.C) * norm(net.B) / (1 - mu)
+        let logged = try #require(training.epochs.last?.certifiedBound)
+        #expect(logged >= closedForm && logged <= closedForm * (1 + 1e-6), "\(logged) vs \(closedForm)")
+        #expect(contraction.contains("Contraction ℓ∞: \(Presentation.shortNumber(logged)) certified upper bound"))
+        let report = SessionReport.markdown(record, title: "train")
+        #expect(report.contains("## Training run 1") && report.contains("network saved to `\(path)`"))
     }
 }

@@ -66,6 +66,10 @@ public enum SessionEvent: Sendable, Equatable {
     case iteration(run: Int, record: IterationRecord)
     case runFinished(time: String, run: Int, result: BoundResult)
     case note(time: String, text: String)
+    /// A training run (`t` in the workbench); its `log` lines use the same run number.
+    case trainingStarted(time: String, run: Int, parameters: TrainingParameters)
+    case trainingEpoch(run: Int, record: EpochRecord)
+    case trainingFinished(time: String, run: Int, summary: TrainingSummary)
     case sessionEnd(time: String)
 
     public var typeName: String {
@@ -78,6 +82,9 @@ public enum SessionEvent: Sendable, Equatable {
         case .iteration: "iteration"
         case .runFinished: "run_finished"
         case .note: "note"
+        case .trainingStarted: "training_started"
+        case .trainingEpoch: "training_epoch"
+        case .trainingFinished: "training_finished"
         case .sessionEnd: "session_end"
         }
     }
@@ -86,7 +93,7 @@ public enum SessionEvent: Sendable, Equatable {
     public var run: Int? {
         switch self {
         case .runStarted(_, let r, _), .progress(let r, _, _, _), .log(let r, _), .iteration(let r, _),
-             .runFinished(_, let r, _): r
+             .runFinished(_, let r, _), .trainingStarted(_, let r, _), .trainingEpoch(let r, _), .trainingFinished(_, let r, _): r
         default: nil
         }
     }
@@ -102,7 +109,7 @@ public enum SessionEvent: Sendable, Equatable {
 extension SessionEvent: Codable {
     enum CodingKeys: String, CodingKey {
         case type, version, time, path, sha256, summary, run, parameters, phase, done, total, message
-        case index, elapsed, metrics, result, text
+        case index, elapsed, metrics, result, text, record
     }
 
     public init(from decoder: Decoder) throws {
@@ -134,6 +141,14 @@ extension SessionEvent: Codable {
                                 result: try c.decode(BoundResult.self, forKey: .result))
         case "note":
             self = .note(time: try time(), text: try c.decode(String.self, forKey: .text))
+        case "training_started":
+            self = .trainingStarted(time: try time(), run: try c.decode(Int.self, forKey: .run),
+                                    parameters: try c.decode(TrainingParameters.self, forKey: .parameters))
+        case "training_epoch":
+            self = .trainingEpoch(run: try c.decode(Int.self, forKey: .run), record: try c.decode(EpochRecord.self, forKey: .record))
+        case "training_finished":
+            self = .trainingFinished(time: try time(), run: try c.decode(Int.self, forKey: .run),
+                                     summary: try c.decode(TrainingSummary.self, forKey: .summary))
         case "session_end":
             self = .sessionEnd(time: try time())
         default:
@@ -164,6 +179,12 @@ extension SessionEvent: Codable {
             try c.encode(time, forKey: .time); try c.encode(run, forKey: .run); try c.encode(result, forKey: .result)
         case .note(let time, let text):
             try c.encode(time, forKey: .time); try c.encode(text, forKey: .text)
+        case .trainingStarted(let time, let run, let parameters):
+            try c.encode(time, forKey: .time); try c.encode(run, forKey: .run); try c.encode(parameters, forKey: .parameters)
+        case .trainingEpoch(let run, let record):
+            try c.encode(run, forKey: .run); try c.encode(record, forKey: .record)
+        case .trainingFinished(let time, let run, let summary):
+            try c.encode(time, forKey: .time); try c.encode(run, forKey: .run); try c.encode(summary, forKey: .summary)
         case .sessionEnd(let time):
             try c.encode(time, forKey: .time)
         }
@@ -202,8 +223,10 @@ extension SessionEvent {
         case .runStarted(_, let r, let p): .runStarted(time: time, run: r, parameters: p)
         case .runFinished(_, let r, let res): .runFinished(time: time, run: r, result: res)
         case .note(_, let t): .note(time: time, text: t)
+        case .trainingStarted(_, let r, let p): .trainingStarted(time: time, run: r, parameters: p)
+        case .trainingFinished(_, let r, let sum): .trainingFinished(time: time, run: r, summary: sum)
         case .sessionEnd: .sessionEnd(time: time)
-        case .progress, .log, .iteration: self
+        case .progress, .log, .iteration, .trainingEpoch: self
         }
     }
 }

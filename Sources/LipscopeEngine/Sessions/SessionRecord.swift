@@ -26,6 +26,23 @@ public struct ProgressState: Sendable, Equatable, Codable {
     public init(phase: String, done: Int, total: Int) { self.phase = phase; self.done = done; self.total = total }
 }
 
+/// A training run as reconstructed from a session log.
+public struct SessionTraining: Sendable, Equatable {
+    public var id: Int
+    public var started: String
+    public var parameters: TrainingParameters
+    public var epochs: [EpochRecord] = []
+    public var messages: [String] = []
+    /// nil when the log ends before the training finished.
+    public var summary: TrainingSummary?
+
+    public init(id: Int, started: String, parameters: TrainingParameters, epochs: [EpochRecord] = [],
+                messages: [String] = [], summary: TrainingSummary? = nil) {
+        self.id = id; self.started = started; self.parameters = parameters; self.epochs = epochs
+        self.messages = messages; self.summary = summary
+    }
+}
+
 /// A network the session loaded.
 public struct SessionNetwork: Sendable, Equatable {
     public var time: String
@@ -41,6 +58,7 @@ public struct SessionRecord: Sendable {
     public var ended: String?
     public var networks: [SessionNetwork] = []
     public var runs: [SessionRun] = []
+    public var trainings: [SessionTraining] = []
     public var notes: [String] = []
     /// From the reader: why the log stopped early, if it did.
     public var problem: String?
@@ -48,6 +66,7 @@ public struct SessionRecord: Sendable {
     public init(events: [SessionEvent], problem: String? = nil) {
         self.problem = problem
         var index: [Int: Int] = [:]
+        var trainingIndex: [Int: Int] = [:]
         for event in events {
             switch event {
             case .sessionStart(let version, let time):
@@ -61,12 +80,20 @@ public struct SessionRecord: Sendable {
                 if let i = index[run] { runs[i].lastProgress = ProgressState(phase: phase, done: done, total: total) }
             case .log(let run, let message):
                 if let i = index[run] { runs[i].messages.append(message) }
+                else if let i = trainingIndex[run] { trainings[i].messages.append(message) }
             case .iteration(let run, let record):
                 if let i = index[run] { runs[i].iterations.append(record) }
             case .runFinished(_, let run, let result):
                 if let i = index[run] { runs[i].result = result }
             case .note(_, let text):
                 notes.append(text)
+            case .trainingStarted(let time, let run, let parameters):
+                trainingIndex[run] = trainings.count
+                trainings.append(SessionTraining(id: run, started: time, parameters: parameters))
+            case .trainingEpoch(let run, let record):
+                if let i = trainingIndex[run] { trainings[i].epochs.append(record) }
+            case .trainingFinished(_, let run, let summary):
+                if let i = trainingIndex[run] { trainings[i].summary = summary }
             case .sessionEnd(let time):
                 ended = time
             }

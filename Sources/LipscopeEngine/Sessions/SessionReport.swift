@@ -8,13 +8,17 @@ public enum SessionReport {
         if let logPath { out.append("- log: `\(logPath)`") }
         out.append("- lipscope \(session.version ?? "?"), started \(session.started ?? "?")"
                    + (session.ended.map { ", ended \($0)" } ?? ", no end recorded"))
-        out.append("- \(session.runs.count) runs (\(session.finishedRuns.count) finished) on \(session.networkNames.count) network(s)")
+        out.append("- \(session.runs.count) runs (\(session.finishedRuns.count) finished) on \(session.networkNames.count) network(s)"
+                   + (session.trainings.isEmpty ? "" : ", \(session.trainings.count) training run(s)"))
         if let problem = session.problem {
             out.append("- **Recovered log:** \(problem)")
         }
         out.append("")
         for name in session.networkNames {
             out += networkSection(session, name)
+        }
+        for training in session.trainings {
+            out += trainingSection(training)
         }
         if !session.notes.isEmpty {
             out += ["## Notes", ""] + session.notes.map { "- \($0)" } + [""]
@@ -112,6 +116,35 @@ public enum SessionReport {
         out.append("")
         return out
     }
+
+    /// One training run: its settings (as a command line), each epoch, and how it ended.
+    static func trainingSection(_ t: SessionTraining) -> [String] {
+        let p = t.parameters
+        var out = ["## Training run \(t.id)", "",
+                   "- data \(p.data), \(p.hidden) hidden states, \(p.parameterization.rawValue), γ = \(p.gamma), λ = \(p.lambda), "
+                   + "\(p.epochs) epochs, seed \(p.seed), batch \(p.batch), learning rate \(p.learningRate)",
+                   "- repeat with: `\(p.command)`"]
+        out += t.messages.map { "- \($0)" }
+        if let sum = t.summary {
+            out.append("- **\(sum.status.rawValue)**\(sum.reason.map { " (\($0))" } ?? ""): \(sum.epochs) epochs in \(seconds(sum.seconds))")
+            if let saved = sum.saved { out.append("- network saved to `\(saved)` (the last finished epoch's)") }
+            if let error = sum.saveError { out.append("- **not saved:** \(error)") }
+        } else {
+            out.append("- **did not finish** (the log ends before the training's end)")
+        }
+        out.append("")
+        guard !t.epochs.isEmpty else { return out + ["No epoch finished.", ""] }
+        out += ["| epoch | loss | train acc | test acc | μ∞(A) | certified ℓ∞ bound (η = 1) | mean fwd iter | epoch time |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in t.epochs {
+            out.append("| \(r.epoch) | \(number(r.loss)) | \(percent(r.trainAccuracy)) | \(percent(r.testAccuracy)) | \(number(r.muInf)) | "
+                       + "\(r.certifiedBound.map(number) ?? "not certified (μ∞(A) ≥ 1)") | \(String(format: "%.1f", r.meanForwardIterations)) | \(seconds(r.seconds)) |")
+        }
+        out.append("")
+        return out
+    }
+
+    static func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.2f %%", 100 * x) : "—" }
 
     static func describe(_ v: JSONValue) -> String { Presentation.detail(v) }
 

@@ -47,6 +47,14 @@ public enum SessionStore {
         return String(s.prefix(80))
     }
 
+    /// `path` when no file is there, else `STEM-2.EXT`, `STEM-3.EXT` … (never overwrites).
+    public static func unusedPath(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        guard FileManager.default.fileExists(atPath: path) else { return path }
+        return uniquePath(url.deletingLastPathComponent().path, url.deletingPathExtension().lastPathComponent,
+                          url.pathExtension.isEmpty ? "json" : url.pathExtension)
+    }
+
     static func uniquePath(_ directory: String, _ base: String, _ ext: String) -> String {
         var candidate = "\(directory)/\(base).\(ext)"
         var n = 2
