@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LipscopeEngine
 @testable import LipscopeTUI
+import LipscopeTestSupport
 
 /// Training in the workbench (t): the form, the effect that starts it, epochs in the live pane,
 /// the end (the network is saved and opened), cancelling, and the session log's record of it.
@@ -113,7 +114,7 @@ import Testing
         #expect(!s.isRunning)
         #expect(s.screenText.contains("Live: #1 training n 100 γ 0.5 λ 0.0 polytope — finished, 2/15 epochs"))
         // The runtime loads it: the workbench works on it and the live pane keeps the epochs.
-        let net = try NetworkLoader.load(path: fixturePath("Tests/Fixtures/testnets/implicit_n20.json"))
+        let net = try NetworkLoader.load(path: Fixtures.repositoryPath("Tests/Fixtures/testnets/implicit_n20.json"))
         s.send(.networkLoaded(path: saved, network: net, sha256: nil))
         #expect(s.network?.path == saved)
         #expect(s.message?.text == text + " — opened it (n: ℓ∞ for contraction)")
