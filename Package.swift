@@ -78,6 +78,11 @@ let package = Package(
             path: "Tests/LipscopeSDPTests"
         ),
         .testTarget(
+            name: "LipscopeScaleTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeScaleTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"

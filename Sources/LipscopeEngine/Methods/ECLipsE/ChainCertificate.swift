@@ -9,7 +9,10 @@ import LipscopeLinearAlgebra
 /// A proves A + ΔA ⪰ 0 with ‖ΔA‖₂ ≤ γ_{n+1}Σ|aᵢᵢ| (Demmel 1989; the blocked order only changes
 /// the order of each entry's inner product), so a Cholesky of D(−M)D − cI with c twice the sum
 /// of both bounds proves −M ≻ 0 (D = diag(2^{kᵢ}), exact equilibration). The blocks are taken in
-/// the chain's order (input first), so the search for the smallest certified ρ' ≥ ρ repeats the sweep.
+/// the chain's order (input first). The chain's point is tight at the last layer, and a larger
+/// input term alone barely reaches it in a deep net (its effect decays layer by layer), so a trial
+/// ρ' = ρ(1 + t) scales every multiplier by 1 + t too: the chain is homogeneous, the Schur
+/// complements become (1 + t)ρXₖ and the last one ρ'X_h − W_outᵀW_out ⪰ tρX_h ≻ 0.
 enum ChainCertificate {
     struct Certificate {
         var rho: Double
@@ -17,14 +20,47 @@ enum ChainCertificate {
         var checks: Int
     }
 
-    /// Certifies ρ' = ρ(1 + t) for the smallest t on the grid 0, 1e-12, 1e-11, …, `maxRelativeShift`
+    /// Certifies ρ' = ρ(1 + t), with every multiplier scaled by the same 1 + t, for the smallest t on the grid 0, 1e-12, 1e-11, …, `maxRelativeShift`
     /// (refined by bisection), or says why not.
     static func certify(_ chain: LayerChain, multipliers: [[Double]], rho: Double, maxRelativeShift: Double = 0.01,
                         context: JobContext) throws -> Result<Certificate, CertificationFailure> {
+        var checks = 0
+        var lastFailure = ""
+        var lastMargin = 0.0
+        func passes(_ factor: Double) throws -> Bool {
+            checks += 1
+            switch try check(chain, multipliers: multipliers.map { $0.map { $0 * factor } }, rho: rho * factor, context: context) {
+            case .success(let margin): lastMargin = margin; return true
+            case .failure(let why): lastFailure = why.description; return false
+            }
+        }
+        if try passes(1) { return .success(Certificate(rho: rho, margin: lastMargin, checks: checks)) }
+        var low = 0.0
+        var high: (t: Double, r: Double)? = nil
+        var t = 1e-12
+        while t <= maxRelativeShift {
+            try context.checkCancelled()
+            if try passes(1 + t) { high = (t, rho * (1 + t)); break }
+            low = t
+            t *= 10
+        }
+        guard var best = high else {
+            return .failure(CertificationFailure(description: "no input term within a factor 1 + \(maxRelativeShift) of ρ = \(rho) (multipliers scaled alike) makes −M provably positive definite: \(lastFailure)"))
+        }
+        for _ in 0..<3 {
+            let mid = low > 0 ? (low * best.t).squareRoot() : best.t / 4
+            if try passes(1 + mid) { best = (mid, rho * (1 + mid)) } else { low = mid }
+        }
+        return .success(Certificate(rho: best.r, margin: lastMargin, checks: checks))
+    }
+
+    /// One Cholesky sweep of D(−M)D − cI at (ρ, λ); success returns c.
+    static func check(_ chain: LayerChain, multipliers: [[Double]], rho: Double,
+                      context: JobContext) throws -> Result<Double, CertificationFailure> {
         let h = chain.hidden.count
         let lambda = multipliers.map { $0.map { max(0, $0) } }
         let rho = max(rho, 0)
-        let rhoMax = rho * (1 + maxRelativeShift)
+        let rhoMax = rho
         let n0 = chain.inputSize
         let widths = chain.widths
         let n = widths.reduce(0, +)
@@ -104,44 +140,25 @@ enum ChainCertificate {
         // Forward block Cholesky (input first): the order the chain was built in, so every
         // Schur complement is as well conditioned as the chain's Xₖ; ρ' enters the first block,
         // so each trial ρ' repeats the whole sweep.
-        var checks = 0
-        var failedLayer = 0
-        func passes(_ r: Double) throws -> Bool {
-            checks += 1
+        do {
+            let r = rho
             var s = diag[0]
             for i in 0..<n0 { s[i, i] += scalbn(r, 2 * exps[0][i]) - c }
-            guard var factor = LinearAlgebra.cholesky(s) else { failedLayer = 0; return false }
+            guard var factor = LinearAlgebra.cholesky(s) else {
+                return .failure(CertificationFailure(description: "the input block fails the Cholesky with rounding margin \(c)"))
+            }
             for k in 1...h {
                 try context.checkCancelled()
                 var next = diag[k]
                 for i in 0..<widths[k] { next[i, i] -= c }
                 let f = ChainAlgebra.solveRightLowerTransposed(scaledOff[k - 1], factor)
                 next = ChainAlgebra.subtractGram(next, f)
-                guard let l = LinearAlgebra.cholesky(next) else { failedLayer = k; return false }
+                guard let l = LinearAlgebra.cholesky(next) else {
+                    return .failure(CertificationFailure(description: "the Schur complement at hidden layer \(k) fails the Cholesky with rounding margin \(c)"))
+                }
                 factor = l
             }
-            context.emit(.progress(phase: "certificate", done: checks, total: checks + 1))
-            return true
+            return .success(c)
         }
-        if try passes(rho) { return .success(Certificate(rho: rho, margin: c, checks: checks)) }
-        var low = 0.0
-        var high: (t: Double, r: Double)? = nil
-        var t = 1e-12
-        while t <= maxRelativeShift {
-            try context.checkCancelled()
-            let r = rho * (1 + t)
-            if try passes(r) { high = (t, r); break }
-            low = t
-            t *= 10
-        }
-        guard var best = high else {
-            return .failure(CertificationFailure(description: "no input term within a factor 1 + \(maxRelativeShift) of ρ = \(rho) makes −M provably positive definite (the block Cholesky with rounding margin \(c) fails at \(failedLayer == 0 ? "the input block" : "hidden layer \(failedLayer)"))"))
-        }
-        for _ in 0..<3 {
-            let mid = low > 0 ? (low * best.t).squareRoot() : best.t / 4
-            let r = rho * (1 + mid)
-            if try passes(r) { best = (mid, r) } else { low = mid }
-        }
-        return .success(Certificate(rho: best.r, margin: c, checks: checks))
     }
 }
