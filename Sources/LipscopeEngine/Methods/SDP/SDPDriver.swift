@@ -87,6 +87,8 @@ struct SDPSolveOutcome: Sendable {
     var failure: String?
     var iterations: Int
     var details: [String: JSONValue]
+    /// The solver's multipliers per group, mapped to the network as given (clipped ≥ 0).
+    var multipliers: [Double] = []
 }
 
 enum SDPDriver {
@@ -171,10 +173,10 @@ enum SDPDriver {
             details["certificate_margin"] = .number(cert.margin)
             details["certificate_checks"] = .number(Double(cert.checks))
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: cert.inputDiagonal, failure: nil,
-                                   iterations: result.iterations, details: details)
+                                   iterations: result.iterations, details: details, multipliers: multipliers)
         case .failure(let why):
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
-                                   iterations: result.iterations, details: details)
+                                   iterations: result.iterations, details: details, multipliers: multipliers)
         }
     }
 }
