@@ -137,7 +137,10 @@ enum SDPDriver {
             throw SolverStop(description: error.message)
         }
         if result.status == .cancelled { throw CancelledError() }
-        guard result.status == .optimal, result.x.count == lmi.problem.variableCount else {
+        // A point of reduced accuracy (csdp's "partial success") is still worth certifying: the
+        // certificate decides; the status is kept in the details.
+        let usable = result.status == .optimal || (result.status == .numericalTrouble && result.message.contains("artial success"))
+        guard usable, result.x.count == lmi.problem.variableCount else {
             throw SolverStop(description: "status \(result.status.rawValue)\(result.message.isEmpty ? "" : " (\(result.message))")")
         }
         try context.checkCancelled()
