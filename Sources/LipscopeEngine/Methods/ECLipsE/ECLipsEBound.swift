@@ -28,7 +28,9 @@ public struct ECLipsEBound: BoundMethod {
     public var options: [MethodOption] {
         switch variant {
         case .sdp:
-            [StandardOptions.solver(for: .sdp, help: "solver of the per-layer SDPs: dsdp (default) or csdp")]
+            [MethodOption("layer_solver", .choice(["descent", "sdp"]), default: "descent",
+                          help: "per-layer problem: descent (the convex problem min λ_max(W'X(L)⁻¹W'ᵀ) by multiplicative gradient steps from ECLipsE-Fast's point) or sdp (the paper's small SDP, by --solver)"),
+             StandardOptions.solver(for: .sdp, help: "solver of the per-layer SDPs with layer_solver sdp: dsdp (default) or csdp")]
         case .fast:
             [MethodOption("closed_form", .choice(["best", "eclipse"]), default: "best",
                           help: "eclipse: ECLipsE-Fast's Lₖ = ℓI; best: per layer the better of ℓI and the Jacobi-scaled member ℓ·diag(K̂)⁻¹ of the Syed–Hu diagonal family (judged by the next layer's coupling; exact at the last layer)")]
@@ -73,14 +75,20 @@ public struct ECLipsEBound: BoundMethod {
                 details["closed_form"] = .string(family.rawValue)
                 outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: ClosedFormRule.rule(family))
             case .sdp:
-                let solverName = parsed.text("solver") ?? "dsdp"
-                let rule = LayerSDPRule(solverName: solverName, context: context)
-                outcome = try ChainRecursion.run(chain, context: context, phase: "layer SDPs", rule: rule.choose)
-                details["solver"] = .string(solverName)
-                details["solver_seconds"] = .number(rule.solverSeconds)
-                iterations = rule.iterations
-                if !rule.fallbacks.isEmpty {
-                    details["fallbacks"] = .array(rule.fallbacks.map { .string($0 + "; ECLipsE-Fast's multipliers used") })
+                if parsed.text("layer_solver") == "sdp" {
+                    let solverName = parsed.text("solver") ?? "dsdp"
+                    let rule = LayerSDPRule(solverName: solverName, context: context)
+                    outcome = try ChainRecursion.run(chain, context: context, phase: "layer SDPs", rule: rule.choose)
+                    details["layer_solver"] = .string("sdp")
+                    details["solver"] = .string(solverName)
+                    details["solver_seconds"] = .number(rule.solverSeconds)
+                    iterations = rule.iterations
+                    if !rule.fallbacks.isEmpty {
+                        details["fallbacks"] = .array(rule.fallbacks.map { .string($0 + "; ECLipsE-Fast's multipliers used") })
+                    }
+                } else {
+                    details["layer_solver"] = .string("descent")
+                    outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: LayerDescentRule.choose)
                 }
             }
         } catch let breakdown as ChainRecursion.Breakdown {
