@@ -48,10 +48,16 @@ struct ChainRecursion {
         for k in 0..<h {
             try context.checkCancelled()
             let layer = chain.hidden[k]
-            guard let r = LinearAlgebra.cholesky(x) else {
-                throw Breakdown(description: "the Schur complement before hidden layer \(k + 1) is not numerically positive definite")
+            // X₀ = I: Y = W without a factorization.
+            let y: Matrix
+            if k == 0 {
+                y = layer.weight.scalingRows(by: layer.mid)
+            } else {
+                guard let r = LinearAlgebra.cholesky(x) else {
+                    throw Breakdown(description: "the Schur complement before hidden layer \(k + 1) is not numerically positive definite")
+                }
+                y = ChainAlgebra.solveRightLowerTransposed(layer.weight, r).scalingRows(by: layer.mid)
             }
-            let y = ChainAlgebra.solveRightLowerTransposed(layer.weight, r).scalingRows(by: layer.mid)
             let coupling = ChainAlgebra.gram(y)
             let next = k + 1 < h ? chain.hidden[k + 1].weight : chain.output
             let nextMid = k + 1 < h ? chain.hidden[k + 1].mid : Array(repeating: 1, count: chain.output.rows)

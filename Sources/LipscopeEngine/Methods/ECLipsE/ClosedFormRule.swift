@@ -20,7 +20,7 @@ enum ClosedFormRule {
     static func scaled(_ coupling: Matrix, scaling t: [Double]) throws -> [Double] {
         let s = t.map { $0.squareRoot() }
         let scaledCoupling = coupling.scalingRows(by: s).scalingColumns(by: s)
-        let top = try ChainAlgebra.largestEigenvalue(scaledCoupling)
+        let top = try ChainAlgebra.topEigenvalue(scaledCoupling)
         guard top > 0, top.isFinite else {
             // K̂ = 0: the layer is cut off from the input; any multiplier works, take T.
             return t
@@ -49,7 +49,7 @@ enum ClosedFormRule {
         for i in 0..<l.count { x[i, i] += l[i] }
         guard let r = LinearAlgebra.cholesky(x) else { return nil }
         let z = ChainAlgebra.solveRightLowerTransposed(stage.next, r).scalingRows(by: stage.nextMid)
-        return try ChainAlgebra.largestEigenvalue(ChainAlgebra.gram(z))
+        return try ChainAlgebra.topEigenvalue(ChainAlgebra.gram(z))
     }
 
     /// The stage rule of `family`; the reported value is ν of the member taken (best) or 0.

@@ -13,12 +13,16 @@ import CLapack
 /// DSDP stage SDP in the README (`bench scale`): DSDP needed ~1 s per interior-point iteration on
 /// the 256-wide MNIST layers and did not finish in 60 s.
 enum LayerDescentRule {
-    static let maxIterations = 300
-    static let tolerance = 1e-7
+    /// Steps per phase: narrow layers are cheap, so they run to 1e-7; wide ones (each step an
+    /// eigendecomposition of the next layer's coupling) stop after 40 steps or at 1e-5.
+    static func limits(width: Int) -> (iterations: Int, tolerance: Double) {
+        width <= 64 ? (300, 1e-7) : (40, 1e-5)
+    }
 
     static func choose(_ stage: ChainRecursion.Stage) throws -> (diagonal: [Double], value: Double) {
         var l = try ClosedFormRule.eclipseFast(stage)
         let next = stage.next.scalingRows(by: stage.nextMid)
+        let (maxIterations, tolerance) = limits(width: l.count)
         // First the smooth surrogate (Σλᵢᵖ)^{1/p} ≥ λ_max (a repeated top eigenvalue makes λ_max
         // itself non-smooth and stalls plain steps), then λ_max (p = ∞).
         for power in [32.0, .infinity] {
