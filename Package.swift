@@ -93,6 +93,11 @@ let package = Package(
             path: "Tests/LipscopeTrainingTests"
         ),
         .testTarget(
+            name: "LipscopeScaleTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeScaleTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["LipscopeTestSupport", "lipscope"],
             path: "Tests/LipscopeCLITests"

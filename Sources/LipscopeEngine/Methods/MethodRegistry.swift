@@ -7,6 +7,8 @@ public enum MethodRegistry {
         LiPoptSDPBound(),
         LipSDPBound(.neuron),
         LipSDPBound(.layer),
+        ECLipsEBound(.sdp),
+        ECLipsEBound(.fast),
         ImplicitSDPBound(),
         LipSDPLinfBound(),
         ContractionBound(weighted: true),

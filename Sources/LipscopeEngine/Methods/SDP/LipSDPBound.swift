@@ -127,26 +127,113 @@ enum LipSDPChunk {
                            details: ["certificate": .string("affine chunk: spectral norm with a rounding margin")])
         }
         let original = SlopeLMI.feedforward(net, perNeuron: perNeuron)
-        var forms = [original]
+        var forms: [(SlopeLMI, String)] = [(original, "as given")]
         if options.balanceLayers {
-            forms.insert(SlopeLMI.feedforward(net, perNeuron: perNeuron, layerExponents: try SlopeLMI.balancingExponents(net)), at: 0)
+            forms.insert((SlopeLMI.feedforward(net, perNeuron: perNeuron, layerExponents: try SlopeLMI.balancingExponents(net)), "balanced"), at: 0)
         }
-        if options.reduceInput { forms = try forms.map { try $0.reducingInput() ?? $0 } }
+        if options.reduceInput { forms = try forms.map { (try $0.0.reducingInput() ?? $0.0, $0.1) } }
         let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
-        let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .uniform,
-                                                    chordal: decision.chordal, options: options, context: context)
-        let rho = outcome.solverInput.first ?? 0
-        var details = outcome.details
-        decision.record(in: &details, setting: options.chordal)
+        let guardBound = try LipSDPGuard(net, perNeuron: perNeuron, context: context)
+        var attempts: [String] = []
+        var best: Outcome? = nil
+        var iterations = 0
+        for (index, (form, label)) in forms.enumerated() {
+            let solved: SDPSolveOutcome
+            do {
+                solved = try SDPDriver.solveAndCertify(solveForms: [form], original: original, input: .uniform,
+                                                       chordal: decision.chordal, options: options, context: context)
+            } catch let failure as MethodFailure {
+                attempts.append("formulation \(index + 1) (\(label)): \(failure.description)")
+                continue
+            }
+            iterations += solved.iterations
+            var outcome = try outcome(solved, original: original, guardBound: guardBound, context: context)
+            outcome.iterations = iterations
+            decision.record(in: &outcome.details, setting: options.chordal)
+            outcome.details["formulation"] = .string(label)
+            if let v = outcome.certifiedValue, v <= guardBound.value * (1 + 1e-9) {
+                if !attempts.isEmpty { outcome.details["earlier_formulations"] = .array(attempts.map { .string($0) }) }
+                outcome.details["guard_value"] = .number(guardBound.value)
+                outcome.details["guard_source"] = .string(guardBound.source)
+                return outcome
+            }
+            attempts.append("formulation \(index + 1) (\(label)): " + (outcome.certifiedValue.map { "certified \($0), above the \(guardBound.source) bound \(guardBound.value)" }
+                ?? "solver value \(outcome.solverValue), not certified: \(outcome.failure ?? "?")"))
+            if best == nil || (best!.certifiedValue == nil && outcome.certifiedValue != nil) { best = outcome }
+            context.log("LipSDP: formulation \(label) rejected, trying the next")
+        }
+        // No solve gave a certified value at or below the guard: report the guard's own certified
+        // value (the naive product or ECLipsE-Fast's point), saying why.
+        var details = best?.details ?? [:]
+        details["earlier_formulations"] = .array(attempts.map { .string($0) })
+        details["guard_source"] = .string(guardBound.source)
+        details["note"] = .string("every SDP solve ended uncertified or above the \(guardBound.source) bound; that bound is reported instead")
+        return Outcome(certifiedValue: guardBound.value, solverValue: best?.solverValue ?? guardBound.value, failure: nil,
+                       iterations: iterations, details: details)
+    }
+
+    /// The certificate of one solve; when the solver's point sits on the boundary (deep nets: a
+    /// larger ρ alone cannot reach the hidden blocks), it is mixed with the guard's strictly
+    /// feasible ECLipsE point, (1−θ)·solver + θ·ECLipsE for θ = 1e-12, 1e-10, …, 1e-4: −M is affine
+    /// in (ρ, λ), so the mix is inside whenever θ outweighs the solver's violation.
+    static func outcome(_ solved: SDPSolveOutcome, original: SlopeLMI, guardBound: LipSDPGuard,
+                        context: JobContext) throws -> Outcome {
+        let rho = solved.solverInput.first ?? 0
+        var details = solved.details
         details["rho_solver"] = .number(rho)
         let solverValue = max(0, rho).squareRoot()
-        guard let certified = outcome.certifiedInput?.first else {
-            return Outcome(certifiedValue: nil, solverValue: solverValue, failure: outcome.failure,
-                           iterations: outcome.iterations, details: details)
+        var certified = solved.certifiedInput?.first
+        var failure = solved.failure
+        if certified == nil, let point = guardBound.point, point.count == original.groupCount, !solved.multipliers.isEmpty {
+            for theta in [1e-12, 1e-10, 1e-8, 1e-6, 1e-4] {
+                try context.checkCancelled()
+                let mixedRho = (1 - theta) * rho + theta * guardBound.pointRho
+                let mixed = zip(solved.multipliers, point).map { (1 - theta) * $0 + theta * $1 }
+                if case .success(let cert) = try LMICertifier.certify(original, base: Array(repeating: mixedRho, count: original.inputSize),
+                                                                       groupMultipliers: mixed, checkCancelled: { try context.checkCancelled() }) {
+                    certified = cert.inputDiagonal.first
+                    details["certificate_mix"] = .number(theta)
+                    details["certificate_shift"] = .number(cert.shift)
+                    failure = nil
+                    break
+                }
+            }
+        }
+        guard let certified else {
+            return Outcome(certifiedValue: nil, solverValue: solverValue, failure: failure, iterations: solved.iterations, details: details)
         }
         details["rho_certified"] = .number(certified)
         details["relative_inflation"] = .number(rho > 0 ? certified / rho - 1 : 0)
         return Outcome(certifiedValue: RoundingMargin.inflate(certified.squareRoot(), operations: 4),
-                       solverValue: solverValue, failure: nil, iterations: outcome.iterations, details: details)
+                       solverValue: solverValue, failure: nil, iterations: solved.iterations, details: details)
+    }
+}
+
+/// What a LipSDP solve must not exceed: the naive product ∏‖Wₖ‖₂ (certified with a rounding
+/// margin) and, for nets the ECLipsE chain handles, ECLipsE-Fast's certified point — a feasible
+/// point of the same LMI (per-layer multipliers ℓI for LipSDP-Layer, the best closed-form member
+/// for LipSDP-Neuron), so the LMI's optimum lies below it. A solve above it is inaccurate.
+struct LipSDPGuard {
+    var value: Double
+    var source: String
+    /// ECLipsE's multipliers per group of the LMI as given, and its ρ (strictly feasible).
+    var point: [Double]?
+    var pointRho: Double = 0
+
+    init(_ net: FeedforwardNetwork, perNeuron: Bool, context: JobContext) throws {
+        var product = 1.0
+        var operations = 0
+        for layer in net.layers {
+            let (a, b) = layer.activation.slopeBounds
+            product *= try LinearAlgebra.spectralNorm(layer.weight.dense) * max(abs(a), abs(b))
+            operations += 2 * (layer.weight.rows + layer.weight.columns) + 2
+        }
+        value = RoundingMargin.inflate(product, operations: operations)
+        source = "naive product"
+        if let eclipse = try ECLipsEPoint.fast(net, family: perNeuron ? .best : .eclipse, context: context) {
+            point = perNeuron ? eclipse.multipliers.flatMap { $0 } : eclipse.multipliers.map { $0.max() ?? 0 }
+            pointRho = eclipse.rho
+            if eclipse.value < value { value = eclipse.value; source = "ECLipsE-Fast" }
+        }
     }
 }

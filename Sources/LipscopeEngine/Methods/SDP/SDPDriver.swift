@@ -11,6 +11,8 @@ struct SDPSolveOutcome: Sendable {
     var failure: String?
     var iterations: Int
     var details: [String: JSONValue]
+    /// The solver's multipliers per group, mapped to the network as given (clipped ≥ 0).
+    var multipliers: [Double] = []
 }
 
 enum SDPDriver {
@@ -60,7 +62,10 @@ enum SDPDriver {
             throw SolverStop(description: error.message)
         }
         if result.status == .cancelled { throw CancelledError() }
-        guard result.status == .optimal, result.x.count == lmi.problem.variableCount else {
+        // A point of reduced accuracy (csdp's "partial success") is still worth certifying: the
+        // certificate decides; the status is kept in the details.
+        let usable = result.status == .optimal || (result.status == .numericalTrouble && result.message.contains("artial success"))
+        guard usable, result.x.count == lmi.problem.variableCount else {
             throw SolverStop(description: "status \(result.status.rawValue)\(result.message.isEmpty ? "" : " (\(result.message))")")
         }
         try context.checkCancelled()
@@ -96,10 +101,10 @@ enum SDPDriver {
             details["certificate_margin"] = .number(cert.margin)
             details["certificate_checks"] = .number(Double(cert.checks))
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: cert.inputDiagonal, failure: nil,
-                                   iterations: result.iterations, details: details)
+                                   iterations: result.iterations, details: details, multipliers: multipliers)
         case .failure(let why):
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
-                                   iterations: result.iterations, details: details)
+                                   iterations: result.iterations, details: details, multipliers: multipliers)
         }
     }
 }

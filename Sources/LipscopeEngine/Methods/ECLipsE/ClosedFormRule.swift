@@ -1,0 +1,75 @@
+import Foundation
+import LipscopeLinearAlgebra
+
+/// ECLipsE-Fast's stage rule and the diagonal family it belongs to.
+///
+/// ECLipsE-Fast (Xu & Sivaranjani 2024, Alg. 2) takes Lₖ = ℓI and maximizes the smallest
+/// eigenvalue of Xₖ = ℓI − ℓ²K̂: ℓ = 1/(2λ_max(K̂)), so Xₖ ⪰ ℓ/2·I.
+/// Syed & Hu (arXiv 2503.14297) observe that any diagonal Lₖ = ℓT (T ≻ 0 fixed) gives a closed
+/// form the same way, ECLipsE-Fast being T = I, and that different members can be combined.
+/// Here: Xₖ = ℓT − ℓ²TK̂T = T^{1/2}(ℓI − ℓ²T^{1/2}K̂T^{1/2})T^{1/2}, ℓ = 1/(2λ_max(T^{1/2}K̂T^{1/2})),
+/// for T = I and the Jacobi scaling T = diag(K̂)⁻¹ (every neuron's coupling normalized to 1);
+/// `best` keeps, layer by layer, the member whose Xₖ leaves the next layer the smaller coupling
+/// ν = λ_max(C'W'Xₖ⁻¹W'ᵀC') — after the last hidden layer ν is ρ itself, so the final choice is
+/// exact and `best` is never looser than ECLipsE-Fast at the last layer (earlier layers are
+/// greedy; the bench reports both).
+enum ClosedFormRule {
+    enum Family: String, Sendable { case eclipse, best }
+
+    /// The diagonal of Lₖ for scaling T: ℓ·T with ℓ = 1/(2λ_max(T^{1/2}K̂T^{1/2})).
+    static func scaled(_ coupling: Matrix, scaling t: [Double]) throws -> [Double] {
+        let s = t.map { $0.squareRoot() }
+        let scaledCoupling = coupling.scalingRows(by: s).scalingColumns(by: s)
+        let top = try ChainAlgebra.topEigenvalue(scaledCoupling)
+        guard top > 0, top.isFinite else {
+            // K̂ = 0: the layer is cut off from the input; any multiplier works, take T.
+            return t
+        }
+        let ell = 1 / (2 * top)
+        return t.map { ell * $0 }
+    }
+
+    static func eclipseFast(_ stage: ChainRecursion.Stage) throws -> [Double] {
+        try scaled(stage.coupling, scaling: Array(repeating: 1, count: stage.coupling.rows))
+    }
+
+    /// Jacobi member: T = diag(K̂)⁻¹ where K̂ᵢᵢ > 0 (neurons with K̂ᵢᵢ = 0 get the largest tᵢ).
+    static func jacobi(_ stage: ChainRecursion.Stage) throws -> [Double] {
+        let n = stage.coupling.rows
+        let d = (0..<n).map { stage.coupling[$0, $0] }
+        let positive = d.filter { $0 > 0 }
+        guard let smallest = positive.min() else { return try eclipseFast(stage) }
+        return try scaled(stage.coupling, scaling: d.map { $0 > 0 ? 1 / $0 : 1 / smallest })
+    }
+
+    /// ν = λ_max(C'W' X⁻¹ W'ᵀC') for X = L − (LŶ)(LŶ)ᵀ; nil when X is not positive definite.
+    static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> Double? {
+        var x = ChainAlgebra.gram(stage.factor.scalingRows(by: l))
+        for j in 0..<x.storage.count { x.storage[j] = -x.storage[j] }
+        for i in 0..<l.count { x[i, i] += l[i] }
+        guard let r = LinearAlgebra.cholesky(x) else { return nil }
+        let z = ChainAlgebra.solveRightLowerTransposed(stage.next, r).scalingRows(by: stage.nextMid)
+        return try ChainAlgebra.topEigenvalue(ChainAlgebra.gram(z))
+    }
+
+    /// The stage rule of `family`; the reported value is ν of the member taken (best) or 0.
+    static func rule(_ family: Family) -> (ChainRecursion.Stage) throws -> (diagonal: [Double], value: Double) {
+        switch family {
+        case .eclipse:
+            return { stage in (try eclipseFast(stage), 0) }
+        case .best:
+            return { stage in
+                let plain = try eclipseFast(stage)
+                let scaled = try jacobi(stage)
+                let nuPlain = try nextCoupling(stage, diagonal: plain)
+                let nuScaled = try nextCoupling(stage, diagonal: scaled)
+                switch (nuPlain, nuScaled) {
+                case let (a?, b?): return b < a ? (scaled, b) : (plain, a)
+                case let (a?, nil): return (plain, a)
+                case let (nil, b?): return (scaled, b)
+                default: return (plain, .nan)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import LipscopeLinearAlgebra
+import LipscopeSolvers
+
+/// ECLipsE and ECLipsE-Fast (Xu & Sivaranjani, NeurIPS 2024), ℓ2, feedforward nets: the
+/// LipSDP-Neuron LMI decomposed exactly into a chain of per-layer matrix inequalities
+/// (`ChainRecursion`), with the multipliers of each layer chosen by one small SDP (`eclipse`,
+/// `LayerSDPRule`) or in closed form (`eclipse-fast`, `ClosedFormRule`, optionally improved by
+/// the Syed–Hu diagonal family). The multipliers are then put into the full LipSDP-Neuron LMI of
+/// the network as given and certified by a block Cholesky with rounding margins
+/// (`ChainCertificate`) at the reported ρ'; otherwise `certified: false`.
+/// Every value is a feasible point of LipSDP-Neuron, so it is ≥ LipSDP-Neuron's optimum.
+public struct ECLipsEBound: BoundMethod {
+    public enum Variant: String, Sendable { case sdp, fast }
+
+    public let variant: Variant
+    public var id: String { variant == .sdp ? "eclipse" : "eclipse-fast" }
+    public var label: String { variant == .sdp ? "ECLipsE" : "ECLipsE-Fast" }
+    public let kind = BoundKind.upper
+    public let norms: [Norm] = [.l2]
+    /// Widest hidden layer handled: the chain keeps dense nₖ × nₖ Schur complements.
+    public static let maximumWidth = 8192
+    /// Widest layer whose per-layer SDP is attempted (block 2nₖ, nₖ + 1 variables).
+    public static let maximumSDPWidth = 1024
+
+    public init(_ variant: Variant) { self.variant = variant }
+
+    public var options: [MethodOption] {
+        switch variant {
+        case .sdp:
+            [MethodOption("layer_solver", .choice(["descent", "sdp"]), default: "descent",
+                          help: "per-layer problem: descent (the convex problem min λ_max(W'X(L)⁻¹W'ᵀ) by multiplicative gradient steps from ECLipsE-Fast's point) or sdp (the paper's small SDP, by --solver)"),
+             StandardOptions.solver(for: .sdp, help: "solver of the per-layer SDPs with layer_solver sdp: dsdp (default) or csdp")]
+        case .fast:
+            [MethodOption("closed_form", .choice(["best", "eclipse"]), default: "best",
+                          help: "eclipse: ECLipsE-Fast's Lₖ = ℓI; best: per layer the better of ℓI and the Jacobi-scaled member ℓ·diag(K̂)⁻¹ of the Syed–Hu diagonal family (judged by the next layer's coupling; exact at the last layer)")]
+        }
+    }
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        guard case .feedforward(let full) = request.network else {
+            return .notApplicable("ECLipsE is for feedforward networks")
+        }
+        let net = full.withLinearOutput
+        if let why = LayerChain.unsupported(net) { return .notApplicable(why) }
+        let widest = net.architecture.dropLast().max() ?? 0
+        if widest > Self.maximumWidth {
+            return .tooLarge("a layer of width \(widest) (limit \(Self.maximumWidth)): the chain keeps dense Schur complements of each layer's size")
+        }
+        if variant == .sdp, let w = net.hiddenLayers.map(\.outputSize).max(), w > Self.maximumSDPWidth {
+            return .tooLarge("a hidden layer of width \(w) (limit \(Self.maximumSDPWidth) for the per-layer SDP); eclipse-fast has no such limit")
+        }
+        return .applicable
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        let parsed = try parseOptions(request)
+        let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
+        if net.hiddenLayers.isEmpty {
+            let w = net.layers[0].weight.dense
+            let norm = try LinearAlgebra.spectralNorm(w)
+            return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (w.rows + w.columns) + 2), certified: true,
+                          details: ["certificate": .string("affine map: spectral norm with a rounding margin")])
+        }
+        let chain = LayerChain(net)
+        var details: [String: JSONValue] = [:]
+        let started = ContinuousClock.now
+        let outcome: ChainRecursion.Outcome
+        var iterations = chain.hidden.count
+        do {
+            switch variant {
+            case .fast:
+                let family = parsed.choice("closed_form", as: ClosedFormRule.Family.self) ?? .best
+                details["closed_form"] = .string(family.rawValue)
+                outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: ClosedFormRule.rule(family))
+            case .sdp:
+                if parsed.text("layer_solver") == "sdp" {
+                    let backend = parsed.backend(solving: SDPKind.self) ?? SDPBackend.all[0]
+                    let rule = LayerSDPRule(backend: backend, context: context)
+                    outcome = try ChainRecursion.run(chain, context: context, phase: "layer SDPs", rule: rule.choose)
+                    details["layer_solver"] = .string("sdp")
+                    details["solver"] = .string(backend.name)
+                    details["solver_seconds"] = .number(rule.solverSeconds)
+                    iterations = rule.iterations
+                    if !rule.fallbacks.isEmpty {
+                        details["fallbacks"] = .array(rule.fallbacks.map { .string($0 + "; ECLipsE-Fast's multipliers used") })
+                    }
+                } else {
+                    details["layer_solver"] = .string("descent")
+                    outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: LayerDescentRule.choose)
+                }
+            }
+        } catch let breakdown as ChainRecursion.Breakdown {
+            return result(request, value: nil, certified: false, status: .failed, iterations: iterations,
+                          details: ["reason": .string("the chain broke down: \(breakdown.description)")])
+        }
+        details["chain_seconds"] = .number((ContinuousClock.now - started).seconds)
+        details["rho_chain"] = .number(outcome.rho)
+        details["stage_values"] = .numbers(outcome.stageValues)
+        details["layer_scale_exponents"] = .numbers(outcome.exponents.map(Double.init))
+        let certifyStart = ContinuousClock.now
+        let certificate = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho, context: context)
+        details["certify_seconds"] = .number((ContinuousClock.now - certifyStart).seconds)
+        switch certificate {
+        case .success(let cert):
+            details["rho_certified"] = .number(cert.rho)
+            details["certificate_margin"] = .number(cert.margin)
+            details["certificate_checks"] = .number(Double(cert.checks))
+            details["certificate"] = .string("the chain's multipliers put into −M of LipSDP-Neuron for the network as given, proven positive definite at ρ' by a block Cholesky with rounding margin")
+            return result(request, value: RoundingMargin.inflate(cert.rho.squareRoot(), operations: 4), certified: true,
+                          iterations: iterations, details: details)
+        case .failure(let why):
+            details["reason"] = .string("not certified: \(why.description)")
+            return result(request, value: outcome.rho.squareRoot(), certified: false, iterations: iterations, details: details)
+        }
+    }
+}
