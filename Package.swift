@@ -78,6 +78,11 @@ let package = Package(
             path: "Tests/LipscopeSDPTests"
         ),
         .testTarget(
+            name: "LipscopeLocalTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeLocalTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["lipscope"],
             path: "Tests/LipscopeCLITests"
