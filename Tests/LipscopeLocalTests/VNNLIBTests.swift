@@ -13,7 +13,7 @@ import Testing
         #expect(p.region.dimension == 784)
         for line in text.split(separator: "\n") where line.hasPrefix("(assert (<= X_") || line.hasPrefix("(assert (>= X_") {
             let parts = line.dropFirst(9).dropLast(2).split(separator: " ")
-            let i = Int(parts[0].dropFirst(2))!, v = Double(parts[1])!
+            let i = Int(parts[1].dropFirst(2))!, v = Double(parts[2])!
             #expect((line.contains("<=") ? p.region.upper[i] : p.region.lower[i]) == v)
         }
     }
@@ -43,6 +43,8 @@ import Testing
         let badNumber = error(Self.header.replacingOccurrences(of: "(<= X_1 0.5)", with: "(<= X_1 zero)") + "(assert (>= Y_0 Y_1))\n")
         #expect(badNumber.hasPrefix("p.vnnlib: line 9: expected a finite number bounding X_1, found zero"), "\(badNumber)")
         let otherCommand = error(Self.header + "(check-sat)\n")
+        let crlf = try VNNLIBFormat.parse((Self.header + "(assert (<= Y_2 Y_0))\n").replacingOccurrences(of: "\n", with: "\r\n"), file: "c.vnnlib")
+        #expect(crlf.label == 2 && crlf.region.upper == [1, 0.5])
         #expect(otherCommand.hasPrefix("p.vnnlib: line 10:") && otherCommand.contains("the command 'check-sat'"), "\(otherCommand)")
     }
 }
@@ -52,7 +54,7 @@ import Testing
 @Suite struct CertifyTests {
     @Test func verdictsAgreeWithVNNCOMP() throws {
         let net = try Fixtures.feedforward("vnncomp2021/mnist-net_256x2.onnx")
-        let rows = try String(contentsOfFile: Fixtures.path("vnncomp2021/verdicts.csv"), encoding: .utf8).split(separator: "\n")
+        let rows = try String(contentsOfFile: Fixtures.path("vnncomp2021/verdicts.csv"), encoding: .utf8).split(whereSeparator: \.isNewline)
         #expect(rows.count == 3)
         for row in rows {
             let f = row.split(separator: ",").map(String.init)

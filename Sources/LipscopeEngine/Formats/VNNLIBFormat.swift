@@ -51,7 +51,7 @@ public enum VNNLIBFormat {
         var inComment = false
         for ch in text {
             if inComment {
-                if ch == "\n" { inComment = false; line += 1 }
+                if ch.isNewline { inComment = false; line += 1 }
                 continue
             }
             switch ch {
@@ -64,8 +64,8 @@ public enum VNNLIBFormat {
                 }
                 let done = stack.removeLast()
                 stack[stack.count - 1].items.append(.list(done.items, line: done.line))
-            case "\n": flush(); line += 1
-            case " ", "\t", "\r": flush()
+            case _ where ch.isNewline: flush(); line += 1  // "\r\n" is one Character
+            case _ where ch.isWhitespace: flush()
             default:
                 if atom.isEmpty { atomLine = line }
                 atom.append(ch)
