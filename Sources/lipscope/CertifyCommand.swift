@@ -27,7 +27,8 @@ struct CertifyCommand: ParsableCommand {
     @Option(name: .long, help: "The class that must stay largest (with --center).")
     var label: Int?
 
-    @Option(name: .long, help: "ℓ∞ radius of the ball (with --center).")
+    // Unconditional so a negative value reaches the check below (an input error) instead of the parser.
+    @Option(name: .long, parsing: .unconditional, help: "ℓ∞ radius of the ball (with --center).")
     var radius: String?
 
     @Option(name: .long, help: "crown, interval, naive or relaxed-exact.")
@@ -92,7 +93,7 @@ struct CertifyCommand: ParsableCommand {
         if radiusSearch, let x0 = searchCenter {
             certifiedRadius = try Certifier.largestCertifiedRadius(network: net, center: x0, label: problem.label,
                                                                    others: problem.others, method: method,
-                                                                   limit: max(outcome.radius, 1e-3) * 4)
+                                                                   start: max(outcome.radius, 1e-3))
         }
         if json {
             print(Self.json(outcome, problem: problem, certifiedRadius: certifiedRadius))

@@ -174,16 +174,21 @@ public enum Certifier {
         return nil
     }
 
-    /// The largest ℓ∞ radius around `center` (up to `limit`) the method certifies, by bisection;
-    /// the returned radius is one the method certified (0 when none).
+    /// The largest ℓ∞ radius around `center` the method certifies: doubling from `start` while it
+    /// holds (at most 30 times), then bisection; the returned radius is one the method certified
+    /// (0 when none).
     public static func largestCertifiedRadius(network: FeedforwardNetwork, center: [Double], label: Int, others: [Int],
-                                              method: Method, limit: Double, iterations: Int = 20) throws -> Double {
+                                              method: Method, start: Double, iterations: Int = 20) throws -> Double {
         func holds(_ r: Double) throws -> Bool {
             let p = Problem(network: network, region: try InputRegion(center: center, radius: r), label: label, others: others)
             return try certify(p, method: method, attack: false).verdict == .holds
         }
-        var lo = 0.0, hi = limit
-        if try holds(hi) { return hi }
+        var lo = 0.0, hi = start
+        var doublings = 0
+        while try holds(hi) {
+            lo = hi; hi *= 2; doublings += 1
+            if doublings == 30 { return lo }
+        }
         for _ in 0..<iterations {
             let mid = (lo + hi) / 2
             if try holds(mid) { lo = mid } else { hi = mid }
