@@ -98,6 +98,11 @@ let package = Package(
             path: "Tests/LipscopeScaleTests"
         ),
         .testTarget(
+            name: "LipscopeLocalTests",
+            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeLocalTests"
+        ),
+        .testTarget(
             name: "LipscopeCLITests",
             dependencies: ["LipscopeTestSupport", "lipscope"],
             path: "Tests/LipscopeCLITests"

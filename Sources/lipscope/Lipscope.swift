@@ -17,7 +17,7 @@ struct Lipscope: ParsableCommand {
         version: LipscopeVersion.string,
         subcommands: [WorkbenchCommand.self, InfoCommand.self, BoundCommand.self, CompareCommand.self, BenchCommand.self,
                       SolveCommand.self, ConvertCommand.self, SessionsCommand.self, ReportCommand.self,
-                      SweepCommand.self, BatchCommand.self, TrainCommand.self],
+                      SweepCommand.self, CertifyCommand.self, BatchCommand.self, TrainCommand.self],
         defaultSubcommand: WorkbenchCommand.self
     )
 }

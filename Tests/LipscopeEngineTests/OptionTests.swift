@@ -36,8 +36,8 @@ import LipscopeSolvers
         #expect(e.expected == "one of the options solver, chordal, split, reduce, scale, gap, time_limit")
         #expect(e.description == "lipsdp-neuron: option 'solvr': expected one of the options solver, chordal, split, reduce, scale, gap, time_limit, found 'solvr'")
         // A method without options refuses any key, saying it takes none.
-        let none = try #require(error(NaiveBound(), ["cliques": "dense"]))
-        #expect(none.expected == "no options (naive takes none)")
+        let none = try #require(error(ContractionBound(weighted: false), ["cliques": "dense"]))
+        #expect(none.expected == "no options (contraction takes none)")
     }
 
     @Test func badChoice() throws {
@@ -136,7 +136,7 @@ import LipscopeSolvers
         let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let wrongNorm = Job.run(NaiveBound(), BoundRequest(network: net, norm: .l2, options: ["gap": "0.1"]))
         #expect(wrongNorm.status == .failed)
-        #expect(wrongNorm.details["reason"] == .string("naive: option 'gap': expected no options (naive takes none), found 'gap'"))
+        #expect(wrongNorm.details["reason"] == .string("naive: option 'gap': expected one of the options center, radius, lower, upper, margin, found 'gap'"))
         // Valid options run normally: naive ℓ2 on tiny_relu_1 is the oracle's 4.110333416062645.
         let ok = Job.run(lipsdp, BoundRequest(network: net, norm: .l2, options: ["chordal": "off", "reduce": "off"]))
         #expect(ok.status == .optimal && ok.certified)

@@ -6,6 +6,8 @@ public struct NaiveBound: BoundMethod {
     public let label = "Naive product"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2, .linf]
+    /// An input region and/or a margin make it a local bound (Regions/LocalLayerBounds.swift).
+    public var options: [MethodOption] { LocalScope.options }
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability {
@@ -17,6 +19,8 @@ public struct NaiveBound: BoundMethod {
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
+        if scope.isLocal { return try runLocal(request, scope: scope, context: context) }
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
         var product = 1.0
         var layerNorms: [Double] = []

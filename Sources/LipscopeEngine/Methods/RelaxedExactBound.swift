@@ -10,13 +10,19 @@ public struct RelaxedExactBound: BoundMethod {
     public let norms: [Norm] = [.l2, .linf]
     /// 2^22 patterns is the largest enumeration that stays interactive.
     public static let maximumHiddenNeurons = 22
+    /// An input region and/or a margin make it a local bound; the limit then counts only the
+    /// neurons whose slope the region leaves free (Regions/LocalLayerBounds.swift).
+    public var options: [MethodOption] { LocalScope.options }
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability {
         guard case .feedforward(let net) = request.network else {
             return .notApplicable("slope-pattern enumeration is implemented for feedforward networks")
         }
-        let n = net.withLinearOutput.hiddenNeuronCount
+        var n = net.withLinearOutput.hiddenNeuronCount
+        if let parsed = try? parseOptions(request), let scope = try? LocalScope(request, parsed: parsed, network: net), scope.region != nil {
+            n = scope.slopes.unstableCount
+        }
         if n > Self.maximumHiddenNeurons {
             return .tooLarge("\(n) hidden neurons: 2^\(n) slope patterns (limit \(Self.maximumHiddenNeurons) neurons)")
         }
@@ -25,6 +31,8 @@ public struct RelaxedExactBound: BoundMethod {
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
+        if scope.isLocal { return try runLocal(request, scope: scope, context: context) }
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
         let weights = net.layers.map(\.weight.dense)
         let hidden = Array(net.hiddenLayers)

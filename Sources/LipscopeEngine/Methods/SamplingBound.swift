@@ -9,6 +9,8 @@ public struct SamplingBound: BoundMethod {
     public let kind = BoundKind.lower
     public let norms: [Norm] = [.l2, .linf]
     public static let scales: [Double] = [1, 10, 100, 1000]
+    /// An input region and/or a margin make it a local lower bound (Regions/LocalSampling.swift).
+    public var options: [MethodOption] { LocalScope.options }
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
@@ -61,6 +63,13 @@ public struct SamplingBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let parsed = try parseOptions(request)
+        if !parsed.explicit.isEmpty {
+            guard case .feedforward(let ff) = request.network else {
+                throw MethodFailure("an input region or margin needs a feedforward network")
+            }
+            return try runLocal(request, scope: try LocalScope(request, parsed: parsed, network: ff), context: context)
+        }
         let network: Network
         switch (request.network, request.output) {
         case (.feedforward(let ff), .some(let j)): network = .feedforward(ff.restricted(toOutput: j))

@@ -1,0 +1,69 @@
+import Foundation
+import LipscopeLinearAlgebra
+
+extension SamplingBound {
+    /// A lower bound on the local constant: the largest ‖J(x)‖ over seeded points of the region
+    /// (uniform, and vertices, where ReLU patterns change most), then a random local search
+    /// clamped to the region. Without a region (a margin only) it samples as the global run does.
+    func runLocal(_ request: BoundRequest, scope: LocalScope, context: JobContext) throws -> BoundResult {
+        let net = scope.network
+        let evaluator = Evaluator(.feedforward(net), norm: request.norm)
+        let n = net.inputSize
+        var rng = SeededGenerator(seed: request.seed)
+        let region = scope.region
+        func draw(_ s: Int) -> [Double] {
+            guard let region else {
+                let scale = Self.scales[s % Self.scales.count]
+                return (0..<n).map { _ in rng.uniform(-scale, scale) }
+            }
+            if s % 4 == 3 { return (0..<n).map { rng.uniform(0, 1) < 0.5 ? region.lower[$0] : region.upper[$0] } }
+            return (0..<n).map { rng.uniform(region.lower[$0], region.upper[$0]) }
+        }
+        let budget = 2.0e8
+        let samples = max(200, min(4000, Int(budget / Double(max(evaluator.costPerSample, 1)))))
+        var best = 0.0
+        var bestInput = region?.center ?? [Double](repeating: 0, count: n)
+        var candidates: [(value: Double, x: [Double])] = []
+        var evaluated = 0
+        var drawn = 0
+        while drawn < samples {
+            try context.checkCancelled()
+            let count = min(256, samples - drawn)
+            let xs = (0..<count).map { draw(drawn + $0) }
+            drawn += count
+            evaluated += count
+            for (x, v) in zip(xs, try evaluator.norms(xs)) {
+                guard let v else { continue }
+                candidates.append((v, x))
+                if v > best { best = v; bestInput = x }
+            }
+            context.emit(.progress(phase: "sampling", done: drawn, total: samples))
+        }
+        candidates.sort { $0.value > $1.value }
+        let step0 = 0.1 * (region.map { max($0.radius, 1e-12) } ?? 1)
+        var chains = candidates.prefix(5).map { (x: $0.x, value: $0.value, radius: step0) }
+        for step in 0..<200 where !chains.isEmpty {
+            try context.checkCancelled()
+            let trials = chains.map { chain in
+                let moved = chain.x.map { $0 + chain.radius * rng.gaussian() }
+                return region?.clamp(moved) ?? moved
+            }
+            evaluated += trials.count
+            for (c, v) in try evaluator.norms(trials).enumerated() {
+                if let v, v > chains[c].value {
+                    chains[c].x = trials[c]; chains[c].value = v; chains[c].radius *= 1.5
+                    if v > best { best = v; bestInput = trials[c] }
+                } else {
+                    chains[c].radius *= 0.9
+                }
+            }
+            chains.removeAll { $0.radius < 1e-6 * step0 }
+            if step % 25 == 24 { context.iteration(step / 25 + 1, [Metric("samples", Double(evaluated)), Metric("best", best)]) }
+        }
+        var details = scope.details
+        details["witness"] = .numbers(bestInput)
+        details["samples"] = .number(Double(evaluated))
+        details["note"] = .string("lower bound: the induced norm of the true Jacobian at the witness input" + (region == nil ? "" : ", a point of the region"))
+        return result(request, value: best, certified: false, iterations: evaluated, details: details)
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import LipscopeEngine
+
+/// `lipscope certify`: is the label robust over an input box? From a VNN-LIB robustness property
+/// or from a center, label and ℓ∞ radius. The verdict is `holds` only from certified bounds,
+/// `violated` only with a counterexample a forward pass confirmed, else `unknown`.
+struct CertifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certify",
+        abstract: "Certify robustness of a label over an input box (VNN-LIB property or center/label/radius).",
+        discussion: """
+        Methods: crown (default; back-substitution lower bound of each margin f_c − f_j over the box, \
+        intersected with interval propagation — the strongest here), interval (interval propagation only), \
+        naive and relaxed-exact (m_j(x₀) − L_cj·r with the local ℓ∞ Lipschitz bound of f_c − f_j over the box).
+        """)
+
+    @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
+    var network: String
+
+    @Option(name: .long, help: "A VNN-LIB robustness property (input box, output disjunction).")
+    var vnnlib: String?
+
+    @Option(name: .long, help: "Center of the ℓ∞ ball: comma-separated numbers, or a file of numbers.")
+    var center: String?
+
+    @Option(name: .long, help: "The class that must stay largest (with --center).")
+    var label: Int?
+
+    // Unconditional so a negative value reaches the check below (an input error) instead of the parser.
+    @Option(name: .long, parsing: .unconditional, help: "ℓ∞ radius of the ball (with --center).")
+    var radius: String?
+
+    @Option(name: .long, help: "crown, interval, naive or relaxed-exact.")
+    var method: String = Certifier.Method.crown.rawValue
+
+    @Flag(name: .long, help: "Also find the largest radius the method certifies, by bisection (with --center).")
+    var radiusSearch = false
+
+    @Option(name: .long, help: "Seed of the attack's random starts.")
+    var seed: UInt64 = 1
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard Certifier.Method(rawValue: method) != nil else {
+            throw ValidationError("--method: expected one of \(Certifier.Method.allCases.map(\.rawValue).joined(separator: ", ")), found '\(method)'")
+        }
+        switch (vnnlib, center) {
+        case (.some, nil):
+            if label != nil || radius != nil { throw ValidationError("--label and --radius go with --center, not --vnnlib") }
+            if radiusSearch { throw ValidationError("--radius-search goes with --center") }
+        case (nil, .some):
+            if label == nil || radius == nil { throw ValidationError("--center needs --label and --radius") }
+        default:
+            throw ValidationError("give either --vnnlib FILE or --center with --label and --radius")
+        }
+    }
+
+    func run() throws {
+        let method = Certifier.Method(rawValue: method)!
+        guard case .feedforward(let net) = try NetworkLoader.load(path: network) else {
+            throw InputError(file: network, expected: "a feedforward network", found: "an implicit network")
+        }
+        var problem: Certifier.Problem
+        var searchCenter: [Double]?
+        if let vnnlib {
+            let property = try VNNLIBFormat.load(path: vnnlib)
+            guard property.region.dimension == net.inputSize else {
+                throw InputError(file: vnnlib, location: "declare-const X_i", expected: "\(net.inputSize) inputs (the network's)",
+                                 found: "\(property.region.dimension)")
+            }
+            guard property.outputCount == net.outputSize else {
+                throw InputError(file: vnnlib, location: "declare-const Y_j", expected: "\(net.outputSize) outputs (the network's)",
+                                 found: "\(property.outputCount)")
+            }
+            problem = .init(network: net, region: property.region, label: property.label, others: property.others)
+        } else {
+            let x0 = try Self.numbers(center!, count: net.inputSize)
+            guard let r = Double(radius!), r.isFinite, r >= 0 else {
+                throw InputError(file: "--radius", expected: "a finite number ≥ 0", found: radius!)
+            }
+            guard let c = label, (0..<net.outputSize).contains(c) else {
+                throw InputError(file: "--label", expected: "a class in 0..<\(net.outputSize)", found: "\(label!)")
+            }
+            let region = try InputRegion(center: x0, radius: r)
+            problem = .init(network: net, region: region, label: c, others: (0..<net.outputSize).filter { $0 != c })
+            searchCenter = x0
+        }
+        let outcome = try Certifier.certify(problem, method: method, seed: seed)
+        var certifiedRadius: Double?
+        if radiusSearch, let x0 = searchCenter {
+            certifiedRadius = try Certifier.largestCertifiedRadius(network: net, center: x0, label: problem.label,
+                                                                   others: problem.others, method: method,
+                                                                   start: max(outcome.radius, 1e-3))
+        }
+        if json {
+            print(Self.json(outcome, problem: problem, certifiedRadius: certifiedRadius))
+        } else {
+            print(Self.describe(outcome, problem: problem, certifiedRadius: certifiedRadius))
+        }
+    }
+
+    /// Comma-separated numbers, or the path of a file holding them (commas or whitespace).
+    static func numbers(_ argument: String, count: Int) throws -> [Double] {
+        var text = argument, source = "--center"
+        if FileManager.default.fileExists(atPath: argument) {
+            guard let data = FileManager.default.contents(atPath: argument), let s = String(data: data, encoding: .utf8) else {
+                throw InputError(file: argument, expected: "a text file of numbers", found: "unreadable or not UTF-8")
+            }
+            text = s; source = argument
+        }
+        let words = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
+        var values: [Double] = []
+        for (i, w) in words.enumerated() {
+            guard let v = Double(w), v.isFinite else {
+                throw InputError(file: source, location: "entry \(i)", expected: "a finite number", found: String(w))
+            }
+            values.append(v)
+        }
+        guard values.count == count else {
+            throw InputError(file: source, expected: "\(count) numbers (one per network input)", found: "\(values.count) numbers")
+        }
+        return values
+    }
+
+    static func json(_ o: Certifier.Outcome, problem: Certifier.Problem, certifiedRadius: Double?) -> String {
+        func num(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+        var object: [String: Any] = [
+            "verdict": o.verdict.rawValue, "method": o.method.rawValue, "radius": o.radius,
+            "label": problem.label, "others": problem.others,
+            "margins": o.margins.map(num), "bounds": o.bounds.map(num), "lower_margins": o.lowerMargins.map(num),
+            "unstable_neurons": o.unstableNeurons, "seconds": o.seconds,
+        ]
+        if let note = o.note { object["note"] = note }
+        if let r = certifiedRadius { object["certified_radius"] = r }
+        if let ce = o.counterexample {
+            object["counterexample"] = ["input": ce.input, "outputs": ce.outputs, "class": ce.winner] as [String: Any]
+        }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func describe(_ o: Certifier.Outcome, problem: Certifier.Problem, certifiedRadius: Double?) -> String {
+        var lines = ["certify (\(o.method.rawValue)): \(o.verdict.rawValue)",
+                     "  label \(problem.label), ℓ∞ radius \(o.radius), \(o.unstableNeurons) unstable neurons, \(String(format: "%.3f", o.seconds)) s"]
+        for (k, j) in problem.others.enumerated() {
+            let bound = o.method.usesLipschitz ? ", L \(o.bounds[k])" : ""
+            lines.append("  f_\(problem.label) − f_\(j): at center ≥ \(o.margins[k])\(bound), over the box ≥ \(o.lowerMargins[k])")
+        }
+        if let r = certifiedRadius { lines.append("  largest certified radius: \(r)") }
+        if let note = o.note { lines.append("  note: \(note)") }
+        if let ce = o.counterexample {
+            lines.append("  counterexample: class \(ce.winner) reaches \(ce.outputs[ce.winner]) ≥ \(ce.outputs[problem.label]) (forward pass checked)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
