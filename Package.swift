@@ -89,17 +89,17 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeTrainingTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra", "lipscope"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra", "lipscope"],
             path: "Tests/LipscopeTrainingTests"
         ),
         .testTarget(
             name: "LipscopeScaleTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeScaleTests"
         ),
         .testTarget(
             name: "LipscopeLocalTests",
-            dependencies: ["LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeLocalTests"
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 @testable import LipscopeEngine
 import LipscopeLinearAlgebra
 

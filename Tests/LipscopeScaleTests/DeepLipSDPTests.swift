@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 @testable import LipscopeEngine
 
 /// LipSDP-Neuron on the deep random nets of testnets-deep (README there): the reference is the
@@ -11,7 +12,7 @@ import Testing
 @Suite struct DeepLipSDPTests {
     @Test(arguments: [("deep_8x30.json", 2.0414316e5), ("deep_6x60.json", 1.1017667e7)])
     func reachesTheReferenceCertified(_ file: String, _ rho: Double) throws {
-        let net = try ScaleFixtures.load("testnets-deep/" + file)
+        let net = try Fixtures.load("testnets-deep/" + file)
         let r = ScaleFixtures.run("lipsdp-neuron", net)
         #expect(r.certified, "\(file): \(r.details["reason"] ?? .null)")
         #expect(ScaleFixtures.relativeError(r.value, rho.squareRoot()) <= 1e-4, "\(file): \(r.value ?? .nan) vs \(rho.squareRoot())")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 @testable import LipscopeEngine
 
 /// The ℓ2 values of Tests/Fixtures/testnets/expected.json (independent cvxpy/Clarabel runs).
@@ -11,7 +12,7 @@ struct ExpectedL2: @unchecked Sendable {
     }
 
     static func cases() throws -> [Case] {
-        let url = ScaleFixtures.root.appendingPathComponent("testnets/expected.json")
+        let url = Fixtures.root.appendingPathComponent("testnets/expected.json")
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         var out: [Case] = []
         for case let c as [String: Any] in root["cases"] as! [Any] where (c["kind"] as? String) == "feedforward" {
@@ -30,7 +31,7 @@ struct ExpectedL2: @unchecked Sendable {
     /// LipSDP-Neuron), all certified; the references carry 1e-3 relative tolerance (solver accuracy).
     @Test(arguments: try ExpectedL2.cases())
     func orderingAgainstReferences(_ c: ExpectedL2.Case) throws {
-        let net = try ScaleFixtures.load("testnets/" + c.file)
+        let net = try Fixtures.load("testnets/" + c.file)
         let neuron = c.values["lipsdp-neuron"]!
         let methods = c.file == "mnist_784.json" ? ["eclipse-fast"] : ["eclipse", "eclipse-fast"]
         for id in methods {
@@ -51,7 +52,7 @@ struct ExpectedL2: @unchecked Sendable {
     /// (Gauss–Jordan inverse, cyclic Jacobi eigenvalues).
     @Test(arguments: ["tiny_relu_1.json", "tiny_relu_deep.json", "tiny_sigmoid.json", "medium_1.json"])
     func closedFormMatchesIndependentRecursion(_ file: String) throws {
-        let net = try ScaleFixtures.load("testnets/" + file)
+        let net = try Fixtures.load("testnets/" + file)
         guard case .feedforward(let ff) = net else { Issue.record("not feedforward"); return }
         let linear = ff.withLinearOutput
         let weights = linear.layers.map { $0.weight.dense.rowArrays }
@@ -75,7 +76,7 @@ struct ExpectedL2: @unchecked Sendable {
     /// the naive product.
     @Test(arguments: [("deep_8x30.json", 451.822, 6.28e7), ("deep_6x60.json", 3319.29, 9.12e12)])
     func deepNetsAreCertifiedAboveTheOptimum(_ file: String, _ reference: Double, _ naive: Double) throws {
-        let net = try ScaleFixtures.load("testnets-deep/" + file)
+        let net = try Fixtures.load("testnets-deep/" + file)
         for id in ["eclipse", "eclipse-fast"] {
             let r = ScaleFixtures.run(id, net)
             #expect(r.certified, "\(id) \(file): \(r.details["reason"] ?? .null)")
@@ -84,14 +85,14 @@ struct ExpectedL2: @unchecked Sendable {
     }
 
     @Test func badOptionIsAnError() throws {
-        let net = try ScaleFixtures.load("testnets/tiny_relu_1.json")
+        let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let r = ScaleFixtures.run("eclipse-fast", net, options: ["closed_form": "fastest"])
         #expect(r.status == .failed)
         #expect("\(r.details["reason"] ?? .null)".contains("closed_form"))
     }
 
     @Test func cancellationStopsTheChain() throws {
-        let net = try ScaleFixtures.load("testnets-deep/deep_6x60.json")
+        let net = try Fixtures.load("testnets-deep/deep_6x60.json")
         let token = CancellationToken()
         token.cancel()
         let r = Job.run(MethodRegistry.method(named: "eclipse")!, BoundRequest(network: net, norm: .l2), token: token)

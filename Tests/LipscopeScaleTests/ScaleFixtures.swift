@@ -1,15 +1,9 @@
 import Foundation
 @testable import LipscopeEngine
+import LipscopeTestSupport
 
-/// Fixtures live in Tests/Fixtures (copies of ../shared, so the tests run without it).
+/// What the scale suites share beyond the fixture files (`Fixtures` of LipscopeTestSupport).
 enum ScaleFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func load(_ relative: String) throws -> Network {
-        try NetworkLoader.load(path: root.appendingPathComponent(relative).path)
-    }
-
     static func run(_ id: String, _ network: Network, options: [String: String] = [:]) -> BoundResult {
         Job.run(MethodRegistry.method(named: id)!, BoundRequest(network: network, norm: .l2, options: options))
     }

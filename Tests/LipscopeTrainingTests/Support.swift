@@ -1,11 +1,11 @@
 import Foundation
 @testable import LipscopeEngine
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 
 enum TrainingFixtures {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// The bundled data set (data/digits/digits.csv.gz in the checkout).
-    static let digitsPath = repository.appendingPathComponent(DatasetLoader.digitsRelativePath).path
+    static let digitsPath = Fixtures.repositoryPath(DatasetLoader.digitsRelativePath)
 
     static func scratchDirectory() -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lipscope-train-tests-\(UUID().uuidString)")

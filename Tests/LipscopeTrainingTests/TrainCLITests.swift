@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import LipscopeTestSupport
 
 /// `lipscope train` as a user runs it: exit statuses, errors and the `--json` fields.
 @Suite struct TrainCLITests {
     static func binaryPath() -> String {
         let candidates = [Bundle.main.bundleURL.appendingPathComponent("lipscope").path,
                           Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("lipscope").path,
-                          TrainingFixtures.repository.appendingPathComponent(".build/debug/lipscope").path]
+                          Fixtures.repository.appendingPathComponent(".build/debug/lipscope").path]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }
 
@@ -14,7 +15,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath())
         process.arguments = arguments
-        process.currentDirectoryURL = TrainingFixtures.repository
+        process.currentDirectoryURL = Fixtures.repository
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
