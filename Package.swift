@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "LipscopeEngine",
-            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib"]
+            dependencies: ["LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib", "CClpExt"]
         ),
         .target(name: "LipscopeTUI", dependencies: ["LipscopeEngine", "CNcurses"]),
         .executableTarget(
@@ -76,6 +76,11 @@ let package = Package(
             name: "LipscopeSDPTests",
             dependencies: ["LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeSDPTests"
+        ),
+        .testTarget(
+            name: "LipscopeExactTests",
+            dependencies: ["LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeExactTests"
         ),
         .testTarget(
             name: "LipscopeCLITests",
