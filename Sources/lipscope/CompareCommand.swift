@@ -26,12 +26,16 @@ struct CompareCommand: ParsableCommand {
     }
 
     static func render(_ c: Comparison) -> String {
+        // "÷ exact" only when some norm has an exact value (a closed `exact` run).
+        let showExact = Norm.allCases.contains { c.exactValue($0) != nil }
         let header = ["method", "norm", "deg", "bound", "kind", "cert", "status", "time", "iter", "÷ lower"]
+            + (showExact ? ["÷ exact"] : [])
         let rows = c.results.map { r -> [String] in
             let ratio = c.ratioToBestLower(r).map { String(format: "%.3f", $0) } ?? "—"
+            let toExact = c.ratioToExact(r).map { String(format: "%.3f", $0) } ?? "—"
             return [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Display.number(r.value), r.kind.rawValue,
-                    r.kind == .upper && r.value != nil ? (r.certified ? "yes" : "NO") : "",
-                    r.status.rawValue, Display.seconds(r.seconds), String(r.iterations), ratio]
+                    r.kind != .lower && r.value != nil ? (r.certified ? "yes" : "NO") : "",
+                    r.status.rawValue, Display.seconds(r.seconds), String(r.iterations), ratio] + (showExact ? [toExact] : [])
         }
         return "\(c.network.name): \(c.network.kind), \(c.network.sizes.map(String.init).joined(separator: "-"))\n"
             + Display.table(header, rows)
