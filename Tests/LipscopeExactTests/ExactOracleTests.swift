@@ -60,6 +60,13 @@ import LipscopeEngine
         let x = w.compactMap { if case .number(let v) = $0 { v } else { nil } }
         let j = try #require(network.jacobian(at: x))
         #expect(abs(try c.norm.induced(j) - lower) <= 1e-12 * lower)
+        if c.radius == nil && !r.certified {
+            // Over all of Rⁿ pruned regions are proven empty inside a huge ℓ∞ ball.
+            guard case .number(let radius)? = r.details["certified_radius"] else { Issue.record("no radius"); return }
+            #expect(radius >= 1e6, "\(c): certified radius \(radius)")
+            guard case .number(let safe)? = r.details["certified_upper"] else { Issue.record("no certified_upper"); return }
+            #expect(safe >= got)
+        }
         if let b = Self.box(network, radius: c.radius) {
             #expect(x.indices.allSatisfy { b.lower[$0] <= x[$0] && x[$0] <= b.upper[$0] })
             // On a box every pruned region was proven empty by checked multipliers.

@@ -20,6 +20,18 @@ import LipscopeEngine
         }
     }
 
+    /// The sampled lower bound (line walks through the best inputs) within 1 % of the exact
+    /// constant on every tiny piecewise linear net.
+    @Test(arguments: Fixtures.tinyNets) func samplingWithinOnePercent(_ name: String) throws {
+        let network = try Fixtures.load("testnets/\(name).json")
+        for norm in Norm.allCases {
+            let exact = try #require(Job.run(ExactBound(), BoundRequest(network: network, norm: norm)).value)
+            let sampled = try #require(Job.run(SamplingBound(), BoundRequest(network: network, norm: norm)).value)
+            #expect(sampled <= exact * (1 + 1e-12))
+            #expect(sampled >= 0.99 * exact, "\(name) \(norm): sampling \(sampled) vs exact \(exact)")
+        }
+    }
+
     @Test func streamsIterationsAndCancelKeepsBothSides() throws {
         let network = try Fixtures.load("testnets-real/glipsdp_fnn2_seed0.json")
         let rows = Mutex<[IterationRecord]>([])

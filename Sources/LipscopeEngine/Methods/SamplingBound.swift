@@ -2,13 +2,17 @@ import LipscopeLinearAlgebra
 
 /// A lower bound: the largest induced norm of the true Jacobian over seeded random inputs at
 /// several scales (some linear regions only show far from the origin), then refined by a
-/// random local search around the best points. Every value is attained at a real input.
+/// random local search around the best points, and (piecewise linear nets) walks along lines
+/// through the best points that visit every linear region crossed. Every value is attained at
+/// a real input.
 public struct SamplingBound: BoundMethod {
     public let id = "sampling"
     public let label = "Sampled lower bound"
     public let kind = BoundKind.lower
     public let norms: [Norm] = [.l2, .linf]
     public static let scales: [Double] = [1, 10, 100, 1000]
+    /// Random lines walked region by region through each of the best inputs (piecewise linear nets).
+    static let lineWalkDirections = 24
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
@@ -130,6 +134,27 @@ public struct SamplingBound: BoundMethod {
             if step % 25 == 24 {
                 iteration += 1
                 context.iteration(iteration, [Metric("scale", chains.first?.scale ?? 0), Metric("samples", Double(evaluated)),
+                                              Metric("best", best)])
+            }
+        }
+        // Piecewise linear nets: visit every linear region on lines through the best inputs.
+        if let walk = LineWalk(network) {
+            candidates.sort { $0.value > $1.value }
+            var starts = [(x: bestInput, scale: 1.0)]
+            for c in candidates.prefix(7) { starts.append((c.x, c.scale)) }
+            for start in starts {
+                try context.checkCancelled()
+                for _ in 0..<Self.lineWalkDirections {
+                    let d = (0..<n).map { _ in rng.gaussian() }
+                    let norm = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    guard norm > 0 else { continue }
+                    let xs = walk.midpoints(from: start.x, direction: d.map { $0 / norm }, reach: 2 * start.scale)
+                    for (x, v) in zip(xs, try values(at: xs)) {
+                        if let v, v > best { best = v; bestInput = x }
+                    }
+                }
+                iteration += 1
+                context.iteration(iteration, [Metric("scale", start.scale), Metric("samples", Double(evaluated)),
                                               Metric("best", best)])
             }
         }

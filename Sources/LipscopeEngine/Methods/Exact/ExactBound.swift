@@ -71,9 +71,23 @@ public struct ExactBound: BoundMethod {
         let s = try settings(request)
         let net = try PiecewiseLinearNet(ff, target: s.target, norm: request.norm)
         let search = PatternSearch(net: net, norm: request.norm, region: s.region, settings: s.search)
-        let out = try search.run(context: context)
+        var out = try search.run(context: context)
+        var upperFrom = "pattern search"
+        if out.relativeGap > s.search.relativeGap && !out.cancelled {
+            // The slope-box bounds are weak on wide nets: a certified LipSDP bound of the same
+            // map (global, so valid on any region) may be lower than the search's.
+            let sdp: any BoundMethod = request.norm == .l2 ? LipSDPBound(.neuron) : LipSDPLinfBound()
+            context.log("exact: gap \(out.relativeGap) left; trying \(sdp.id) for the upper side")
+            let r = Job.run(sdp, BoundRequest(network: .feedforward(net.network), norm: request.norm, seed: request.seed),
+                            token: context.token)
+            if r.status == .optimal, r.certified, let v = r.value, v < out.upper, v >= out.lower {
+                out.upper = v
+                out.certifiedUpper = min(out.certifiedUpper, v)
+                upperFrom = sdp.id
+            }
+        }
         let closed = out.relativeGap <= s.search.relativeGap
-        let certified = out.emptyUncertified == 0
+        let certified = out.emptyUncertified == 0 || upperFrom != "pattern search"
         var details: [String: JSONValue] = [
             "lower": .number(out.lower),
             "upper": .number(out.upper),
@@ -86,10 +100,15 @@ public struct ExactBound: BoundMethod {
             "regions_empty_certified": .number(Double(out.emptyCertified)),
             "regions_empty_uncertified": .number(Double(out.emptyUncertified)),
             "stopped_by": .string(out.stop),
+            "upper_from": .string(upperFrom),
             "region": s.region.map { .object(["lower": .numbers($0.lower), "upper": .numbers($0.upper)]) } ?? .string("global"),
-            "upper_certificate": .string(certified
+            "upper_certificate": .string(upperFrom != "pattern search"
+                ? "\(upperFrom)'s own certificate (re-verified LMI), lower than the pattern search's bound"
+                : certified
                 ? "slope-box norms of every open or bound-closed node with rounding margins; every pruned region shown empty by LP multipliers checked with a rounding margin"
-                : "slope-box norms with rounding margins, but \(out.emptyUncertified) regions were pruned as empty on CLP's word (over all of Rⁿ emptiness cannot be checked in floating point); certified_upper keeps them"),
+                : s.region == nil
+                    ? "slope-box norms with rounding margins; \(out.emptyUncertified) regions were pruned as empty, which over all of Rⁿ floating point cannot prove: their multipliers prove them empty inside the ℓ∞ ball of radius certified_radius, so the value is certified as the constant over that ball; certified_upper keeps them and is a certified global bound"
+                    : "slope-box norms with rounding margins, but \(out.emptyUncertified) regions were pruned as empty on CLP's word; certified_upper keeps them and is certified"),
             "lower_certificate": .string("‖J(witness)‖ of the true Jacobian recomputed at the witness input"),
         ]
         switch s.target {
@@ -98,6 +117,7 @@ public struct ExactBound: BoundMethod {
         case .margin(let c, let j): details["target"] = .string("margin f\(c) − f\(j)")
         }
         if !certified { details["certified_upper"] = .number(out.certifiedUpper) }
+        if s.region == nil && out.emptyUncertified > 0 { details["certified_radius"] = .number(out.emptyRadius) }
         if out.cancelled {
             details["reason"] = .string("cancelled by the user")
             return result(request, value: nil, certified: false, status: .cancelled, iterations: out.nodes, details: details)

@@ -30,6 +30,8 @@ struct PatternSearch {
         var leaves = 0
         var emptyCertified = 0
         var emptyUncertified = 0
+        /// Over all of Rⁿ: every pruned region is proven empty inside this ℓ∞ ball of inputs.
+        var emptyRadius = Double.infinity
         var openNodes = 0
         var stop = "gap"
         var cancelled = false
@@ -81,15 +83,17 @@ struct PatternSearch {
             var current = node
             let (rows, frontier) = affineRows(&current)
             // The bound before the LP: a node that cannot beat the incumbent needs no LP.
-            let bound = try nodeBound(current)
+            // A child's slope box lies inside its parent's, so the parent's bound holds too.
+            let bound = min(node.bound, try nodeBound(current))
             if bound <= out.lower * (1 + settings.relativeGap) {
                 closedMax = max(closedMax, bound)
                 report(force: false)
                 continue
             }
             switch lp.solve(rows: rows, inputSize: net.inputSize, box: region) {
-            case .empty(let certified):
+            case .empty(let certified, let radius):
                 if certified { out.emptyCertified += 1 } else { out.emptyUncertified += 1; uncertainMax = max(uncertainMax, bound) }
+                if region == nil { out.emptyRadius = min(out.emptyRadius, radius) }
                 report(force: false)
                 continue
             case .interior(let x, _):
@@ -232,7 +236,8 @@ struct PatternSearch {
         if undecided.count <= settings.enumerationLimit {
             return try net.enumeratedBound(base: low, undecided: undecided, norm: norm)
         }
-        return try net.intervalBound(low: low, high: high, norm: norm)
+        return min(try net.intervalBound(low: low, high: high, norm: norm),
+                   try net.productBound(low: low, high: high, norm: norm))
     }
 
     /// The undecided neuron of the frontier layer to branch on: the one whose pre-activation

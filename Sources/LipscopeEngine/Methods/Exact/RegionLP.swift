@@ -25,8 +25,9 @@ struct RegionLP {
     enum Outcome {
         /// t* > 0: x is at distance ≥ t* from every hyperplane of the region.
         case interior(x: [Double], depth: Double)
-        /// t* ≤ 0; `certified` when the multipliers passed the rounding-safe check.
-        case empty(certified: Bool)
+        /// t* ≤ 0; `certified` when the multipliers passed the rounding-safe check. Over all
+        /// of Rⁿ, `radius` is how far the multipliers prove the region empty (ℓ∞ ball).
+        case empty(certified: Bool, radius: Double)
         /// CLP did not finish; the region must be kept.
         case unknown
     }
@@ -40,7 +41,8 @@ struct RegionLP {
             if row.a.allSatisfy({ $0 == 0 }) {
                 // A neuron constant on the region: its sign is that of b.
                 if row.b > 0 { continue }
-                return .empty(certified: row.b + margin(row.absB) < 0)
+                let proven = row.b + margin(row.absB) < 0
+                return .empty(certified: proven, radius: proven ? .infinity : 0)
             }
             kept.append(row)
         }
@@ -77,7 +79,30 @@ struct RegionLP {
             return .interior(x: x, depth: depth)
         }
         let prices = Array(UnsafeBufferPointer(start: Clp_getRowPrice(model), count: m))
-        return .empty(certified: box.map { proveEmpty(kept, multipliers: prices.map(abs), box: $0) } ?? false)
+        if let box { return .empty(certified: proveEmpty(kept, multipliers: prices.map(abs), box: box), radius: 0) }
+        return .empty(certified: false, radius: emptyRadius(kept, multipliers: prices.map(abs)))
+    }
+
+    /// Over all of Rⁿ: with g = Σ yᵢaᵢ ≈ 0 and c = Σ yᵢbᵢ < 0, an interior point x has
+    /// g·x + c > 0, so ‖x‖∞ ≥ −c/‖g‖₁. With rounding margins on g and c this proves the region
+    /// empty inside the ℓ∞ ball of that radius (0 when the multipliers prove nothing).
+    func emptyRadius(_ rows: [Row], multipliers y: [Double]) -> Double {
+        guard let n = rows.first?.a.count else { return 0 }
+        var g = [Double](repeating: 0, count: n), gError = [Double](repeating: 0, count: n)
+        var c = 0.0, cScale = 0.0
+        for (i, row) in rows.enumerated() where y[i] > 0 {
+            for j in 0..<n {
+                g[j] += y[i] * row.a[j]
+                gError[j] += y[i] * (row.absA[j] + abs(row.a[j]))
+            }
+            c += y[i] * row.b
+            cScale += y[i] * (row.absB + abs(row.b))
+        }
+        let cHigh = c + margin(cScale)
+        guard cHigh < 0 else { return 0 }
+        var gNorm = 0.0
+        for j in 0..<n { gNorm += abs(g[j]) + margin(gError[j] + abs(g[j])) }
+        return gNorm > 0 ? -cHigh / (gNorm * (1 + 4 * Double(n) * .ulpOfOne)) : .infinity
     }
 
     /// max over the box of Σ yᵢ(aᵢ·x + bᵢ) < 0, with every rounding error bounded.

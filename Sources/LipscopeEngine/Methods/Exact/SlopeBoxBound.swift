@@ -37,3 +37,32 @@ extension PiecewiseLinearNet {
             + RoundingMargin.inflate(magnitudeNorm, operations: productRoundingOperations) * 4 * Double(productRoundingOperations) * RoundingMargin.unit
     }
 }
+
+extension PiecewiseLinearNet {
+    /// ‖W_L D_{L−1}‖ · ‖W_{L−1} D_{L−2}‖ ⋯ ‖W₁‖ with D_k = diag(max |slope|) over the box:
+    /// ‖A diag(s)‖ ≤ ‖A diag(m)‖ whenever |s| ≤ m, in both norms. With one hidden layer the
+    /// decided part is kept whole: ‖W₂ S W₁‖ ≤ ‖W₂ S_d W₁‖ + ‖W₂ M_u‖ ‖M_u W₁‖ (d decided,
+    /// u undecided), which is much tighter once most neurons are decided.
+    func productBound(low: [[Double]], high: [[Double]], norm: Norm) throws -> Double {
+        let ops = 4 * (inputSize + outputSize + neuronCount) + 8
+        let bigM = zip(low, high).map { zip($0, $1).map { max(abs($0), abs($1)) } }
+        if hiddenLayerCount == 1 {
+            let decided = zip(low[0], high[0]).map { $0 == $1 ? $0 : 0 }
+            let undecided = zip(low[0], high[0]).map { $0 == $1 ? 0 : max(abs($0), abs($1)) }
+            let fixedPart = try norm.induced(weights[1].scalingColumns(by: decided) * weights[0])
+            var free = 0.0
+            if undecided.contains(where: { $0 != 0 }) {
+                free = try norm.induced(weights[1].scalingColumns(by: undecided))
+                    * norm.induced(weights[0].scalingRows(by: undecided))
+            }
+            return RoundingMargin.inflate(fixedPart + free, operations: ops)
+                + RoundingMargin.inflate(magnitudeNorm, operations: productRoundingOperations) * 4 * Double(productRoundingOperations) * RoundingMargin.unit
+        }
+        var value = try norm.induced(weights[hiddenLayerCount].scalingColumns(by: bigM[hiddenLayerCount - 1]))
+        for k in stride(from: hiddenLayerCount - 1, through: 1, by: -1) {
+            value *= try norm.induced(weights[k].scalingColumns(by: bigM[k - 1]))
+        }
+        value *= try norm.induced(weights[0])
+        return RoundingMargin.inflate(value, operations: ops * (hiddenLayerCount + 1))
+    }
+}
