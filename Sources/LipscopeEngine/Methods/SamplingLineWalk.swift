@@ -57,3 +57,36 @@ struct LineWalk {
         return best
     }
 }
+
+extension LineWalk {
+    /// For each hidden neuron with a kink, a point just across its hyperplane from x (the
+    /// hyperplane of the linear region x is in): the neighbouring regions of x's region, or
+    /// whatever region the step lands in. Steps overshoot by `overshoot` (relative).
+    func neighbours(of x: [Double], overshoot: Double = 1e-6) -> [[Double]] {
+        let n = x.count
+        var h = x
+        var dz = Matrix.identity(n)   // ∂h/∂x of the current layer's input
+        var points: [[Double]] = []
+        for (k, layer) in network.layers.enumerated() where k < network.layers.count - 1 {
+            let v = weights[k] * h
+            let a = weights[k] * dz       // rows: ∂z_i/∂x on x's region
+            var slopes = [Double](repeating: 0, count: v.count)
+            var next = slopes
+            for i in v.indices {
+                let z = v[i] + layer.bias[i]
+                slopes[i] = layer.activation.derivative(z)
+                next[i] = layer.activation.apply(z)
+                guard layer.activation != .identity else { continue }
+                let row = a.row(i)
+                let norm2 = row.reduce(0) { $0 + $1 * $1 }
+                guard norm2 > 0 else { continue }
+                let t = -z / norm2
+                let step = t + (t >= 0 ? 1 : -1) * overshoot * (abs(t) + 1 / norm2.squareRoot())
+                points.append((0..<n).map { x[$0] + step * row[$0] })
+            }
+            h = next
+            dz = a.scalingRows(by: slopes)
+        }
+        return points
+    }
+}
