@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "LipscopeEngine",
             dependencies: [
-                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib",
+                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib", "CClpExt",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -101,6 +101,11 @@ let package = Package(
             name: "LipscopeLocalTests",
             dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
             path: "Tests/LipscopeLocalTests"
+        ),
+        .testTarget(
+            name: "LipscopeExactTests",
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            path: "Tests/LipscopeExactTests"
         ),
         .testTarget(
             name: "LipscopeCLITests",

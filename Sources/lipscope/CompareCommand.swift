@@ -31,11 +31,15 @@ struct CompareCommand: ParsableCommand {
     }
 
     static func render(_ c: Comparison) -> String {
+        // "÷ exact" only when some norm has an exact value (a closed `exact` run).
+        let showExact = Norm.allCases.contains { c.exactValue($0) != nil }
         let header = ["method", "norm", "deg", "bound", "kind", "cert", "status", "time", "iter", "÷ lower"]
+            + (showExact ? ["÷ exact"] : [])
         let rows = c.results.map { r -> [String] in
             [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Presentation.number(r.value), r.kind.rawValue,
              Presentation.certifiedCell(r), Presentation.status(r.status), Presentation.duration(r.seconds),
              String(r.iterations), Presentation.ratio(c.ratioToBestLower(r))]
+                + (showExact ? [Presentation.ratio(c.ratioToExact(r))] : [])
         }
         return "\(c.network.name): \(c.network.kind), \(c.network.sizes.map(String.init).joined(separator: "-"))\n"
             + Display.table(header, rows)

@@ -105,6 +105,11 @@ import LipscopeTestSupport
         #expect(methods.isSuperset(of: ["naive", "sampling", "relaxed-exact", "contraction", "contraction-weighted"]))
         let lower = try #require(object["best_lower"] as? [String: Double])
         #expect(lower["2"]! > 0 && lower["inf"]! > 0)
+        // exact closes its gap on this 8-neuron net: the exact value is the best lower bound.
+        let exact = try #require(object["exact"] as? [String: Double])
+        #expect(exact["2"] == lower["2"] && exact["inf"] == lower["inf"])
+        let text = try run(["compare", "\(Self.fixtures)/testnets/tiny_relu_2.json", "--norm", "inf"])
+        #expect(text.stdout.contains("÷ exact"))
     }
 
     /// `convert` writes a conv net's sparse Toeplitz layers as CSR; `bound` on the JSON gives

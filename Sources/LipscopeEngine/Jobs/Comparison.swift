@@ -41,7 +41,19 @@ public struct Comparison: Sendable, Codable {
         return v / lower
     }
 
-    enum CodingKeys: String, CodingKey { case network, results, seconds, bestLower = "best_lower" }
+    /// The exact constant in this norm, when a method closed its gap on the whole output
+    /// vector (`exact` with kind exact; a run stopped at a limit reports an upper bound instead).
+    public func exactValue(_ norm: Norm) -> Double? {
+        results.first { $0.norm == norm && $0.kind == .exact && $0.status == .optimal && $0.output == nil }?.value
+    }
+
+    /// A bound's ratio to the exact constant in its norm (1 for the exact row itself).
+    public func ratioToExact(_ r: BoundResult) -> Double? {
+        guard let v = r.value, let exact = exactValue(r.norm), exact > 0 else { return nil }
+        return v / exact
+    }
+
+    enum CodingKeys: String, CodingKey { case network, results, seconds, bestLower = "best_lower", exact }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -51,6 +63,9 @@ public struct Comparison: Sendable, Codable {
         var lower: [String: Double] = [:]
         for norm in Norm.allCases { if let v = bestLower(norm) { lower[norm.rawValue] = v } }
         try c.encode(lower, forKey: .bestLower)
+        var exact: [String: Double] = [:]
+        for norm in Norm.allCases { if let v = exactValue(norm) { exact[norm.rawValue] = v } }
+        try c.encode(exact, forKey: .exact)
     }
 
     public init(from decoder: Decoder) throws {

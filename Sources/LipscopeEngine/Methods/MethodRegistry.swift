@@ -3,6 +3,7 @@ public enum MethodRegistry {
     public static let all: [any BoundMethod] = [
         SamplingBound(),
         RelaxedExactBound(),
+        ExactBound(),
         LiPoptLPBound(),
         LiPoptSDPBound(),
         LipSDPBound(.neuron),

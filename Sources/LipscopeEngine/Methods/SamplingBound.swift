@@ -2,7 +2,9 @@ import LipscopeLinearAlgebra
 
 /// A lower bound: the largest induced norm of the true Jacobian over seeded random inputs at
 /// several scales (some linear regions only show far from the origin), then refined by a
-/// random local search around the best points. Every value is attained at a real input.
+/// random local search around the best points, and (piecewise linear nets) walks along lines
+/// through the best points that visit every linear region crossed. Every value is attained at
+/// a real input.
 public struct SamplingBound: BoundMethod {
     public let id = "sampling"
     public let label = "Sampled lower bound"
@@ -11,6 +13,10 @@ public struct SamplingBound: BoundMethod {
     public static let scales: [Double] = [1, 10, 100, 1000]
     /// An input region and/or a margin make it a local lower bound (Regions/LocalSampling.swift).
     public var options: [MethodOption] { LocalScope.options }
+    /// Random lines walked region by region through each of the best inputs (piecewise linear nets).
+    static let lineWalkDirections = 24
+    /// Region-to-region climbing steps per start (piecewise linear nets).
+    static let climbSteps = 200
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
@@ -141,6 +147,47 @@ public struct SamplingBound: BoundMethod {
                 context.iteration(iteration, [Metric("scale", chains.first?.scale ?? 0), Metric("samples", Double(evaluated)),
                                               Metric("best", best)])
             }
+        }
+        // Piecewise linear nets: visit every linear region on lines through the best inputs.
+        if let walk = LineWalk(network) {
+            candidates.sort { $0.value > $1.value }
+            // Lines reach far past their start: regions that are thin near the data can be
+            // cones that only widen far out.
+            var starts = [(x: bestInput, scale: 1.0), (x: [Double](repeating: 0, count: n), scale: 1.0)]
+            for c in candidates.prefix(7) { starts.append((c.x, c.scale)) }
+            for start in starts {
+                try context.checkCancelled()
+                for _ in 0..<Self.lineWalkDirections {
+                    let d = (0..<n).map { _ in rng.gaussian() }
+                    let norm = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    guard norm > 0 else { continue }
+                    let xs = walk.midpoints(from: start.x, direction: d.map { $0 / norm }, reach: 20 * (start.scale + (start.x.map(abs).max() ?? 0)))
+                    for (x, v) in zip(xs, try values(at: xs)) {
+                        if let v, v > best { best = v; bestInput = x }
+                    }
+                }
+                iteration += 1
+                context.iteration(iteration, [Metric("scale", start.scale), Metric("samples", Double(evaluated)),
+                                              Metric("best", best)])
+            }
+        }
+        // Piecewise linear nets: climb from region to neighbouring region (across one
+        // hyperplane at a time) while the Jacobian's norm grows, from the best few inputs.
+        if let walk = LineWalk(network) {
+            candidates.sort { $0.value > $1.value }
+            var climbers: [(x: [Double], value: Double)] = [(bestInput, best)] + stride(from: 0, to: min(candidates.count, 640), by: 10).map { (candidates[$0].x, candidates[$0].value) }
+            for c in climbers.indices {
+                for _ in 0..<Self.climbSteps {
+                    try context.checkCancelled()
+                    let near = walk.neighbours(of: climbers[c].x)
+                    guard let (x, v) = zip(near, try values(at: near)).compactMap({ p, v in v.map { (p, $0) } })
+                        .max(by: { $0.1 < $1.1 }), v > climbers[c].value else { break }
+                    climbers[c] = (x, v)
+                    if v > best { best = v; bestInput = x }
+                }
+            }
+            iteration += 1
+            context.iteration(iteration, [Metric("samples", Double(evaluated)), Metric("best", best)])
         }
         context.emit(.progress(phase: "sampling", done: 2 * Self.scales.count + 1, total: 2 * Self.scales.count + 1))
         return result(request, value: best, certified: false, iterations: evaluated,

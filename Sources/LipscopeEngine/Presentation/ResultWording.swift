@@ -7,14 +7,15 @@ extension Presentation {
         switch r.kind {
         case .upper: r.certified ? "certified upper bound" : "upper bound, NOT certified"
         case .lower: "lower bound"
-        case .exact: "exact value"
+        case .exact: r.certified ? "exact value" : "exact value, upper side NOT certified"
         }
     }
 
-    /// "certified" or "NOT certified" for an upper bound with a value; nil otherwise (lower
-    /// bounds and exact values need no certificate, and a missing value has nothing to certify).
+    /// "certified" or "NOT certified" for an upper bound or exact value (whose upper side is a
+    /// bound too); nil otherwise (a lower bound is attained at a real input and needs no
+    /// certificate, and a missing value has nothing to certify).
     public static func certification(_ r: BoundResult) -> String? {
-        guard r.kind == .upper, r.value != nil else { return nil }
+        guard r.kind != .lower, r.value != nil else { return nil }
         return r.certified ? "certified" : "NOT certified"
     }
 

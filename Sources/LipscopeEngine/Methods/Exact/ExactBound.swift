@@ -1,0 +1,129 @@
+import Foundation
+
+/// The exact Lipschitz constant of a small piecewise linear feedforward net (ReLU, leaky ReLU,
+/// identity), globally or over an input box, for the whole output, one output, or a margin
+/// f_c − f_j. The constant is the largest ‖J‖ over the linear regions that are realized by a
+/// full-dimensional set of inputs (relaxed-exact ignores realizability, hence its upper bound).
+/// `PatternSearch` brackets it: lower bounds are true Jacobians at witness inputs, upper bounds
+/// slope-box norms with rounding margins; kind `exact` once the gap closes.
+public struct ExactBound: BoundMethod {
+    public let id = "exact"
+    public let label = "Exact (pattern B&B)"
+    public let kind = BoundKind.exact
+    public let norms: [Norm] = [.l2, .linf]
+    /// Beyond this many hidden neurons the search is hopeless in interactive time.
+    public static let maximumHiddenNeurons = 64
+    public init() {}
+
+    public var options: [MethodOption] {
+        InputRegion.options + [
+            MethodOption("margin", .list, default: nil, help: "c,j: the constant of the scalar margin f_c − f_j (0-based outputs) instead of the output vector"),
+            MethodOption("gap", .double(min: 0, max: 1, open: false), default: "1e-6", help: "stop when (upper − lower)/upper is at most this"),
+            MethodOption("max_nodes", .int(min: 1, max: nil), default: "2000000", help: "branch-and-bound node limit"),
+            MethodOption("time_limit", .double(min: 0, max: nil, open: true), default: "60", help: "wall-clock limit, seconds"),
+        ]
+    }
+
+    public func applicability(_ request: BoundRequest) -> Applicability {
+        if let why = PiecewiseLinearNet.reasonNotApplicable(request.network) { return .notApplicable(why) }
+        let n = request.network.hiddenNeuronCount
+        if n > Self.maximumHiddenNeurons {
+            return .tooLarge("\(n) hidden neurons (the pattern search is for nets up to \(Self.maximumHiddenNeurons))")
+        }
+        return .applicable
+    }
+
+    struct Settings {
+        var region: InputRegion?
+        var target: PiecewiseLinearNet.Target
+        var search: PatternSearch.Settings
+    }
+
+    func settings(_ request: BoundRequest) throws -> Settings {
+        let parsed = try parseOptions(request)
+        let region = try InputRegion.from(parsed, inputSize: request.network.inputSize)
+        var target = PiecewiseLinearNet.Target.all
+        let m = request.network.outputSize
+        if let pair = parsed.isSet("margin") ? parsed.list("margin") : nil {
+            let ints = pair.compactMap { Int($0) }
+            guard ints.count == 2, pair.count == 2, ints.allSatisfy({ (0..<m).contains($0) }), ints[0] != ints[1] else {
+                throw OptionError(method: id, key: "margin", expected: "two different output indices c,j in 0..<\(m)",
+                                  found: pair.joined(separator: ","))
+            }
+            if request.output != nil {
+                throw OptionError(method: id, key: "margin", expected: "no output restriction together with a margin",
+                                  found: "output \(request.output!) and margin \(ints[0]),\(ints[1])")
+            }
+            target = .margin(ints[0], ints[1])
+        } else if let j = request.output {
+            target = .output(j)
+        }
+        var search = PatternSearch.Settings()
+        search.relativeGap = parsed.double("gap") ?? search.relativeGap
+        search.maxNodes = parsed.int("max_nodes") ?? search.maxNodes
+        search.timeLimit = parsed.double("time_limit") ?? search.timeLimit
+        search.seed = request.seed
+        return Settings(region: region, target: target, search: search)
+    }
+
+    public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        guard case .feedforward(let ff) = request.network else { throw MethodFailure("feedforward only") }
+        let s = try settings(request)
+        let net = try PiecewiseLinearNet(ff, target: s.target, norm: request.norm)
+        let search = PatternSearch(net: net, norm: request.norm, region: s.region, settings: s.search)
+        var out = try search.run(context: context)
+        var upperFrom = "pattern search"
+        if out.relativeGap > s.search.relativeGap && !out.cancelled {
+            // The slope-box bounds are weak on wide nets: a certified LipSDP bound of the same
+            // map (global, so valid on any region) may be lower than the search's.
+            let sdp: any BoundMethod = request.norm == .l2 ? LipSDPBound(.neuron) : LipSDPLinfBound()
+            context.log("exact: gap \(out.relativeGap) left; trying \(sdp.id) for the upper side")
+            let r = Job.run(sdp, BoundRequest(network: .feedforward(net.network), norm: request.norm, seed: request.seed),
+                            token: context.token)
+            if r.status == .optimal, r.certified, let v = r.value, v < out.upper, v >= out.lower {
+                out.upper = v
+                out.certifiedUpper = min(out.certifiedUpper, v)
+                upperFrom = sdp.id
+            }
+        }
+        let closed = out.relativeGap <= s.search.relativeGap
+        let certified = out.emptyUncertified == 0 || upperFrom != "pattern search"
+        var details: [String: JSONValue] = [
+            "lower": .number(out.lower),
+            "upper": .number(out.upper),
+            "gap": .number(out.relativeGap),
+            "witness": .numbers(out.witness),
+            "witness_pattern_matches": .bool(out.witnessPatternMatches),
+            "nodes": .number(Double(out.nodes)),
+            "leaves": .number(Double(out.leaves)),
+            "open_nodes": .number(Double(out.openNodes)),
+            "regions_empty_certified": .number(Double(out.emptyCertified)),
+            "regions_empty_uncertified": .number(Double(out.emptyUncertified)),
+            "stopped_by": .string(out.stop),
+            "upper_from": .string(upperFrom),
+            "region": s.region.map { .object(["lower": .numbers($0.lower), "upper": .numbers($0.upper)]) } ?? .string("global"),
+            "upper_certificate": .string(upperFrom != "pattern search"
+                ? "\(upperFrom)'s own certificate (re-verified LMI), lower than the pattern search's bound"
+                : certified
+                ? "slope-box norms of every open or bound-closed node with rounding margins; every pruned region shown empty by LP multipliers checked with a rounding margin"
+                : s.region == nil
+                    ? "slope-box norms with rounding margins; \(out.emptyUncertified) regions were pruned as empty, which over all of Rⁿ floating point cannot prove: their multipliers prove them empty inside the ℓ∞ ball of radius certified_radius, so the value is certified as the constant over that ball; certified_upper keeps them and is a certified global bound"
+                    : "slope-box norms with rounding margins, but \(out.emptyUncertified) regions were pruned as empty on CLP's word; certified_upper keeps them and is certified"),
+            "lower_certificate": .string("‖J(witness)‖ of the true Jacobian recomputed at the witness input"),
+        ]
+        switch s.target {
+        case .all: break
+        case .output(let j): details["target"] = .string("output \(j)")
+        case .margin(let c, let j): details["target"] = .string("margin f\(c) − f\(j)")
+        }
+        if !certified { details["certified_upper"] = .number(out.certifiedUpper) }
+        if s.region == nil && out.emptyUncertified > 0 { details["certified_radius"] = .number(out.emptyRadius) }
+        if out.cancelled {
+            details["reason"] = .string("cancelled by the user")
+            return result(request, value: nil, certified: false, status: .cancelled, iterations: out.nodes, details: details)
+        }
+        var r = result(request, value: out.upper, certified: certified, iterations: out.nodes, details: details)
+        r.kind = closed ? .exact : .upper
+        return r
+    }
+}
