@@ -4,29 +4,12 @@ import LipscopeTestSupport
 
 /// Runs the real `lipscope` binary: exit statuses and the `--json` contract.
 @Suite struct CLITests {
-    static let binary = Fixtures.repositoryPath(".build/debug/lipscope")
     static let fixtures = Fixtures.root.path
 
-    static func binaryPath() -> String {
-        // `swift test` builds the executable next to the test bundle.
-        let candidates = [Bundle.main.bundleURL.appendingPathComponent("lipscope").path,
-                          Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("lipscope").path, binary]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? binary
-    }
+    static func binaryPath() -> String { CLIProcess.binaryPath }
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath())
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try CLIProcess.run(arguments)
     }
 
     @Test func boundJSONHasEveryContractField() throws {

@@ -4,27 +4,8 @@ import LipscopeTestSupport
 
 /// `lipscope train` as a user runs it: exit statuses, errors and the `--json` fields.
 @Suite struct TrainCLITests {
-    static func binaryPath() -> String {
-        let candidates = [Bundle.main.bundleURL.appendingPathComponent("lipscope").path,
-                          Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("lipscope").path,
-                          Fixtures.repository.appendingPathComponent(".build/debug/lipscope").path]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }
-
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath())
-        process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.repository
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try CLIProcess.run(arguments, in: Fixtures.repository)
     }
 
     @Test func jsonHasTheContractFields() throws {

@@ -148,6 +148,11 @@ public struct SamplingBound: BoundMethod {
                                               Metric("best", best)])
             }
         }
+        // The region walks below cost about as much as everything above, and no more: on tiny
+        // nets that is millions of evaluations (every region), on MNIST-sized nets a few
+        // hundred (a line crosses hundreds of hyperplanes, a climb step evaluates one
+        // neighbour per neuron), so sampling stays a quick lower bound at any size.
+        let walkLimit = evaluated + max(evaluated, Int(budget / Double(max(evaluator.costPerSample, 1))))
         // Piecewise linear nets: visit every linear region on lines through the best inputs.
         if let walk = LineWalk(network) {
             candidates.sort { $0.value > $1.value }
@@ -157,7 +162,7 @@ public struct SamplingBound: BoundMethod {
             for c in candidates.prefix(7) { starts.append((c.x, c.scale)) }
             for start in starts {
                 try context.checkCancelled()
-                for _ in 0..<Self.lineWalkDirections {
+                for _ in 0..<Self.lineWalkDirections where evaluated < walkLimit {
                     let d = (0..<n).map { _ in rng.gaussian() }
                     let norm = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
                     guard norm > 0 else { continue }
@@ -176,8 +181,8 @@ public struct SamplingBound: BoundMethod {
         if let walk = LineWalk(network) {
             candidates.sort { $0.value > $1.value }
             var climbers: [(x: [Double], value: Double)] = [(bestInput, best)] + stride(from: 0, to: min(candidates.count, 640), by: 10).map { (candidates[$0].x, candidates[$0].value) }
-            for c in climbers.indices {
-                for _ in 0..<Self.climbSteps {
+            for c in climbers.indices where evaluated < walkLimit {
+                for _ in 0..<Self.climbSteps where evaluated < walkLimit {
                     try context.checkCancelled()
                     let near = walk.neighbours(of: climbers[c].x)
                     guard let (x, v) = zip(near, try values(at: near)).compactMap({ p, v in v.map { (p, $0) } })
