@@ -4,34 +4,21 @@ import Synchronization
 /// A method running on its own thread. Events go to the sink as they happen (from that
 /// thread); the last one is `.finished`. `cancel()` is honored at the method's next check.
 public final class Job: Sendable {
-    public let token = CancellationToken()
-    private let outcome = Mutex<BoundResult?>(nil)
-    private let done = DispatchSemaphore(value: 0)
+    private let background: BackgroundRun<BoundResult>
+    public var token: CancellationToken { background.token }
 
-    private init() {}
+    private init(_ background: BackgroundRun<BoundResult>) { self.background = background }
 
-    /// Starts `method` on a new thread (8 MiB stack: enumeration and parsing recurse).
+    /// Starts `method` on a new thread.
     public static func start(_ method: any BoundMethod, _ request: BoundRequest,
                              sink: @escaping @Sendable (JobEvent) -> Void) -> Job {
-        let job = Job()
-        let thread = Thread {
-            let result = Job.run(method, request, token: job.token, sink: sink)
-            job.outcome.withLock { $0 = result }
-            job.done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-        return job
+        Job(BackgroundRun { token in Job.run(method, request, token: token, sink: sink) })
     }
 
     public func cancel() { token.cancel() }
 
     /// Blocks until the job has finished and returns its result.
-    public func wait() -> BoundResult {
-        done.wait()
-        done.signal()
-        return outcome.withLock { $0! }
-    }
+    public func wait() -> BoundResult { background.wait() }
 
     /// Runs `method` on the calling thread: checks applicability, times the run, and maps
     /// cancellation and errors to statuses. Always emits exactly one `.finished`.

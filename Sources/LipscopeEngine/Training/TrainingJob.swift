@@ -57,32 +57,19 @@ public enum TrainingEvent: Sendable {
 /// A training run on its own thread, like `Job` for a bound method: events go to the sink as
 /// they happen; the last one is `.finished`; `cancel()` is honored between batches.
 public final class TrainingJob: Sendable {
-    public let token = CancellationToken()
-    private let outcome = Mutex<TrainingOutcome?>(nil)
-    private let done = DispatchSemaphore(value: 0)
+    private let background: BackgroundRun<TrainingOutcome>
+    public var token: CancellationToken { background.token }
 
-    private init() {}
+    private init(_ background: BackgroundRun<TrainingOutcome>) { self.background = background }
 
     public static func start(_ settings: TrainingSettings, data: TrainingData,
                              sink: @escaping @Sendable (TrainingEvent) -> Void) -> TrainingJob {
-        let job = TrainingJob()
-        let thread = Thread {
-            let result = TrainingJob.run(settings, data: data, token: job.token, sink: sink)
-            job.outcome.withLock { $0 = result }
-            job.done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-        return job
+        TrainingJob(BackgroundRun { token in TrainingJob.run(settings, data: data, token: token, sink: sink) })
     }
 
     public func cancel() { token.cancel() }
 
-    public func wait() -> TrainingOutcome {
-        done.wait()
-        done.signal()
-        return outcome.withLock { $0! }
-    }
+    public func wait() -> TrainingOutcome { background.wait() }
 
     /// The certified closed-form ℓ∞ bound with η = 1 (the `contraction` method's value).
     static func certifiedPlainBound(_ net: ImplicitNetwork) -> Double? {
