@@ -9,10 +9,14 @@ public struct WorkbenchOptions: Sendable {
     public var replay: (path: String, record: SessionRecord)?
     public var sessionsDirectory: String
     public var methods: [any BoundMethod]
+    /// A method predicted to take longer asks for a second ⏎ (nil: no budget).
+    public var budget: Double?
 
     public init(network: (path: String, network: Network)? = nil, replay: (path: String, record: SessionRecord)? = nil,
-                sessionsDirectory: String = SessionStore.defaultDirectory(), methods: [any BoundMethod] = MethodRegistry.all) {
+                sessionsDirectory: String = SessionStore.defaultDirectory(), methods: [any BoundMethod] = MethodRegistry.all,
+                budget: Double? = Comparison.defaultBudget) {
         self.network = network; self.replay = replay; self.sessionsDirectory = sessionsDirectory; self.methods = methods
+        self.budget = budget
     }
 }
 
@@ -157,7 +161,7 @@ final class Runtime {
         self.options = options
         self.inbox = inbox
         state = WorkbenchState(methods: options.methods, sessionsDirectory: options.sessionsDirectory,
-                               workingDirectory: FileManager.default.currentDirectoryPath)
+                               workingDirectory: FileManager.default.currentDirectoryPath, budget: options.budget)
     }
 
     var elapsed: Double { (ContinuousClock.now - started).seconds }
@@ -276,9 +280,11 @@ final class Runtime {
                     let current = latest.load() == token
                     let applies = current && Update.applies(method, network, norm)
                     let minimum = current ? method.minimumDegree(for: network) : nil
+                    let predicted = applies ? method.predictedCost(BoundRequest(network: network, norm: norm, degree: minimum)) : nil
                     let last = remaining.decrement() == 0
                     if latest.load() == token {
-                        inbox.post(.methodChecked(token: token, method: i, applies: applies, minimumDegree: minimum, last: last))
+                        inbox.post(.methodChecked(token: token, method: i, applies: applies, minimumDegree: minimum, last: last,
+                                                  predicted: predicted))
                     }
                 }
                 thread.stackSize = 8 << 20

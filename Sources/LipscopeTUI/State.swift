@@ -32,7 +32,8 @@ public enum Event: Sendable {
     /// The runtime's answer to `Effect.checkFile`.
     case fileChecked(path: String, exists: Bool, purpose: FileCheck)
     /// One method checked against the network and norm of check `token` (see `Effect.checkMethods`).
-    case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool)
+    case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool,
+                       predicted: CostPrediction? = nil)
 }
 
 /// What the runtime does for the update function: the only way the workbench touches the
@@ -246,6 +247,13 @@ public struct WorkbenchState: Sendable {
     var selectionSettled = false
     /// Minimum degrees of the methods on the loaded network (from the checks).
     public var minimumDegrees: [Int: Int] = [:]
+    /// Predicted run times of the methods on the loaded network and norm (from the checks):
+    /// the Run list is ordered by them, cheapest first.
+    public var predictions: [Int: CostPrediction] = [:]
+    /// A method predicted to take longer runs only after a second ⏎ (nil: no budget).
+    public var budget: Double? = Comparison.defaultBudget
+    /// The method whose over-budget run the user was warned about (the next ⏎ runs it).
+    var confirmingRun: Int?
     public var selected: Int = 0
     public var norm: Norm = .l2
     public var degree: Int?
@@ -287,10 +295,18 @@ public struct WorkbenchState: Sendable {
     public static let exactMethodID = "relaxed-exact"
 
     public init(methods: [any BoundMethod] = MethodRegistry.all, sessionsDirectory: String = "sessions",
-                workingDirectory: String = FileManager.default.currentDirectoryPath) {
+                workingDirectory: String = FileManager.default.currentDirectoryPath,
+                budget: Double? = Comparison.defaultBudget) {
         self.methods = methods
+        self.budget = budget
         self.sessionsDirectory = sessionsDirectory
         self.workingDirectory = workingDirectory
+    }
+
+    /// Whether method `m`'s predicted time exceeds the budget.
+    public func isOverBudget(_ m: Int) -> Bool {
+        guard let budget, let p = predictions[m] else { return false }
+        return p.seconds > budget
     }
 
     /// The method under the cursor (index into `methods`).

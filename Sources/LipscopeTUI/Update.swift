@@ -12,6 +12,8 @@ public enum Update {
     public static func apply(_ s: inout WorkbenchState, _ event: Event) -> [Effect] {
         switch event {
         case .key(let key):
+            // An over-budget warning holds for the very next key only.
+            if key != .enter { s.confirmingRun = nil }
             if let binding = Keymap.binding(for: key, in: s) { return binding.action(&s, key) }
             if case .main = s.mode, case .char(let c) = key { error(&s, "'\(c)' does nothing here — ? lists the keys") }
             return []
@@ -94,8 +96,8 @@ public enum Update {
                 error(&s, missing)
             }
             return []
-        case .methodChecked(let token, let m, let applies, let minimum, let last):
-            methodChecked(&s, token, m, applies, minimum, last)
+        case .methodChecked(let token, let m, let applies, let minimum, let last, let predicted):
+            methodChecked(&s, token, m, applies, minimum, last, predicted)
             return []
         }
     }
@@ -108,14 +110,25 @@ public enum Update {
         return method.applicability(request) == .applicable
     }
 
-    static func methodChecked(_ s: inout WorkbenchState, _ token: Int, _ m: Int, _ applies: Bool, _ minimum: Int?, _ last: Bool) {
+    /// The Run list's order: cheapest predicted first, methods without a prediction after
+    /// them, ties in the registry's order.
+    public static func runListOrder(_ methods: [Int], _ predictions: [Int: CostPrediction]) -> [Int] {
+        methods.sorted { a, b in
+            let x = predictions[a]?.seconds ?? .infinity, y = predictions[b]?.seconds ?? .infinity
+            return x == y ? a < b : x < y
+        }
+    }
+
+    static func methodChecked(_ s: inout WorkbenchState, _ token: Int, _ m: Int, _ applies: Bool, _ minimum: Int?, _ last: Bool,
+                              _ predicted: CostPrediction? = nil) {
         guard token == s.checkToken, s.methods.indices.contains(m) else { return }
         if let minimum { s.minimumDegrees[m] = minimum }
+        s.predictions[m] = predicted
         if applies, !s.applicable.contains(m) {
             let current = s.currentMethod
             s.applicable.append(m)
-            s.applicable.sort()
-            // Answers come in any order; the list keeps the registry's order.
+            // Answers come in any order; the list is ordered by predicted cost.
+            s.applicable = runListOrder(s.applicable, s.predictions)
             if let keep = s.keepMethod, s.methods[m].id == keep {
                 s.selected = s.applicable.firstIndex(of: m)!
                 s.degree = s.keepDegree ?? minimum
@@ -131,7 +144,9 @@ public enum Update {
         if last {
             s.checking = false
             if let keep = s.keepMethod, let old = s.methods.first(where: { $0.id == keep }) {
-                info(&s, "\(old.label) does not apply in \(s.norm.symbol); \(s.applicable.count) methods do")
+                // Added to what the load or norm change said, not in place of it.
+                let before = s.message.flatMap { $0.isError ? nil : $0.text + " — " } ?? ""
+                info(&s, before + "\(old.label) does not apply in \(s.norm.symbol); \(s.applicable.count) methods do")
             }
             s.keepMethod = nil
         }
@@ -217,6 +232,13 @@ public enum Update {
             error(&s, noMethodText(s))
             return []
         }
+        // Over the budget: the first ⏎ says the prediction, a second one runs it.
+        if s.isOverBudget(m), s.confirmingRun != m, let p = s.predictions[m], let budget = s.budget {
+            s.confirmingRun = m
+            error(&s, "\(s.methods[m].label): predicted \(Presentation.estimate(p.seconds)) (\(p.basis)), over the \(Presentation.duration(budget)) budget — ⏎ again runs it")
+            return []
+        }
+        s.confirmingRun = nil
         s.plot = .convergence
         return startRun(&s, method: m, degree: s.degree, sweep: false)
     }
@@ -325,6 +347,8 @@ public enum Update {
         s.keepMethod = id
         s.selectionSettled = false
         s.applicable = []
+        s.predictions = [:]
+        s.confirmingRun = nil
         s.selected = 0
         s.degree = nil
         guard let net = s.network else { s.checking = false; return [] }

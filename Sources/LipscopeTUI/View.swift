@@ -189,11 +189,15 @@ public enum View {
                 let isSelected = k == s.selected
                 let minDegree = s.minimumDegrees[index]
                 let tag = method.kind == .lower ? "lower" : method.kind == .exact ? "exact" : "upper"
-                let right = (minDegree.map { "d≥\($0) " } ?? "") + tag
+                // The predicted time, marked "!" over the budget (⏎ then asks once more).
+                let overBudget = s.isOverBudget(index)
+                let cost = s.predictions[index].map { Presentation.estimate($0.seconds) + (overBudget ? "! " : " ") } ?? ""
+                let right = cost + (minDegree.map { "d≥\($0) " } ?? "") + tag
                 let labelWidth = max(4, inner.width - right.count - 3)
                 let text = (isSelected ? "▸ " : "  ") + Format.pad(method.label, labelWidth) + " " + right
                 screen.text(row, inner.col, Format.pad(text, inner.width),
-                            isSelected ? (focused ? .selected : Style(.accent, bold: true)) : .normal, width: inner.width)
+                            isSelected ? (focused ? .selected : Style(.accent, bold: true)) : overBudget ? .warn : .normal,
+                            width: inner.width)
             }
             // Scroll marks on the right border.
             if first > 0 { screen.set(inner.row, rect.col + rect.width - 1, "↑", .accent) }

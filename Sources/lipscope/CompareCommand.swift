@@ -15,6 +15,13 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Option(name: .long, help: ArgumentHelp("Time budget per method, seconds: a method predicted to take longer is listed as over_budget with its estimate instead of run (none: run everything).",
+                                            valueName: "seconds|none"))
+    var budget: TimeBudget = TimeBudget(seconds: Comparison.defaultBudget)
+
+    @Option(name: .long, help: "Run this method even when its predicted time exceeds the budget (repeatable).")
+    var include: [MethodArgument] = []
+
     /// Each option goes to the methods that declare it; one no method declares is an error.
     func validate() throws {
         try options.check(for: MethodRegistry.all)
@@ -22,12 +29,21 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let net = try NetworkLoader.load(path: network)
-        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: try options.requests())
+        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: try options.requests(),
+                                        budget: budget.seconds, include: Set(include.map(\.method.id)))
         if options.json {
             print(Display.json(comparison))
         } else {
             print(Self.render(comparison))
         }
+    }
+
+    /// The run's time, or "~estimate" for a row the budget kept from running.
+    static func timeCell(_ r: BoundResult) -> String {
+        if r.status == .overBudget, case .number(let p)? = r.details["predicted_seconds"] {
+            return Presentation.estimate(p)
+        }
+        return Presentation.duration(r.seconds)
     }
 
     static func render(_ c: Comparison) -> String {
@@ -37,11 +53,13 @@ struct CompareCommand: ParsableCommand {
             + (showExact ? ["÷ exact"] : [])
         let rows = c.results.map { r -> [String] in
             [r.method, r.norm.symbol, r.degree.map(String.init) ?? "", Presentation.number(r.value), r.kind.rawValue,
-             Presentation.certifiedCell(r), Presentation.status(r.status), Presentation.duration(r.seconds),
+             Presentation.certifiedCell(r), Presentation.status(r.status), timeCell(r),
              String(r.iterations), Presentation.ratio(c.ratioToBestLower(r))]
                 + (showExact ? [Presentation.ratio(c.ratioToExact(r))] : [])
         }
+        let skipped = c.results.filter { $0.status == .overBudget }.map(\.method)
+        let note = skipped.isEmpty ? "" : "\nover budget (not run): \(Array(Set(skipped)).sorted().joined(separator: ", ")); ask with --include METHOD or raise --budget"
         return "\(c.network.name): \(c.network.kind), \(c.network.sizes.map(String.init).joined(separator: "-"))\n"
-            + Display.table(header, rows)
+            + Display.table(header, rows) + note
     }
 }

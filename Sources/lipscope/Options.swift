@@ -49,6 +49,21 @@ enum OutputSelection: ExpressibleByArgument, Sendable, Equatable {
     var defaultValueDescription: String { "all" }
 }
 
+/// `--budget S|none`: a time budget in seconds, or none.
+struct TimeBudget: ExpressibleByArgument, Sendable, Equatable {
+    let seconds: Double?
+
+    init(seconds: Double?) { self.seconds = seconds }
+
+    init?(argument: String) {
+        if ["none", "inf", "off"].contains(argument.lowercased()) { self.seconds = nil; return }
+        guard let s = Double(argument), s > 0, s.isFinite else { return nil }
+        self.seconds = s
+    }
+
+    var defaultValueDescription: String { seconds.map { Presentation.number($0) } ?? "none" }
+}
+
 /// `--option key=value`: any option a method declares, by its key.
 struct OptionAssignment: Sendable, Equatable {
     let key: String

@@ -23,8 +23,12 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(name: .long, help: "Directory of session logs (default: $\(SessionStore.environmentVariable) or ./sessions).")
     var sessionsDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("A method predicted to take longer than this many seconds asks for a second ⏎ (none: never asks).",
+                                            valueName: "seconds|none"))
+    var budget: TimeBudget = TimeBudget(seconds: Comparison.defaultBudget)
+
     func run() throws {
-        var options = WorkbenchOptions(sessionsDirectory: sessionsDir ?? SessionStore.defaultDirectory())
+        var options = WorkbenchOptions(sessionsDirectory: sessionsDir ?? SessionStore.defaultDirectory(), budget: budget.seconds)
         if let network {
             options.network = (network, try NetworkLoader.load(path: network))
         }

@@ -95,6 +95,36 @@ import LipscopeTestSupport
         #expect(text.stdout.contains("÷ exact"))
     }
 
+    /// A method predicted to exceed `--budget` is listed as over_budget with its estimate, not
+    /// run; `--include` runs it anyway; rows come cheapest predicted first; every run's details
+    /// carry its prediction beside the actual time.
+    @Test func compareBudgetSkipsPredictedSlowMethodsUnlessIncluded() throws {
+        let net = "\(Self.fixtures)/testnets/tiny_relu_2.json"
+        let r = try run(["compare", net, "--norm", "2", "--budget", "0.0001", "--include", "naive", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let results = try #require(object["results"] as? [[String: Any]])
+        for row in results {
+            let details = row["details"] as? [String: Any] ?? [:]
+            let status = row["status"] as! String
+            if row["method"] as? String == "naive" {
+                #expect(status == "optimal" && row["certified"] as? Bool == true)
+                #expect((details["predicted_seconds"] as? Double ?? 0) > 0)
+            } else if status != "not_applicable", status != "too_large" {
+                #expect(status == "over_budget", "\(row)")
+                #expect((details["reason"] as? String)?.contains("over the") == true)
+                #expect(details["budget_seconds"] as? Double == 0.0001)
+            }
+        }
+        let predicted = results.compactMap { ($0["details"] as? [String: Any])?["predicted_seconds"] as? Double }
+        #expect(predicted == predicted.sorted(), "rows not cheapest first: \(predicted)")
+        let text = try run(["compare", net, "--norm", "2", "--budget", "0.0001"])
+        #expect(text.stdout.contains("over budget (not run)"))
+        #expect(text.stdout.contains("~"))
+        let bad = try run(["compare", net, "--budget", "soon"])
+        #expect(bad.status != 0 && bad.stderr.contains("--budget"))
+    }
+
     /// `convert` writes a conv net's sparse Toeplitz layers as CSR; `bound` on the JSON gives
     /// the ONNX file's values exactly.
     @Test func convertKeepsAConvNetsBounds() throws {

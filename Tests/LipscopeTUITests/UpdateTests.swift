@@ -187,7 +187,7 @@ import Testing
         s.press(.char("n"))
         #expect(s.norm == .linf)
         #expect(s.applicable.map { s.methods[$0].id } == ["sampling", "lipopt", "naive"])
-        #expect(s.message?.text == "LipSDP-Neuron does not apply in ℓ∞; 3 methods do")
+        #expect(s.message?.text == "norm ℓ∞ — LipSDP-Neuron does not apply in ℓ∞; 3 methods do")
         #expect(s.selectedMethodID == "sampling")
         #expect(s.degree == nil)
         s.press(.down)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import LipscopeLinearAlgebra
 @testable import LipscopeEngine
+import LipscopeTUI
 import LipscopeTestSupport
 
 /// The real binary in tmux: keys in, `capture-pane` out. No fixed sleeps: every step polls
@@ -45,11 +46,18 @@ import LipscopeTestSupport
         }
     }
 
-    /// The methods the Run pane lists for a network and norm, in order.
+    /// The methods the Run pane lists for a network and norm, in order (cheapest predicted first).
     static func applicable(_ net: Network, _ norm: Norm) -> [any BoundMethod] {
-        MethodRegistry.all.filter { m in
-            m.norms.contains(norm) && m.applicability(BoundRequest(network: net, norm: norm, degree: m.minimumDegree(for: net))) == .applicable
+        let methods = MethodRegistry.all
+        var predictions: [Int: CostPrediction] = [:]
+        let indices = methods.indices.filter { i in
+            let m = methods[i]
+            let request = BoundRequest(network: net, norm: norm, degree: m.minimumDegree(for: net))
+            guard m.norms.contains(norm), m.applicability(request) == .applicable else { return false }
+            predictions[i] = m.predictedCost(request)
+            return true
         }
+        return Update.runListOrder(indices, predictions).map { methods[$0] }
     }
 
     /// Moves the Run pane's cursor to a method by id.
@@ -89,7 +97,7 @@ import LipscopeTestSupport
         // Start on a bundled network.
         var screen = try tmux.waitFor("loaded tiny_relu_1: feedforward 2-5-6-2")
         #expect(screen.contains("┌ Network"))
-        try tmux.waitFor("▸ Sampled lower bound")
+        try tmux.waitFor("▸ \(Self.applicable(try NetworkLoader.load(path: setup.nets + "/tiny_relu_1.json"), .l2)[0].label)")
         // Colors and attributes when the terminal has them (tmux: 8 colors): SGR codes in the pane.
         let styled = tmux.captureWithEscapes()
         #expect(styled.hasPrefix("\u{1B}[1;7m"), "no bold reverse title bar")

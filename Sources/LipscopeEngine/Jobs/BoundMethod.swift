@@ -41,12 +41,15 @@ public protocol BoundMethod: Sendable {
     /// Methods with a relaxation degree report their lowest admissible degree.
     func minimumDegree(for network: Network) -> Int?
     func applicability(_ request: BoundRequest) -> Applicability
+    /// The predicted wall time of a run (Jobs/CostModel.swift); nil when no model covers it.
+    func predictedCost(_ request: BoundRequest) -> CostPrediction?
     func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult
 }
 
 extension BoundMethod {
     public func minimumDegree(for network: Network) -> Int? { nil }
     public var options: [MethodOption] { [] }
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? { nil }
 
     /// The request's options checked against `options` (throws `OptionError`).
     public func parseOptions(_ request: BoundRequest) throws -> ParsedOptions {

@@ -29,6 +29,8 @@ public enum BoundStatus: String, Codable, Sendable {
     case tooLarge = "too_large"
     case cancelled
     case failed
+    /// Not run: its predicted time exceeds the comparison's time budget (details say both).
+    case overBudget = "over_budget"
 }
 
 /// A JSON value for the open-ended `details` of a result.

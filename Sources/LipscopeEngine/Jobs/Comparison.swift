@@ -9,26 +9,67 @@ public struct Comparison: Sendable, Codable {
         self.network = network; self.results = results; self.seconds = seconds
     }
 
-    /// Runs every registered method for each norm it supports (at its lowest degree). The
+    /// The default time budget of a comparison: a method predicted to take longer runs only
+    /// when asked for by name.
+    public static let defaultBudget = 60.0
+
+    /// Runs every registered method for each norm it supports (at its lowest degree), cheapest
+    /// predicted first. A method whose predicted time exceeds `budget` (nil: no budget) is not
+    /// run unless its id is in `include`; its row says `over_budget` with the prediction. The
     /// request's options go to the methods that declare them (check them first with
     /// `SharedOptions.check`: an option no method declares is silently unused here).
     public static func run(_ network: Network, norms: [Norm], request make: (Network, Norm) -> BoundRequest,
                            methods: [any BoundMethod] = MethodRegistry.all,
+                           budget: Double? = defaultBudget, include: Set<String> = [],
                            token: CancellationToken = CancellationToken(),
                            sink: @escaping @Sendable (JobEvent) -> Void = { _ in }) -> Comparison {
         let clock = ContinuousClock.now
         var results: [BoundResult] = []
         for norm in norms {
-            for method in methods where method.norms.contains(norm) {
-                var request = make(network, norm)
-                // Options are shared: each method gets the ones it declares.
-                request.options = method.declaredOptions(in: request.options)
-                if request.degree == nil { request.degree = method.minimumDegree(for: network) }
+            let planned = plan(network, norm: norm, request: make, methods: methods)
+            for (method, request, predicted) in planned {
+                // A method that does not apply says so (too_large says more than over_budget).
+                if let budget, let predicted, predicted.seconds > budget, !include.contains(method.id),
+                   Job.optionError(method, request) == nil, method.applicability(request) == .applicable {
+                    results.append(overBudget(method, request, predicted, budget: budget))
+                    continue
+                }
                 results.append(Job.run(method, request, token: token, sink: sink))
             }
         }
         let elapsed = ContinuousClock.now - clock
         return Comparison(network: NetworkSummary(network), results: results, seconds: elapsed.seconds)
+    }
+
+    /// The methods supporting `norm`, each with its request and predicted cost, cheapest first
+    /// (methods without a prediction keep their registry order after the predicted ones).
+    public static func plan(_ network: Network, norm: Norm, request make: (Network, Norm) -> BoundRequest,
+                            methods: [any BoundMethod]) -> [(any BoundMethod, BoundRequest, CostPrediction?)] {
+        let planned = methods.filter { $0.norms.contains(norm) }.map { method -> (any BoundMethod, BoundRequest, CostPrediction?) in
+            var request = make(network, norm)
+            // Options are shared: each method gets the ones it declares.
+            request.options = method.declaredOptions(in: request.options)
+            if request.degree == nil { request.degree = method.minimumDegree(for: network) }
+            return (method, request, method.predictedCost(request))
+        }
+        let order = planned.indices.sorted { a, b in
+            switch (planned[a].2?.seconds, planned[b].2?.seconds) {
+            case let (x?, y?): return x == y ? a < b : x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return a < b
+            }
+        }
+        return order.map { planned[$0] }
+    }
+
+    /// The row of a method the budget kept from running.
+    static func overBudget(_ method: any BoundMethod, _ request: BoundRequest, _ predicted: CostPrediction,
+                           budget: Double) -> BoundResult {
+        let why = "predicted \(Presentation.estimate(predicted.seconds)) (\(predicted.basis)), over the \(Presentation.duration(budget)) budget; ask for it by name (--include \(method.id)) or raise --budget"
+        return method.result(request, value: nil, certified: false, status: .overBudget,
+                             details: ["reason": .string(why), "predicted_seconds": .number(predicted.seconds),
+                                       "predicted_basis": .string(predicted.basis), "budget_seconds": .number(budget)])
     }
 
     /// The largest lower bound (sampled or exact) in this norm.

@@ -62,6 +62,11 @@ public final class Job: Sendable {
             result = statusResult(.cancelled, "cancelled by the user")
         }
         result.seconds = context.elapsed
+        // The prediction beside the actual time, so the cost model can be checked run by run.
+        if let predicted = result.status == .optimal || result.status == .cancelled ? method.predictedCost(request) : nil {
+            result.details["predicted_seconds"] = .number(predicted.seconds)
+            result.details["predicted_basis"] = .string(predicted.basis)
+        }
         sink(.finished(result))
         return result
     }

@@ -48,6 +48,14 @@ public enum Presentation {
 
     /// Wall time in at most eight characters ("500 ms", "2.50 s", "100 s", "1.5 h"): the
     /// workbench's running clocks and table cells.
+    /// A predicted duration, as coarse as the prediction: "~3 ms", "~40 s", "~12 min", "~2 h".
+    public static func estimate(_ s: Double) -> String {
+        if s < 1 { return String(format: "~%.0f ms", max(1, (s * 1000).rounded())) }
+        if s < 100 { return String(format: "~%.0f s", s.rounded()) }
+        if s < 5400 { return String(format: "~%.0f min", (s / 60).rounded()) }
+        return String(format: "~%.0f h", (s / 3600).rounded())
+    }
+
     public static func shortDuration(_ s: Double) -> String {
         if s < 1 { return String(format: "%.0f ms", s * 1000) }
         if s < 100 { return String(format: "%.2f s", s) }

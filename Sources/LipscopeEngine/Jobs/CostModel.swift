@@ -1,0 +1,203 @@
+import Foundation
+
+/// A method's predicted wall time on one request, and the size measure it came from.
+///
+/// The predictions order the methods of a comparison (cheap first) and keep a method predicted
+/// to exceed the time budget from running unless the user asks for it. They are rough — a
+/// power law in the problem's size, fitted to release-build measurements on the 2-core
+/// reference machine (the `lipscope bench scale` / `bench sdp` tables in the README) — and
+/// only ever decide what runs first or asks first, never a bound.
+public struct CostPrediction: Sendable, Equatable {
+    public var seconds: Double
+    /// What was measured and how it was scaled, e.g. "LMI of size 768: 1.9e-7·n³ s (DSDP)".
+    public var basis: String
+
+    public init(seconds: Double, basis: String) {
+        self.seconds = seconds
+        self.basis = basis
+    }
+}
+
+/// The fitted constants and size measures behind every method's `predictedCost`.
+enum CostModel {
+    /// Dense SVD (LAPACK dgesdd) sustains ≈ 3 GFLOP/s here: naive ℓ2 on oval21 cifar_base_kw
+    /// (1.4e11 flops in its 3072→2048 and 2048→1024 layers) took 40.6 s.
+    static let svdFlopsPerSecond = 3.0e9
+    /// Multiply-adds per second of the plain loops (products, sampling, enumeration).
+    static let loopFlopsPerSecond = 1.0e9
+    /// DSDP on LipSDP-Neuron's LMI of size n: 84.5 s at n = 768 (mnist 256x2), 3.2 s at n = 300
+    /// (mnist_784), 0.28 s at n = 100 (784-50-10): ≈ c·n³.
+    static let dsdpNeuronCubic = 1.9e-7
+    /// LipSDP-Layer has one multiplier a layer: 38.2 s at n = 768.
+    static let dsdpLayerCubic = 8.4e-8
+    /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
+    static let csdpFactor = 3.0
+    /// ECLipsE's per-layer SDP: 0.29 s a layer at width 80 (2-80×100-2), 1.8 s at 256: c·w^1.58.
+    static let eclipseLayerConstant = 2.8e-4
+    static let eclipseLayerExponent = 1.58
+    /// ECLipsE-Fast's dense eigen-decomposition per layer: 49.6 s on cifar_base_kw's 2048 and
+    /// 1024 wide layers: ≈ 5e-9·w³.
+    static let eclipseFastCubic = 5.0e-9
+    /// DSDP on LiPopt's moment SDP: 13.9 s for the 2-5-6-2 example (tiny_relu_1) at order 2,
+    /// 2 964 moments summed over its cliques: c·m³.
+    static let momentCubic = 5.3e-10
+    /// CLP's barrier on LiPopt's LP: 2.3 s for ≈ 1e6 nonzeros.
+    static let lpSecondsPerNonzero = 2.3e-6
+    /// Below this the prediction is "instant" and reads as such.
+    static let floor = 1e-3
+    /// Fixed costs that dominate on small networks: building and starting an SDP or LP solve,
+    /// and the sampler's minimum of evaluations.
+    static let sdpOverhead = 0.02
+    static let lpOverhead = 0.01
+
+    /// Σ over layers of m·n: one product of the network with a vector.
+    static func productFlops(_ net: FeedforwardNetwork) -> Double {
+        net.layers.reduce(0) { $0 + Double($1.weight.nonzeroCount) }
+    }
+
+    /// The LMI size LipSDP reduces to: the input block shrinks to rank(W₁) ≤ min(n₀, n₁).
+    static func lipSDPDimension(_ net: FeedforwardNetwork) -> Int {
+        min(net.inputSize, net.layers.first?.outputSize ?? 0) + net.hiddenNeuronCount
+    }
+
+    static func seconds(_ s: Double, _ basis: String) -> CostPrediction {
+        CostPrediction(seconds: max(s, floor), basis: basis)
+    }
+
+    static func feedforward(_ request: BoundRequest) -> FeedforwardNetwork? {
+        guard case .feedforward(let net) = request.network else { return nil }
+        return request.output.map { net.restricted(toOutput: $0) } ?? net.withLinearOutput
+    }
+
+    /// The equilibrium state and input sizes, without building the (dense) system.
+    static func equilibriumSizes(_ network: Network) -> (state: Int, inputs: Int) {
+        switch network {
+        case .feedforward(let n): (n.withLinearOutput.hiddenNeuronCount, n.inputSize)
+        case .implicit(let n): (n.stateSize, n.inputSize)
+        }
+    }
+
+    static func solverFactor(_ request: BoundRequest) -> (factor: Double, name: String) {
+        request.options["solver"] == "csdp" ? (csdpFactor, "csdp") : (1, "DSDP")
+    }
+}
+
+extension NaiveBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        if request.norm == .linf {
+            return CostModel.seconds(CostModel.productFlops(net) / CostModel.loopFlopsPerSecond, "row sums of every layer")
+        }
+        let flops = net.layers.reduce(0.0) { total, layer in
+            let m = Double(layer.outputSize), n = Double(layer.inputSize), k = min(m, n)
+            return total + 4 * m * n * k + 8 * k * k * k
+        }
+        return CostModel.seconds(flops / CostModel.svdFlopsPerSecond,
+                                 String(format: "dense SVD of every layer, %.2g flops at 3 GFLOP/s", flops))
+    }
+}
+
+extension SamplingBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        // A fixed budget of forward/backward evaluations (SamplingBound's 4e8 flops for the
+        // samples, as much again for the line walks) whatever the network.
+        CostModel.seconds(8e8 / CostModel.loopFlopsPerSecond, "a fixed budget of ≈ 8e8 multiply-adds")
+    }
+}
+
+extension RelaxedExactBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        let n = net.hiddenNeuronCount
+        let patterns = pow(2, Double(n))
+        return CostModel.seconds(patterns * 2 * CostModel.productFlops(net) / CostModel.loopFlopsPerSecond,
+                                 "2^\(n) slope patterns, one network product each")
+    }
+}
+
+extension ExactBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        let limit = (try? parseOptions(request).double("time_limit")) ?? 60
+        let n = net.hiddenNeuronCount
+        // Small nets close at once (tiny nets in milliseconds, small_relu_20 in 1.4 s); past
+        // about 24 hidden ReLUs the search usually runs to its time limit.
+        let estimate = n <= 24 ? pow(2, Double(n) / 2) * 2e-3 : limit
+        return CostModel.seconds(min(limit, estimate),
+                                 n <= 24 ? "branch and bound over \(n) hidden ReLUs" : "runs to its time limit (\(Presentation.duration(limit)))")
+    }
+}
+
+extension LipSDPBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        let n = Double(CostModel.lipSDPDimension(net))
+        let solver = CostModel.solverFactor(request)
+        let c = variant == .neuron ? CostModel.dsdpNeuronCubic : CostModel.dsdpLayerCubic
+        return CostModel.seconds(CostModel.sdpOverhead + solver.factor * c * n * n * n,
+                                 String(format: "LMI of size %.0f, %@: ≈ %.2g·n³ s", n, solver.name, solver.factor * c))
+    }
+}
+
+extension LipSDPLinfBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        let n = Double(net.inputSize + net.hiddenNeuronCount)
+        let solver = CostModel.solverFactor(request)
+        return CostModel.seconds(CostModel.sdpOverhead + solver.factor * CostModel.dsdpNeuronCubic * n * n * n,
+                                 String(format: "ℓ∞ LMI of size %.0f (no input reduction), %@", n, solver.name))
+    }
+}
+
+extension ImplicitSDPBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        let sizes = CostModel.equilibriumSizes(request.network)
+        let n = Double(sizes.state + min(sizes.inputs, sizes.state))
+        let solver = CostModel.solverFactor(request)
+        return CostModel.seconds(CostModel.sdpOverhead + solver.factor * CostModel.dsdpNeuronCubic * n * n * n,
+                                 String(format: "LMI of size %.0f, %@", n, solver.name))
+    }
+}
+
+extension ECLipsEBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let net = CostModel.feedforward(request) else { return nil }
+        let widths = net.hiddenLayers.map { Double($0.outputSize) }
+        switch variant {
+        case .sdp:
+            let s = CostModel.sdpOverhead + widths.reduce(0) { $0 + CostModel.eclipseLayerConstant * pow($1, CostModel.eclipseLayerExponent) }
+            return CostModel.seconds(s, "one small SDP per hidden layer (\(widths.count) layers, widest \(Int(widths.max() ?? 0)))")
+        case .fast:
+            let s = widths.reduce(0) { $0 + CostModel.eclipseFastCubic * $1 * $1 * $1 }
+            return CostModel.seconds(s, "a closed form per hidden layer, widest \(Int(widths.max() ?? 0))")
+        }
+    }
+}
+
+extension ContractionBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        let n = Double(CostModel.equilibriumSizes(request.network).state)
+        return CostModel.seconds(CostModel.lpOverhead + n * n * 50 / CostModel.loopFlopsPerSecond, String(format: "a weighted norm of the %.0f-state system", n))
+    }
+}
+
+extension LiPoptLPBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let settings = try? settings(request), case .success(let plan) = plan(request, settings) else { return nil }
+        let nonzeros = plan.cliques.reduce(0.0) { $0 + HandelmanLP.estimate(cliques: $1, degree: plan.degree).nonzeros }
+        return CostModel.seconds(CostModel.lpOverhead + nonzeros * CostModel.lpSecondsPerNonzero,
+                                 String(format: "LP of ≈ %.2g nonzeros at degree %d", nonzeros, plan.degree))
+    }
+}
+
+extension LiPoptSDPBound {
+    public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
+        guard let settings = try? settings(request), case .success(let plan) = plan(request, settings) else { return nil }
+        let seconds = plan.cliques.reduce(0.0) { total, cliques in
+            let m = MomentSDP.estimate(cliques: cliques, order: plan.order).moments
+            return total + CostModel.momentCubic * m * m * m
+        }
+        let moments = plan.cliques.map { MomentSDP.estimate(cliques: $0, order: plan.order).moments }.max() ?? 0
+        return CostModel.seconds(CostModel.sdpOverhead + seconds, String(format: "moment SDP of ≈ %.0f moments at order %d", moments, plan.order))
+    }
+}
