@@ -143,6 +143,13 @@ public enum Keymap {
             Update.stepOption(&s, up: key == .char(">"))
         },
         KeyBinding(.keys([.char("x")]), .main, "reset it to the default") { s, _ in Update.resetOption(&s) },
+        KeyBinding(.keys([.char("l")]), .main, "load a region: a center point or a .vnnlib property") { s, _ in
+            Update.openRegionBrowser(&s)
+        },
+        KeyBinding(.keys([.char("g")]), .main, "region: global ↔ local (ball or box)") { s, _ in Update.toggleRegion(&s); return [] },
+        KeyBinding(.keys([.char("{"), .char("}")]), .main, "region radius down / up") { s, key in
+            Update.stepRadius(&s, up: key == .char("}")); return []
+        },
         KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*)", bar: ("s", "Sweep"),
                    enabled: { s in !s.isRunning && s.currentMethod.flatMap { s.minimumDegrees[$0] } != nil }) { s, _ in
             Update.startSweep(&s)

@@ -262,6 +262,12 @@ final class Runtime {
             } catch {
                 dispatch(.replayFailed(path: path, message: String(describing: error)))
             }
+        case .loadRegion(let path, let inputs, let outputs):
+            do {
+                dispatch(.regionLoaded(path: path, file: try RegionFile.load(path: path, inputSize: inputs, outputSize: outputs)))
+            } catch {
+                dispatch(.regionFailed(path: path, message: String(describing: error)))
+            }
         case .checkFile(let path, let purpose):
             dispatch(.fileChecked(path: path, exists: FileManager.default.fileExists(atPath: path), purpose: purpose))
         case .checkMethods(let token, let network, let norm):
@@ -337,7 +343,11 @@ final class Runtime {
     static func list(_ path: String, _ purpose: BrowserPurpose) throws -> [BrowserEntry] {
         let names = try FileManager.default.contentsOfDirectory(atPath: path)
         var dirs: [BrowserEntry] = [], files: [BrowserEntry] = []
-        let extensions = purpose == .network ? NetworkLoader.extensions : ["jsonl"]
+        let extensions = switch purpose {
+        case .network: NetworkLoader.extensions
+        case .session: ["jsonl"]
+        case .region: RegionControl.fileExtensions
+        }
         for name in names where !name.hasPrefix(".") {
             var isDirectory: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDirectory)

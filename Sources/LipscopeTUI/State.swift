@@ -34,6 +34,9 @@ public enum Event: Sendable {
     /// One method checked against the network and norm of check `token` (see `Effect.checkMethods`).
     case methodChecked(token: Int, method: Int, applies: Bool, minimumDegree: Int?, last: Bool,
                        predicted: CostPrediction? = nil)
+    /// The runtime's answer to `Effect.loadRegion`.
+    case regionLoaded(path: String, file: RegionFile)
+    case regionFailed(path: String, message: String)
 }
 
 /// What the runtime does for the update function: the only way the workbench touches the
@@ -57,6 +60,9 @@ public enum Effect: Sendable {
     /// Decide, off the main thread, which methods apply (some checks size an LP/SDP and take
     /// seconds on big networks); answers come back one method at a time as `.methodChecked`.
     case checkMethods(token: Int, network: Network, norm: Norm)
+    /// Read a region file (a center point or a .vnnlib property) for a network of these sizes;
+    /// answered with `.regionLoaded` or `.regionFailed`.
+    case loadRegion(path: String, inputSize: Int, outputSize: Int)
     case quit
 }
 
@@ -83,7 +89,7 @@ public struct TrainingRun: Sendable {
     public static let methodID = "train"
 }
 
-public enum BrowserPurpose: Sendable, Equatable { case network, session }
+public enum BrowserPurpose: Sendable, Equatable { case network, session, region }
 
 /// Why the update function asked whether a file exists.
 public enum FileCheck: Sendable, Equatable {
@@ -104,7 +110,13 @@ public struct Browser: Sendable, Equatable {
     public var selected: Int
     public var loading: Bool
 
-    public var title: String { purpose == .network ? "Open network" : "Reopen session" }
+    public var title: String {
+        switch purpose {
+        case .network: "Open network"
+        case .session: "Reopen session"
+        case .region: "Load a region (center point or .vnnlib)"
+        }
+    }
 }
 
 /// A run: live while active, then a row of the comparison.
@@ -254,6 +266,8 @@ public struct WorkbenchState: Sendable {
     public var budget: Double? = Comparison.defaultBudget
     /// The method whose over-budget run the user was warned about (the next ⏎ runs it).
     var confirmingRun: Int?
+    /// Global, or a ball/box around a loaded point (runs of methods taking a region use it).
+    public var region = RegionControl()
     public var selected: Int = 0
     public var norm: Norm = .l2
     public var degree: Int?

@@ -41,6 +41,7 @@ public enum Update {
                 s.sweep = sweep
             }
             s.minimumDegrees = [:]
+            keepRegion(&s, inputSize: network.inputSize)
             let check = refreshMethods(&s, keeping: keep, resetDegree: true)
             if case .browser = s.mode { s.mode = .main }
             s.focus = .run
@@ -98,6 +99,13 @@ public enum Update {
             return []
         case .methodChecked(let token, let m, let applies, let minimum, let last, let predicted):
             methodChecked(&s, token, m, applies, minimum, last, predicted)
+            return []
+        case .regionLoaded(let path, let file):
+            regionLoaded(&s, path, file)
+            return []
+        case .regionFailed(_, let message):
+            if case .browser(var b) = s.mode { b.loading = false; s.mode = .browser(b) }
+            error(&s, message)
             return []
         }
     }
@@ -370,7 +378,8 @@ public enum Update {
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         guard s.runningTraining == nil else { error(&s, "training is running — Esc or c cancels it"); return [] }
         let method = s.methods[m]
-        let options = s.requestOptions(m)
+        // The region goes to the methods that take one (and into the log with the run).
+        let options = s.requestOptions(m).merging(s.region.options(for: method)) { mine, _ in mine }
         let degree = minimumDegree(s, m) == nil ? nil : degree
         let norm = sweep ? (s.sweep?.norm ?? s.norm) : s.norm
         let output = sweep ? s.sweep?.output : s.output
@@ -598,6 +607,10 @@ public enum Update {
         if b.purpose == .network {
             info(&s, "loading \(entry.name)…")
             return [.loadNetwork(path: path)]
+        }
+        if b.purpose == .region {
+            guard let net = s.network else { s.mode = .main; error(&s, "no network loaded — o opens one"); return [] }
+            return [.loadRegion(path: path, inputSize: net.network.inputSize, outputSize: net.network.outputSize)]
         }
         return [.replay(path: path)]
     }

@@ -130,6 +130,9 @@ public enum View {
             ("", "\(m.name) (\(m.kind))", Style(.accent, bold: true)),
             ("sizes ", m.sizes.map(String.init).joined(separator: "→") + (m.kind == "implicit" ? " (in→state→out)" : ""), .normal),
             ("act   ", compressActivations(m.activations), .normal),
+            // Where local runs look (l loads, g toggles, { } radius).
+            ("region", " " + s.region.description + (s.region.active ? s.region.file?.label.map { ", label \($0)" } ?? "" : ""),
+             s.region.active ? Style(.accent, bold: true) : .muted),
         ]
         if let mu = m.muInf {
             lines.append(("μ∞(A) ", Format.number(mu) + (m.bestWeightedMu.map { "  best μη \(Format.number($0))" } ?? ""), .normal))
@@ -490,7 +493,9 @@ public enum View {
             let row = inner.row + 1 + k - first
             let cert = r.value == nil ? " " : r.kind == .upper ? (r.certified ? "✓" : "✗") : r.kind == .exact ? "=" : "≥"
             let ratio = Presentation.ratio(s.ratioToBestLower(r))
-            var line = Format.pad(String(run.id), 3, right: true) + " " + Format.pad(run.parameters.label, methodWidth) + " "
+            // A local run says its region ("@r=0.03", "@box"); a global one shows the label alone.
+            let label = run.parameters.label + (RegionControl.tag(run.parameters.options).map { " @" + $0 } ?? "")
+            var line = Format.pad(String(run.id), 3, right: true) + " " + Format.pad(label, methodWidth) + " "
                 + Format.pad(r.norm.symbol, 4) + Format.pad(r.degree.map(String.init) ?? "", 4, right: true) + " "
                 + Format.pad(Format.compact(r.value, width: 11), 11, right: true) + " " + cert + " "
                 + Format.pad(r.status.rawValue, wide ? 16 : 9) + Format.pad(Format.seconds(r.seconds), 8, right: true)
@@ -525,8 +530,10 @@ public enum View {
         let main = Keymap.bindings(.main)
         let others = [KeyScope.browser, .prompt].map { ($0.heading, Keymap.bindings($0)) }
         let legend = "Options: * = set by you (passed to the method); unmarked = the default"
-        // One column when everything fits, else the workbench keys in two columns.
-        let oneColumn = 1 + main.count + 1 <= inner.height
+        // One column when everything (with the browser and prompt keys) fits, else the
+        // workbench keys in two columns.
+        let othersHeight = others.reduce(0) { $0 + 1 + $1.1.count }
+        let oneColumn = 1 + main.count + 1 + othersHeight <= inner.height
         var row = inner.row
         func entries(_ heading: String?, _ list: [KeyBinding], col: Int, width: Int) {
             if let heading, row < inner.row + inner.height {
@@ -614,7 +621,11 @@ public enum View {
             let text = Format.pad((k == b.selected ? "▸ " : "  ") + name, inner.width)
             screen.text(inner.row + k - first, inner.col, text, k == b.selected ? .selected : (e.isDirectory ? .accent : .normal), width: inner.width)
         }
-        let what = b.purpose == .network ? NetworkLoader.extensions.map { "." + $0 }.joined(separator: " ") : ".jsonl session logs"
+        let what = switch b.purpose {
+        case .network: NetworkLoader.extensions.map { "." + $0 }.joined(separator: " ")
+        case .session: ".jsonl session logs"
+        case .region: RegionControl.fileExtensions.map { "." + $0 }.joined(separator: " ")
+        }
         screen.text(inner.row + inner.height - 1, inner.col, "\(what) · Enter opens · Backspace up · Esc closes", .muted, width: inner.width)
     }
 }
