@@ -383,6 +383,14 @@ public enum View {
             }
             return (series, false)
         }
+        // Two-sided searches (exact): the global upper bound and the incumbent lower bound
+        // closing in on each other, on one linear axis.
+        if names.contains("upper"), names.contains("lower") {
+            let series = ["upper", "lower"].enumerated().map { k, n in
+                Plot.Series(name: n, values: run.iterations.map { $0.value(n) ?? .nan }, style: styles[k == 0 ? 1 : 2])
+            }
+            return (series, false)
+        }
         let logNames = names.filter { n in
             let l = n.lowercased()
             return l.contains("gap") || l.contains("inf") || l.contains("res") || l == "mu" || l == "μ"
