@@ -34,6 +34,13 @@ struct MomentIPM {
         var variables: [Int] = []
         var start: [Int] = [0]
         var p: [Int] = [], q: [Int] = [], v: [Double] = []
+        /// Per entry: column-major positions of (p, q) and (q, p), and v (halved on the
+        /// diagonal), so Σ over Aⱼ's entries of w (G[p,q] + G[q,p]) needs no branch.
+        var pos: [Int] = [], posT: [Int] = [], half: [Double] = []
+        /// Per variable: shared (else private to `group`) and its index in its Schur block.
+        var shared: [Bool] = [], local: [Int] = []
+        /// The group of the block's private moments (nil when it has none).
+        var group: Int? = nil
     }
 
     /// The scalar (LP) rows: z_r = a₀ᵣ + Σ aᵣᵢ yᵢ ≥ 0.
@@ -79,10 +86,47 @@ struct MomentIPM {
             }
             d.start.append(d.p.count)
             if d.variables.isEmpty { d.start = [0] }
+            for e in 0..<d.p.count {
+                let p = d.p[e], q = d.q[e]
+                d.pos.append(p + q * d.n); d.posT.append(q + p * d.n); d.half.append(p == q ? d.v[e] / 2 : d.v[e])
+            }
             dense.append(d)
             denseBlockIndex.append(b)
         }
-        schur = ArrowLayout(moments: sdp.moments, groups: sdp.momentGroups())
+        let layout = ArrowLayout(moments: sdp.moments, groups: sdp.momentGroups())
+        let sharedGroup = layout.sizes.count
+        for k in dense.indices {
+            // Private moments first, then shared, each by Schur index: the stored (lower,
+            // shared-row) part of the block's Schur rows is then b ≤ a in this order.
+            let old = dense[k]
+            let order = old.variables.indices.sorted {
+                let a = old.variables[$0], b = old.variables[$1]
+                let ka = (layout.group[a] == sharedGroup ? 1 : 0, layout.local[a])
+                let kb = (layout.group[b] == sharedGroup ? 1 : 0, layout.local[b])
+                return ka < kb
+            }
+            var d = DenseBlock(n: old.n)
+            d.constant = old.constant
+            for a in order {
+                d.variables.append(old.variables[a])
+                for e in old.start[a]..<old.start[a + 1] {
+                    d.p.append(old.p[e]); d.q.append(old.q[e]); d.v.append(old.v[e])
+                    d.pos.append(old.pos[e]); d.posT.append(old.posT[e]); d.half.append(old.half[e])
+                }
+                d.start.append(d.p.count)
+            }
+            dense[k] = d
+            for i in dense[k].variables {
+                let g = layout.group[i]
+                dense[k].shared.append(g == sharedGroup)
+                dense[k].local.append(layout.local[i])
+                if g != sharedGroup {
+                    precondition(dense[k].group == nil || dense[k].group == g, "a block holds private moments of two cliques")
+                    dense[k].group = g
+                }
+            }
+        }
+        schur = layout
     }
 
     struct Outcome {
@@ -394,7 +438,12 @@ struct MomentIPM {
         d.q.withUnsafeBufferPointer { qp in
         d.v.withUnsafeBufferPointer { vp in
         d.start.withUnsafeBufferPointer { st in
-        d.variables.withUnsafeBufferPointer { vars in
+        d.half.withUnsafeBufferPointer { hp in
+        d.pos.withUnsafeBufferPointer { posp in
+        d.posT.withUnsafeBufferPointer { postp in
+        d.shared.withUnsafeBufferPointer { shr in
+        d.local.withUnsafeBufferPointer { loc in
+        B.withBlocks(group: d.group) { dPtr, pCount, ePtr, sPtr, sCount in
             let g = gp.baseAddress!, x = xp.baseAddress!, zi = zp.baseAddress!, t = tp.baseAddress!, zcol = cp.baseAddress!
             for a in 0..<count {
                 // R and T = (AᵢX)[R, :] (|R| × n, leading dimension |R|).
@@ -417,19 +466,21 @@ struct MomentIPM {
                     rowSlot[r] = -1
                 }
                 BlasKernels.multiply(zcol, lda: n, t, ldb: k, rows: n, inner: k, cols: n, into: g)
-                let i = vars[a]
-                for b in 0..<count {
-                    let j = vars[b]
-                    if !B.stores(i, j) { continue }
-                    var s = 0.0
-                    for e in st[b]..<st[b + 1] {
-                        let r = pp[e], c = qp[e]
-                        s += vp[e] * (r == c ? g[c + r * n] : g[c + r * n] + g[r + c * n])
+                // Row a of the block's part of B, then into the arrow storage (lower triangles,
+                // shared rows of the couplings).
+                // Bₐᵦ = Σ over Aᵦ's entries of w/(1 + [p = q]) (G[p, q] + G[q, p]), b ≤ a.
+                let li = loc[a], sa = shr[a]
+                for b in 0...a {
+                    var sum = 0.0
+                    for e in st[b]..<st[b + 1] { sum += hp[e] * (g[posp[e]] + g[postp[e]]) }
+                    if sa {
+                        if shr[b] { sPtr[li + loc[b] * sCount] += sum } else { ePtr[li + loc[b] * sCount] += sum }
+                    } else {
+                        dPtr[li + loc[b] * pCount] += sum
                     }
-                    B.add(i, j, s)
                 }
             }
-        } } } } } } } } } }
+        } } } } } } } } } } } } } } }
     }
 }
 
@@ -503,6 +554,28 @@ struct ArrowMatrix {
             E[gj][li + lj * layout.sharedCount] += v
         } else if gj != sg {
             preconditionFailure("Schur entry between private moments of two cliques")
+        }
+    }
+
+    /// Raw storage of group g's D and E (dummies when g is nil) and of S, with their sizes.
+    mutating func withBlocks(group g: Int?, _ body: (UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>,
+                                                     UnsafeMutablePointer<Double>, Int) -> Void) {
+        let s = layout.sharedCount
+        var dummy = [Double](repeating: 0, count: 1)
+        let k = g ?? -1
+        let p = g.map { layout.sizes[$0] } ?? 0
+        S.withUnsafeMutableBufferPointer { sp in
+            if k >= 0 {
+                D[k].withUnsafeMutableBufferPointer { dp in
+                    E[k].withUnsafeMutableBufferPointer { ep in
+                        dummy.withUnsafeMutableBufferPointer { du in
+                            body(dp.baseAddress ?? du.baseAddress!, p, ep.baseAddress ?? du.baseAddress!, sp.baseAddress ?? du.baseAddress!, s)
+                        }
+                    }
+                }
+            } else {
+                dummy.withUnsafeMutableBufferPointer { du in body(du.baseAddress!, 0, du.baseAddress!, sp.baseAddress ?? du.baseAddress!, s) }
+            }
         }
     }
 
