@@ -16,6 +16,16 @@ import Testing
         #expect(Self.cases.count >= 48)
     }
 
+    /// The guard stays for truly huge moment SDPs: banded_20x20x1 dense at r = 2 has
+    /// C(44, 4) − 1 = 135 750 moments (a 147 GB Schur complement).
+    @Test func hugeMomentSDPIsTooLargeWithItsSize() throws {
+        let net = try LiPoptFixtures.load("banded_20x20x1.json")
+        let r = Job.run(LiPoptSDPBound(), BoundRequest(network: net, norm: .linf, degree: 2, options: ["cliques": "dense"]))
+        #expect(r.status == .tooLarge && r.value == nil)
+        guard case .string(let reason)? = r.details["reason"] else { Issue.record("no reason: \(r.details)"); return }
+        #expect(reason.contains("135750 moments") && reason.contains("861×861") && reason.contains("--max-sdp-moments"), "\(reason)")
+    }
+
     @Test(arguments: Set(cases.map(\.file)).sorted())
     func reproducesOracleSDPValues(file: String) throws {
         let network = try LiPoptFixtures.load(file)
