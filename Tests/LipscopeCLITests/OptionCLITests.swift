@@ -33,7 +33,7 @@ import Testing
         let compare = try cli.run(["compare", tiny, "--option", "colour=red"])
         #expect(compare.status == 1 && compare.stderr.contains("option 'colour'"))
         let compareSolver = try cli.run(["compare", tiny, "--solver", "clp-barrier"])
-        #expect(compareSolver.status == 1 && compareSolver.stderr.contains("expected dsdp or csdp, found 'clp-barrier'"))
+        #expect(compareSolver.status == 1 && compareSolver.stderr.contains("option 'solver': expected ipm, dsdp or csdp, found 'clp-barrier'"))
     }
 
     @Test func boundHelpListsEveryMethodsOptionsFromTheDeclarations() throws {
