@@ -19,7 +19,7 @@ public struct LiPoptSDPBound: BoundMethod {
     public let norms: [Norm] = [.linf]
     /// Largest number of moments (Σ over cliques, before sharing: `MomentSDP.estimate`) solved
     /// without option "max_sdp_moments". Every SDP entry of testnets-lipopt fits (the largest,
-    /// banded_12x12x12x1 sparse r = 2, has 8 568); a dense SDP of 10 000 moments already has a
+    /// small_relu_3 sparse r = 2, has 8 184); a dense SDP of 10 000 moments already has a
     /// 0.8 GB Schur complement and minutes per factorization on 2 cores.
     public static let defaultMaximumMoments = 10000
 
