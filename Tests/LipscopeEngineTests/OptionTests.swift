@@ -103,9 +103,9 @@ import LipscopeSolvers
             "cliques": "dense", "max_lp_nonzeros": "1000", "write_mps": "/tmp/x.mps"]))
         #expect(lpSet.cliques == .dense && lpSet.maximumNonzeros == 1000 && lpSet.mpsPath == "/tmp/x.mps")
         let sdp = try LiPoptSDPBound().settings(BoundRequest(network: net, norm: .linf))
-        #expect(sdp.cliques == .sparse && sdp.solver.backend == .dsdp && sdp.maximumMoments == LiPoptSDPBound.defaultMaximumMoments)
+        #expect(sdp.cliques == .sparse && sdp.solver == nil && sdp.solverName == "ipm" && sdp.maximumMoments == LiPoptSDPBound.defaultMaximumMoments)
         let sdpSet = try LiPoptSDPBound().settings(BoundRequest(network: net, norm: .linf, options: ["solver": "csdp", "max_sdp_moments": "70"]))
-        #expect(sdpSet.solver.backend == .csdp && sdpSet.maximumMoments == 70)
+        #expect(sdpSet.solver?.backend == .csdp && sdpSet.maximumMoments == 70)
     }
 
     @Test func lipoptSDPOffersOnlySDPBackends() throws {
@@ -113,17 +113,17 @@ import LipscopeSolvers
         #expect(SDPBackend(.clp) == nil && SDPBackend(.clpBarrier) == nil)
         #expect(SDPBackend.all.map(\.backend) == [.dsdp, .csdp])
         #expect(LPBackend.all.map(\.backend) == [.clp, .clpBarrier])
-        // By declaration: the solver choice lists exactly the SDP backends.
-        #expect(LiPoptSDPBound().option("solver")?.choices == ["dsdp", "csdp"])
+        // By declaration: the solver choice lists its own interior point and exactly the SDP backends.
+        #expect(LiPoptSDPBound().option("solver")?.choices == ["ipm", "dsdp", "csdp"])
         for clp in ["clp", "clp-barrier"] {
             let e = try #require(error(LiPoptSDPBound(), ["solver": clp]))
-            #expect(e.description == "lipopt-sdp: option 'solver': expected dsdp or csdp, found '\(clp)'")
+            #expect(e.description == "lipopt-sdp: option 'solver': expected ipm, dsdp or csdp, found '\(clp)'")
         }
         // And through a run: failed with that message, never a number.
         let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let r = Job.run(LiPoptSDPBound(), BoundRequest(network: net, norm: .linf, options: ["solver": "clp"]))
         #expect(r.status == .failed && r.value == nil && !r.certified)
-        #expect(r.details["reason"] == .string("lipopt-sdp: option 'solver': expected dsdp or csdp, found 'clp'"))
+        #expect(r.details["reason"] == .string("lipopt-sdp: option 'solver': expected ipm, dsdp or csdp, found 'clp'"))
     }
 
     @Test func jobRunReportsABadOptionAsFailedBeforeApplicability() throws {

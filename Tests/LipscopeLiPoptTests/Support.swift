@@ -7,10 +7,6 @@ enum LiPoptFixtures {
     static let root = Fixtures.root.appendingPathComponent("testnets-lipopt")
 
     static func load(_ file: String) throws -> Network { try Fixtures.load("testnets-lipopt/\(file)") }
-
-    /// Heavy SDP cases (above `ExpectedSDPTests.heavy` moments) run only with
-    /// LIPSCOPE_SLOW_TESTS=1; every LP case runs always.
-    static let slow = ProcessInfo.processInfo.environment["LIPSCOPE_SLOW_TESTS"] == "1"
 }
 
 /// One entry of expected.json.

@@ -3,22 +3,25 @@ import LipscopeSolvers
 
 /// LiPopt, SDP hierarchy: the Lasserre moment relaxation of max P over the box at order
 /// r ≥ ⌈L/2⌉ (r = 1 is Shor's relaxation for one hidden layer), dense or per clique, per output
-/// and the maximum over outputs. Solved with DSDP (or csdp with option "solver"); the value is
-/// certified from the dual (SOS) matrices when they are returned (see `MomentSDP.certify`).
+/// and the maximum over outputs. Solved with `MomentIPM` (or DSDP / csdp with option "solver");
+/// the value is certified from the dual (SOS) matrices (see `MomentSDP.certify`).
 public struct LiPoptSDPBound: BoundMethod {
     public let id = "lipopt-sdp"
     public var options: [MethodOption] {
         [StandardOptions.cliques,
-         StandardOptions.solver(for: .sdp, help: "SDP solver for the moment SDP: dsdp (default) or csdp"),
+         MethodOption("solver", .choice(["ipm"] + SDPBackend.all.map(\.name)), default: "ipm",
+                      help: "SDP solver for the moment SDP: ipm (default; the interior point written for its block-arrow Schur complement), dsdp or csdp (cross-checks)"),
          MethodOption("max_sdp_moments", .int(min: 1, max: nil), default: String(Self.defaultMaximumMoments),
                       help: "largest moment SDP solved, in moments (larger ones are too_large)")]
     }
     public let label = "LiPopt-SDP"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]
-    /// Largest number of moments (SDP variables, before sharing across cliques) solved
-    /// without option "max_sdp_moments".
-    public static let defaultMaximumMoments = 5000
+    /// Largest number of moments (Σ over cliques, before sharing: `MomentSDP.estimate`) solved
+    /// without option "max_sdp_moments". Every SDP entry of testnets-lipopt fits (the largest,
+    /// small_relu_3 sparse r = 2, has 8 184); a dense SDP of 10 000 moments already has a
+    /// 0.8 GB Schur complement and minutes per factorization on 2 cores.
+    public static let defaultMaximumMoments = 10000
 
     public init() {}
 
@@ -31,14 +34,17 @@ public struct LiPoptSDPBound: BoundMethod {
     /// SDP backend by type: the declaration offers only dsdp and csdp, and no `SDPBackend` is CLP.
     struct Settings: Sendable {
         var cliques: LiPoptCliques
-        var solver: SDPBackend
+        /// nil = `MomentIPM`.
+        var solver: SDPBackend?
         var maximumMoments: Int
 
         init(_ options: ParsedOptions) {
             cliques = options.choice("cliques") ?? .sparse
-            solver = options.backend(solving: SDPKind.self) ?? SDPBackend.all[0]
+            solver = options.backend(solving: SDPKind.self)
             maximumMoments = options.int("max_sdp_moments") ?? LiPoptSDPBound.defaultMaximumMoments
         }
+
+        var solverName: String { solver?.name ?? "ipm" }
     }
 
     func settings(_ request: BoundRequest) throws -> Settings { Settings(try parseOptions(request)) }
@@ -49,7 +55,6 @@ public struct LiPoptSDPBound: BoundMethod {
         var mode: LiPoptCliques
         var outputs: [Int]
         var cliques: [[[Int]]]
-        var solver: SDPBackend
     }
 
     func plan(_ request: BoundRequest, _ settings: Settings) -> Result<Plan, LiPoptRefusal> {
@@ -66,7 +71,7 @@ public struct LiPoptSDPBound: BoundMethod {
             return .failure(.tooLarge("order \(r) (this implementation goes up to \(MomentSDP.maximumOrder))"))
         }
         return .success(Plan(network: setup.network, order: r, mode: setup.mode, outputs: setup.outputs,
-                             cliques: setup.cliquesPerOutput(), solver: settings.solver))
+                             cliques: setup.cliquesPerOutput()))
     }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
@@ -79,12 +84,17 @@ public struct LiPoptSDPBound: BoundMethod {
             for c in plan.cliques {
                 let size = MomentSDP.estimate(cliques: c, order: plan.order)
                 if size.moments > Double(maxMoments) {
-                    return .tooLarge(String(format: "moment SDP with up to %.0f moments (largest block %.0f×%.0f) at order %d, %@ cliques (limit %d moments; raise it with --max-sdp-moments)",
-                                            size.moments, size.largestBlock, size.largestBlock, plan.order, plan.mode.rawValue, maxMoments))
+                    return .tooLarge(String(format: "moment SDP with %.0f moments (largest block %.0f×%.0f) at order %d, %@ cliques: its Schur complement alone needs %@ (limit %d moments; raise it with --max-sdp-moments)",
+                                            size.moments, size.largestBlock, size.largestBlock, plan.order, plan.mode.rawValue,
+                                            Self.bytes(size.moments * size.moments * 8), maxMoments))
                 }
             }
             return .applicable
         }
+    }
+
+    static func bytes(_ b: Double) -> String {
+        b >= 1e9 ? String(format: "%.1f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
@@ -95,6 +105,7 @@ public struct LiPoptSDPBound: BoundMethod {
         case .success(let p): plan = p
         }
         var cache: [[[Int]]: MomentSDP] = [:]
+        var ipmCache: [[[Int]]: MomentIPM] = [:]
         var values: [Double] = [], relaxation: [Double] = []
         var certifiedAll = true
         var reasons: [String] = []
@@ -123,15 +134,26 @@ public struct LiPoptSDPBound: BoundMethod {
                 values.append(poly.constant + (poly.errors[PackedIndices()] ?? 0))
                 continue
             }
-            let problem = try sdp.problem(poly)
-            buildSeconds += (ContinuousClock.now - clock).seconds
             if plan.outputs.count > 1 { context.log("output \(j): solving") }
             let solved: SolverResult
-            do {
-                solved = try plan.solver.makeSolver().solve(.sdp(problem), options: SolverOptions(relativeGapTolerance: 1e-9),
-                                               control: context.solverControl)
-            } catch {
-                throw MethodFailure("\(error.solver): \(error.message)")
+            if let backend = settings.solver {
+                let problem = try sdp.problem(poly)
+                buildSeconds += (ContinuousClock.now - clock).seconds
+                do {
+                    solved = try backend.makeSolver().solve(.sdp(problem), options: SolverOptions(relativeGapTolerance: 1e-9),
+                                                            control: context.solverControl)
+                } catch {
+                    throw MethodFailure("\(error.solver): \(error.message)")
+                }
+            } else {
+                let objective = try sdp.objective(poly)
+                let ipm: MomentIPM
+                if let cached = ipmCache[cliques] { ipm = cached } else { ipm = MomentIPM(sdp); ipmCache[cliques] = ipm }
+                buildSeconds += (ContinuousClock.now - clock).seconds
+                let out = ipm.solve(objective: objective, blockCount: sdp.blocks.count, control: context.solverControl)
+                solved = SolverResult(status: out.status, primalObjective: out.primalObjective, dualObjective: out.dualObjective,
+                                      x: out.y, dualMatrices: out.dual, iterations: out.iterations, seconds: out.seconds,
+                                      solver: "ipm", message: out.message)
             }
             solveSeconds += solved.seconds
             iterations += solved.iterations
@@ -155,7 +177,7 @@ public struct LiPoptSDPBound: BoundMethod {
             "relaxation_value": .number(relaxation.max() ?? 0),
             "build_seconds": .number(buildSeconds),
             "solve_seconds": .number(solveSeconds),
-            "solver": .string(plan.solver.name),
+            "solver": .string(settings.solverName),
             "certificate": .string(certifiedAll
                 ? "SOS side: solver's dual matrices projected onto the PSD cone and shifted by a rounding bound; P₀ + q₀ + Σ positive residuals"
                 : "uncertified: " + reasons.joined(separator: "; ")),

@@ -21,6 +21,10 @@ struct MomentSDP: Sendable {
     var cliqueCount: Int
     var maxClique: Int
     var buildSeconds: Double
+    /// The clique each block belongs to (−1 for the diagonal block, whose rows are in `scalarClique`).
+    var blockClique: [Int] = []
+    /// The clique of each row of the diagonal block.
+    var scalarClique: [Int] = []
 
     var moments: Int { momentKeys.count }
     var largestBlock: Int { blocks.filter { !$0.isDiagonal }.map(\.size).max() ?? 0 }
@@ -74,6 +78,7 @@ struct MomentSDP: Sendable {
         var entries: [Entry] = []
         var scalarEntries: [(moment: Int, value: Double, index: Int)] = []
         var scalarCount = 0
+        var blockClique: [Int] = [], scalarClique: [Int] = []
         func moment(_ key: PackedIndices) -> Int32 {
             if let m = momentOf[key] { return Int32(m) }
             momentOf[key] = momentKeys.count
@@ -86,6 +91,7 @@ struct MomentSDP: Sendable {
             let full = basis(clique, degree: r)
             let b = Int32(blocks.count)
             blocks.append(.dense(full.count))
+            blockClique.append(ci)
             for i in 0..<full.count {
                 for j in i..<full.count {
                     entries.append(Entry(moment: moment(merged(full[i], full[j])), block: b, row: Int32(i), col: Int32(j), value: 1))
@@ -97,10 +103,12 @@ struct MomentSDP: Sendable {
                     scalarEntries.append((Int(moment(PackedIndices([v]))), 1, scalarCount))
                     scalarEntries.append((Int(moment(PackedIndices([v, v]))), -1, scalarCount))
                     scalarCount += 1
+                    scalarClique.append(ci)
                     continue
                 }
                 let lb = Int32(blocks.count)
                 blocks.append(.dense(reduced.count))
+                blockClique.append(ci)
                 for i in 0..<reduced.count {
                     for j in i..<reduced.count {
                         let base = merged(reduced[i], reduced[j]).indices
@@ -114,17 +122,33 @@ struct MomentSDP: Sendable {
         if scalarCount > 0 {
             let db = Int32(blocks.count)
             blocks.append(.diagonal(scalarCount))
+            blockClique.append(-1)
             for e in scalarEntries {
                 entries.append(Entry(moment: Int32(e.moment), block: db, row: Int32(e.index), col: Int32(e.index), value: e.value))
             }
         }
         return MomentSDP(blocks: blocks, entries: entries, momentKeys: momentKeys, momentOf: momentOf,
                          cliqueCount: cliques.count, maxClique: cliques.map(\.count).max() ?? 0,
-                         buildSeconds: (ContinuousClock.now - clock).seconds)
+                         buildSeconds: (ContinuousClock.now - clock).seconds,
+                         blockClique: blockClique, scalarClique: scalarClique)
     }
 
-    /// The SDPA problem for polynomial P. Throws when a monomial of P has no moment.
-    func problem(_ p: LiPoptPolynomial) throws -> SDPProblem {
+    /// The clique a moment is private to (it appears only in that clique's blocks and rows), or
+    /// nil when cliques share it. Private moments of two cliques never meet in a block: the
+    /// block-arrow structure `MomentIPM` factors.
+    func momentGroups() -> [Int?] {
+        var g = [Int](repeating: -2, count: moments)      // −2 unseen, −1 shared
+        for e in entries where e.moment >= 0 {
+            let b = Int(e.block)
+            let c = blocks[b].isDiagonal ? scalarClique[Int(e.row)] : blockClique[b]
+            let i = Int(e.moment)
+            if g[i] == -2 { g[i] = c } else if g[i] != c { g[i] = -1 }
+        }
+        return g.map { $0 >= 0 ? $0 : nil }
+    }
+
+    /// c = −P over the moments (minimize cᵀy). Throws when a monomial of P has no moment.
+    func objective(_ p: LiPoptPolynomial) throws -> [Double] {
         var objective = [Double](repeating: 0, count: moments)
         for (key, c) in p.coefficients where !key.isEmpty {
             guard let m = momentOf[key] else {
@@ -132,6 +156,12 @@ struct MomentSDP: Sendable {
             }
             objective[m] = -c
         }
+        return objective
+    }
+
+    /// The SDPA problem for polynomial P. Throws when a monomial of P has no moment.
+    func problem(_ p: LiPoptPolynomial) throws -> SDPProblem {
+        let objective = try objective(p)
         var builder = SDPProblem.Builder(blocks: blocks, objective: objective)
         for e in entries {
             if e.moment < 0 {
