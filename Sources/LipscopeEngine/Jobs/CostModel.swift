@@ -38,9 +38,11 @@ enum CostModel {
     /// ECLipsE-Fast's dense eigen-decomposition per layer: 49.6 s on cifar_base_kw's 2048 and
     /// 1024 wide layers: ≈ 5e-9·w³.
     static let eclipseFastCubic = 5.0e-9
-    /// DSDP on LiPopt's moment SDP: 13.9 s for the 2-5-6-2 example (tiny_relu_1) at order 2,
-    /// 2 964 moments summed over its cliques: c·m³.
-    static let momentCubic = 5.3e-10
+    /// LiPopt's moment SDP with its own interior point (block-arrow Schur complement): 0.8 s for
+    /// the 2-5-6-2 example (tiny_relu_1) at order 2, 2 964 moments summed over its cliques:
+    /// c·m³ (DSDP took 13.9 s there; the ratio is applied for `solver=dsdp|csdp`).
+    static let momentCubic = 3.0e-11
+    static let momentDSDPFactor = 17.0
     /// CLP's barrier on LiPopt's LP: 2.3 s for ≈ 1e6 nonzeros.
     static let lpSecondsPerNonzero = 2.3e-6
     /// Below this the prediction is "instant" and reads as such.
@@ -196,7 +198,7 @@ extension LiPoptSDPBound {
         let seconds = plan.cliques.reduce(0.0) { total, cliques in
             let m = MomentSDP.estimate(cliques: cliques, order: plan.order).moments
             return total + CostModel.momentCubic * m * m * m
-        }
+        } * (settings.solver == nil ? 1 : CostModel.momentDSDPFactor)
         let moments = plan.cliques.map { MomentSDP.estimate(cliques: $0, order: plan.order).moments }.max() ?? 0
         return CostModel.seconds(CostModel.sdpOverhead + seconds, String(format: "moment SDP of ≈ %.0f moments at order %d", moments, plan.order))
     }
