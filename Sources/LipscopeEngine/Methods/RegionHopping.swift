@@ -19,7 +19,7 @@ struct RegionHopping {
     /// Nets up to this many hidden neurons (pairs of flips are quadratic in it).
     static let maximumNeurons = 128
 
-    init?(_ ff: FeedforwardNetwork, output: Int?, norm: Norm, region: InputRegion?, lpBudget: Int = 4000) {
+    init?(_ ff: FeedforwardNetwork, output: Int?, norm: Norm, region: InputRegion?, lpBudget: Int = 20000) {
         guard PiecewiseLinearNet.reasonNotApplicable(.feedforward(ff)) == nil,
               ff.hiddenNeuronCount <= Self.maximumNeurons,
               let net = try? PiecewiseLinearNet(ff, target: output.map { .output($0) } ?? .all, norm: norm) else { return nil }
@@ -64,31 +64,33 @@ struct RegionHopping {
         var visited = Set<[Int8]>([bits])
         climbing: while lpCount < lpBudget && !isCancelled() {
             let current = normOf(bits)
-            var candidates: [(value: Double, bits: [Int8])] = []
-            for i in flips {
-                var b = bits; b[i] ^= 1
-                let v = normOf(b)
-                if v > current * (1 + 1e-12) && !visited.contains(b) { candidates.append((v, b)) }
-            }
-            if candidates.isEmpty {
+            // Single flips first; pairs only when no single flip reaches a better region.
+            for size in 1...2 {
+                var candidates: [(value: Double, bits: [Int8])] = []
                 for (p, i) in flips.enumerated() {
-                    for j in flips[(p + 1)...] {
-                        var b = bits; b[i] ^= 1; b[j] ^= 1
+                    var b = bits; b[i] ^= 1
+                    if size == 1 {
                         let v = normOf(b)
                         if v > current * (1 + 1e-12) && !visited.contains(b) { candidates.append((v, b)) }
+                        continue
+                    }
+                    for j in flips[(p + 1)...] {
+                        var b2 = b; b2[j] ^= 1
+                        let v = normOf(b2)
+                        if v > current * (1 + 1e-12) && !visited.contains(b2) { candidates.append((v, b2)) }
                     }
                 }
-            }
-            candidates.sort { $0.value > $1.value }
-            for c in candidates {
-                guard lpCount < lpBudget, !isCancelled() else { break climbing }
-                visited.insert(c.bits)
-                guard let inside = interior(c.bits),
-                      let j = net.network.jacobian(at: inside), let v = try? search.norm.induced(j) else { continue }
-                bits = net.pattern(at: inside).bits
-                visited.insert(bits)
-                if v > best { best = v; bestX = inside }
-                continue climbing
+                candidates.sort { $0.value > $1.value }
+                for c in candidates {
+                    guard lpCount < lpBudget, !isCancelled() else { break climbing }
+                    visited.insert(c.bits)
+                    guard let inside = interior(c.bits),
+                          let j = net.network.jacobian(at: inside), let v = try? search.norm.induced(j) else { continue }
+                    bits = net.pattern(at: inside).bits
+                    visited.insert(bits)
+                    if v > best { best = v; bestX = inside }
+                    continue climbing
+                }
             }
             break
         }

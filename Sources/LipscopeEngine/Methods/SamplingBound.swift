@@ -18,7 +18,7 @@ public struct SamplingBound: BoundMethod {
     /// Region-to-region climbing steps per start (piecewise linear nets).
     static let climbSteps = 200
     /// Starts of the region hopping (distinct activation patterns among the best inputs).
-    static let hopStarts = 8
+    static let hopStarts = 64
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
@@ -201,9 +201,15 @@ public struct SamplingBound: BoundMethod {
         // input and the best distinct starts of the sampling.
         if case .feedforward(let ff) = network, var hop = RegionHopping(ff, output: nil, norm: request.norm, region: nil) {
             candidates.sort { $0.value > $1.value }
+            // The best distinct patterns of every scale: the best region near the origin can
+            // be a sliver whose neighbours all beat the far-out cones' local optima.
             var starts = [bestInput]
-            for c in candidates where starts.count < Self.hopStarts {
-                if !starts.contains(where: { hop.net.pattern(at: $0).bits == hop.net.pattern(at: c.x).bits }) { starts.append(c.x) }
+            var seen = Set([hop.net.pattern(at: bestInput).bits])
+            for scale in Self.scales {
+                var taken = 0
+                for c in candidates where c.scale == scale && taken < Self.hopStarts / Self.scales.count {
+                    if seen.insert(hop.net.pattern(at: c.x).bits).inserted { starts.append(c.x); taken += 1 }
+                }
             }
             for x in starts {
                 try context.checkCancelled()

@@ -38,7 +38,7 @@ public struct ExactBound: BoundMethod {
     }
 
     /// Which search finds the lower side. Measured (`lipscope bench exact`): see `defaultEngine`.
-    enum Engine: String, CaseIterable, Sendable { case auto, pattern, milp }
+    public enum Engine: String, CaseIterable, Sendable { case auto, pattern, milp }
 
     /// ℓ∞: the MILP finds the optimal pattern far sooner than the pattern search's incumbent
     /// climbs there; ℓ2 has no MILP form (the spectral norm is not piecewise linear).
