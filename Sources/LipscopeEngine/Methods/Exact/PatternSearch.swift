@@ -62,8 +62,12 @@ struct PatternSearch {
         seedLowerBound(&out)
         if let x = settings.incumbentWitness { try? offer(x, node: nil, to: &out) }
         var heap = NodeHeap()
-        heap.push(Node(bits: .init(repeating: -1, count: net.neuronCount),
-                       branched: .init(repeating: false, count: net.neuronCount), bound: .infinity))
+        // The root's own bound, so that a run cancelled before its first node still has a
+        // finite upper side.
+        var root = Node(bits: .init(repeating: -1, count: net.neuronCount),
+                        branched: .init(repeating: false, count: net.neuronCount), bound: .infinity)
+        root.bound = (try? nodeBound(root)) ?? .infinity
+        heap.push(root)
         var closedMax = 0.0, uncertainMax = 0.0
         var lastReport = -1.0
         var iteration = settings.iterationOffset
