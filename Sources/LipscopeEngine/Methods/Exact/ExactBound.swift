@@ -104,7 +104,7 @@ public struct ExactBound: BoundMethod {
             let m = try phase.run(context: context, seed: nil)
             milp = m
             if !m.witness.isEmpty { searchSettings.incumbentWitness = m.witness }
-            searchSettings.iterationOffset = 1_000_000
+            searchSettings.iterationOffset = m.iterations
         }
         let search = PatternSearch(net: net, norm: request.norm, region: s.region, settings: searchSettings)
         var out = try search.run(context: context)
@@ -168,6 +168,7 @@ public struct ExactBound: BoundMethod {
                 "solver_bound_note": .string("CBC's dual bound over the box below, not re-verified: the upper side comes from the pattern search"),
                 "nodes": .number(Double(m.nodes)),
                 "binaries": .number(Double(m.binaries)),
+                "seconds": .number(m.seconds),
                 "box_radius": .number(s.region?.radius ?? s.milpRadius),
             ])
         }

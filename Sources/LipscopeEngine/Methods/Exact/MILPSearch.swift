@@ -18,6 +18,9 @@ struct MILPSearch {
         var binaries = 0
         var status = "optimal"
         var cancelled = false
+        /// Iteration rows streamed (the next phase numbers its rows after these).
+        var iterations = 0
+        var seconds = 0.0
     }
 
     let net: PiecewiseLinearNet
@@ -84,6 +87,7 @@ struct MILPSearch {
     }
 
     func run(context: JobContext, seed: (value: Double, witness: [Double])?) throws -> Outcome {
+        let started = context.elapsed
         let problem = try LipMIPProblem(net: net, box: box)
         let (start, index, value) = problem.columnMajor()
         let cols = problem.columns
@@ -128,6 +132,8 @@ struct MILPSearch {
         out.cancelled = context.isCancelled
         progress.outcome = out
         progress.report(force: true)
+        out.iterations = progress.iteration
+        out.seconds = context.elapsed - started
         return out
     }
 }
