@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layout (one target per responsibility):
 //   CLapack, CDSDP, CClpExt  C libraries (OpenBLAS/LAPACKE, DSDP, COIN-OR CLP + stop/quiet shim)
+//   CCbcExt                  COIN-OR CBC (MILP) with a progress/stop event handler
 //   LipscopeLinearAlgebra    dense/sparse matrices and the LAPACK calls the engine needs
 //   LipscopeSolvers          conic problems (LP, SDP), their file formats and solver backends
 //   LipscopeEngine           networks, formats, bound methods, certificates, jobs (no UI)
@@ -34,6 +35,13 @@ let package = Package(
             path: "Sources/CClpExt",
             linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]
         ),
+        // COIN-OR CBC with an event handler for live incumbent/bound and a stop (not in its C API).
+        .target(
+            name: "CCbcExt",
+            path: "Sources/CCbcExt",
+            linkerSettings: [.linkedLibrary("Cbc"), .linkedLibrary("Cgl"), .linkedLibrary("OsiClp"),
+                             .linkedLibrary("Osi"), .linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]
+        ),
         .target(name: "LipscopeLinearAlgebra", dependencies: ["CLapack"]),
         .target(
             name: "LipscopeSolvers",
@@ -42,7 +50,7 @@ let package = Package(
         .target(
             name: "LipscopeEngine",
             dependencies: [
-                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib", "CClpExt",
+                "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib", "CClpExt", "CCbcExt",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

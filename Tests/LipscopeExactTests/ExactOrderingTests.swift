@@ -21,17 +21,32 @@ import LipscopeEngine
         }
     }
 
-    /// The sampled lower bound (line walks and region climbing from the best inputs) close to
-    /// the exact constant on every tiny piecewise linear net: within 1 % on all but tiny_leaky
-    /// (ℓ2 0.974, ℓ∞ 0.980 measured; its best regions are thin and far out), within 3 % there.
-    @Test(arguments: Fixtures.tinyNets) func samplingWithinOnePercent(_ name: String) throws {
-        let network = try Fixtures.load("testnets/\(name).json")
-        for norm in Norm.allCases {
-            let exact = try #require(Job.run(ExactBound(), BoundRequest(network: network, norm: norm)).value)
-            let sampled = try #require(Job.run(SamplingBound(), BoundRequest(network: network, norm: norm)).value)
-            #expect(sampled <= exact * (1 + 1e-12))
-            #expect(sampled >= (name == "tiny_leaky" ? 0.97 : 0.99) * exact, "\(name) \(norm): sampling \(sampled) vs exact \(exact)")
+    /// The sampled lower bound (random inputs, line walks, region hopping) within 1 % of the
+    /// exact constant on every tiny piecewise linear net and small_relu_20, in both norms:
+    /// against the brute-force oracle on the tiny nets, against `exact` (proven, kind exact)
+    /// on small_relu_20. The worst ratio is printed (it was 0.873 before region hopping).
+    @Test func samplingWithinOnePercent() throws {
+        var worst = (ratio: 1.0, what: "")
+        for name in Fixtures.tinyNets + ["small_relu_20"] {
+            let network = try Fixtures.load("testnets/\(name).json")
+            for norm in Norm.allCases {
+                let exact: Double
+                if name == "small_relu_20" {
+                    let r = Job.run(ExactBound(), BoundRequest(network: network, norm: norm))
+                    #expect(r.kind == .exact)
+                    exact = try #require(r.value)
+                } else {
+                    var oracle = BruteForceOracle(network)
+                    exact = try oracle.constant(norm)
+                }
+                let sampled = try #require(Job.run(SamplingBound(), BoundRequest(network: network, norm: norm)).value)
+                #expect(sampled <= exact * (1 + 1e-12))
+                #expect(sampled >= 0.99 * exact, "\(name) \(norm): sampling \(sampled) vs exact \(exact)")
+                if sampled / exact < worst.ratio { worst = (sampled / exact, "\(name) \(norm.symbol)") }
+            }
         }
+        print("sampling ÷ exact, worst: \(worst.ratio) (\(worst.what))")
+        #expect(worst.ratio >= 0.99)
     }
 
     @Test func streamsIterationsAndCancelKeepsBothSides() throws {

@@ -17,6 +17,8 @@ public struct SamplingBound: BoundMethod {
     static let lineWalkDirections = 24
     /// Region-to-region climbing steps per start (piecewise linear nets).
     static let climbSteps = 200
+    /// Starts of the region hopping (distinct activation patterns among the best inputs).
+    static let hopStarts = 64
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability { .applicable }
@@ -193,6 +195,30 @@ public struct SamplingBound: BoundMethod {
             }
             iteration += 1
             context.iteration(iteration, [Metric("samples", Double(evaluated)), Metric("best", best)])
+        }
+        // Piecewise linear nets with up to 128 hidden neurons: hop across one or two
+        // hyperplanes at a time to regions with larger Jacobians (LP-checked), from the best
+        // input and the best distinct starts of the sampling.
+        if case .feedforward(let ff) = network, var hop = RegionHopping(ff, output: nil, norm: request.norm, region: nil) {
+            candidates.sort { $0.value > $1.value }
+            // The best distinct patterns of every scale: the best region near the origin can
+            // be a sliver whose neighbours all beat the far-out cones' local optima.
+            var starts = [bestInput]
+            var seen = Set([hop.net.pattern(at: bestInput).bits])
+            for scale in Self.scales {
+                var taken = 0
+                for c in candidates where c.scale == scale && taken < Self.hopStarts / Self.scales.count {
+                    if seen.insert(hop.net.pattern(at: c.x).bits).inserted { starts.append(c.x); taken += 1 }
+                }
+            }
+            for x in starts {
+                try context.checkCancelled()
+                let (y, v) = hop.climb(from: x, isCancelled: { context.isCancelled })
+                if v > best { best = v; bestInput = y }
+            }
+            evaluated += hop.lpCount
+            iteration += 1
+            context.iteration(iteration, [Metric("region_lps", Double(hop.lpCount)), Metric("best", best)])
         }
         context.emit(.progress(phase: "sampling", done: 2 * Self.scales.count + 1, total: 2 * Self.scales.count + 1))
         return result(request, value: best, certified: false, iterations: evaluated,

@@ -17,6 +17,11 @@ struct PatternSearch {
         /// Undecided neurons up to which a node's bound enumerates its slope box exactly.
         var enumerationLimit = 6
         var seed: UInt64 = 1
+        /// A lower bound found before the search (the MILP's incumbent): its witness input,
+        /// whose true Jacobian is recomputed here before it counts.
+        var incumbentWitness: [Double]? = nil
+        /// Iterations already streamed by an earlier phase of the same run.
+        var iterationOffset = 0
     }
 
     struct Outcome {
@@ -55,12 +60,17 @@ struct PatternSearch {
         var out = Outcome()
         let lp = RegionLP(operations: net.productRoundingOperations)
         seedLowerBound(&out)
+        if let x = settings.incumbentWitness { try? offer(x, node: nil, to: &out) }
         var heap = NodeHeap()
-        heap.push(Node(bits: .init(repeating: -1, count: net.neuronCount),
-                       branched: .init(repeating: false, count: net.neuronCount), bound: .infinity))
+        // The root's own bound, so that a run cancelled before its first node still has a
+        // finite upper side.
+        var root = Node(bits: .init(repeating: -1, count: net.neuronCount),
+                        branched: .init(repeating: false, count: net.neuronCount), bound: .infinity)
+        root.bound = (try? nodeBound(root)) ?? .infinity
+        heap.push(root)
         var closedMax = 0.0, uncertainMax = 0.0
         var lastReport = -1.0
-        var iteration = 0
+        var iteration = settings.iterationOffset
         func report(force: Bool) {
             let now = context.elapsed
             guard force || now - lastReport >= 0.2 else { return }
