@@ -50,10 +50,34 @@ struct ExpectedL2: @unchecked Sendable {
     /// ECLipsE-Fast's closed form recomputed here from the paper's recursion with plain arrays:
     /// X₀ = I, ℓ = 1/(2m²λ_max(WX⁻¹Wᵀ)), X = ℓI − ℓ²m²WX⁻¹Wᵀ, L² = λ_max(W_out X⁻¹ W_outᵀ)
     /// (Gauss–Jordan inverse, cyclic Jacobi eigenvalues).
-    @Test(arguments: ["tiny_relu_1.json", "tiny_relu_deep.json", "tiny_sigmoid.json", "medium_1.json"])
+    /// banded_1 and banded_2 store their weights sparse: the sparse Gram of the chain's first layer
+    /// and of the certificate's first block row are checked here against the dense recursion.
+    @Test(arguments: ["tiny_relu_1.json", "tiny_relu_deep.json", "tiny_sigmoid.json", "medium_1.json", "banded_1.json", "banded_2.json"])
     func closedFormMatchesIndependentRecursion(_ file: String) throws {
         let net = try Fixtures.load("testnets/" + file)
         guard case .feedforward(let ff) = net else { Issue.record("not feedforward"); return }
+        let expected = independentClosedForm(ff)
+        let r = ScaleFixtures.run("eclipse-fast", net, options: ["closed_form": "eclipse"])
+        #expect(r.certified, "\(r.details["reason"] ?? .null)")
+        #expect(ScaleFixtures.relativeError(r.value, expected) <= 1e-8, "\(r.value ?? .nan) vs \(expected)")
+    }
+
+    /// One hidden layer wider than its input, worked on the input side (Woodbury) and certified on
+    /// the (n₀ + q)-sized reduction: the same closed-form value as the plain-array recursion, and
+    /// a certified value just above it.
+    @Test(arguments: [(UInt64(7), [4, 60, 3]), (UInt64(8), [10, 200, 2]), (UInt64(9), [3, 40, 1])])
+    func wideSingleLayerMatchesRecursion(_ seed: UInt64, _ widths: [Int]) throws {
+        let net = FeedforwardNetwork.gaussian(widths: widths, seed: seed, name: "wide")
+        let expected = independentClosedForm(net)
+        let context = JobContext(token: CancellationToken(), sink: { _ in })
+        let outcome = try WideLayerChain.run(net.withLinearOutput, context: context)
+        #expect(ScaleFixtures.relativeError(outcome.rho.squareRoot(), expected) <= 1e-8, "\(outcome.rho.squareRoot()) vs \(expected)")
+        let certified = try #require(outcome.certified, "\(outcome.failure ?? "")")
+        #expect(certified >= outcome.rho && certified <= outcome.rho * 1.0001)
+    }
+
+    /// ECLipsE-Fast's closed form from the paper's recursion with plain arrays.
+    func independentClosedForm(_ ff: FeedforwardNetwork) -> Double {
         let linear = ff.withLinearOutput
         let weights = linear.layers.map { $0.weight.dense.rowArrays }
         let mids = linear.hiddenLayers.map { l -> Double in let (a, b) = l.activation.slopeBounds; return (a + b) / 2 }
@@ -65,10 +89,7 @@ struct ExpectedL2: @unchecked Sendable {
             x = g.indices.map { i in g.indices.map { j in (i == j ? ell : 0) - ell * ell * m2 * g[i][j] } }
         }
         let out = weights.last!
-        let expected = largestEigenvalue(multiply(multiply(out, inverse(x)), transpose(out))).squareRoot()
-        let r = ScaleFixtures.run("eclipse-fast", net, options: ["closed_form": "eclipse"])
-        #expect(r.certified, "\(r.details["reason"] ?? .null)")
-        #expect(ScaleFixtures.relativeError(r.value, expected) <= 1e-8, "\(r.value ?? .nan) vs \(expected)")
+        return largestEigenvalue(multiply(multiply(out, inverse(x)), transpose(out))).squareRoot()
     }
 
     /// Deep random nets (testnets-deep/README.md): the csdp optimum of the plain LMI is the

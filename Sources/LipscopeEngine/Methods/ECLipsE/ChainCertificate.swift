@@ -155,8 +155,33 @@ enum ChainCertificate {
                 try context.checkCancelled()
                 var next = diag[k]
                 for i in 0..<widths[k] { next[i, i] -= c }
-                let f = ChainAlgebra.solveRightLowerTransposed(scaledOff[k - 1], factor)
-                next = ChainAlgebra.subtractGram(next, f)
+                if k == 1 && isDiagonal, let sparse = chain.hidden[0].sparse {
+                    // Diagonal input factor and a sparse (conv) first layer: the factor's block
+                    // row Fᵢⱼ = offᵢⱼ/lⱼⱼ keeps W₁'s pattern, so its Gram is taken sparse — the
+                    // same entries the dense solve gives, summed in another order.
+                    let layer = chain.hidden[0]
+                    var values = sparse.values
+                    for i in 0..<sparse.rows {
+                        let r = -(layer.alpha[i] + layer.beta[i]) * lambda[0][i]
+                        for q in sparse.rowStart[i]..<sparse.rowStart[i + 1] {
+                            let j = sparse.columnIndex[q]
+                            values[q] = scalbn(sparse.values[q] * r, exps[1][i] + exps[0][j]) / factor[j, j]
+                        }
+                    }
+                    let f = SparseMatrix(rows: sparse.rows, columns: sparse.columns, rowStart: sparse.rowStart,
+                                         columnIndex: sparse.columnIndex, values: values)
+                    next = next - ChainSparse.scaledGram(f, rowScale: Array(repeating: 1, count: f.rows))
+                } else {
+                    var f: Matrix
+                    if isDiagonal && k == 1 {
+                        // A diagonal factor's triangular solve is a column division.
+                        f = scaledOff[0]
+                        for j in 0..<n0 { let d = factor[j, j]; for i in 0..<f.rows { f[i, j] = f[i, j] / d } }
+                    } else {
+                        f = ChainAlgebra.solveRightLowerTransposed(scaledOff[k - 1], factor)
+                    }
+                    next = ChainAlgebra.subtractGram(next, f)
+                }
                 guard let l = LinearAlgebra.cholesky(next) else {
                     return .failure(CertificationFailure(description: "the Schur complement at hidden layer \(k) fails the Cholesky with rounding margin \(c)"))
                 }

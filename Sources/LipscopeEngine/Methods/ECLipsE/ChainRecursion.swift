@@ -33,6 +33,22 @@ struct ChainRecursion {
         var stageValues: [Double]
     }
 
+    /// Xₖ = L − LK̂L from the coupling (n² work instead of the n²·nₖ₋₁ of (LY)(LY)ᵀ).
+    static func schurComplement(coupling: Matrix, diagonal l: [Double]) -> Matrix {
+        let n = l.count
+        var x = Matrix(rows: n, columns: n)
+        x.storage.withUnsafeMutableBufferPointer { xs in
+            coupling.storage.withUnsafeBufferPointer { ks in
+                for j in 0..<n {
+                    let lj = l[j]
+                    for i in 0..<n { xs[i + j * n] = -l[i] * ks[i + j * n] * lj }
+                    xs[j + j * n] += lj
+                }
+            }
+        }
+        return x
+    }
+
     struct Breakdown: Error, CustomStringConvertible { let description: String }
 
     /// Runs the recursion; `rule` returns the diagonal of Lₖ (≥ 0) and a number to report.
@@ -58,16 +74,16 @@ struct ChainRecursion {
                 }
                 y = ChainAlgebra.solveRightLowerTransposed(layer.weight, r).scalingRows(by: layer.mid)
             }
-            let coupling = ChainAlgebra.gram(y)
+            // A sparse first layer (conv): K̂ = CWWᵀC from the sparse weight.
+            let coupling = k == 0 && layer.sparse != nil
+                ? ChainSparse.scaledGram(layer.sparse!, rowScale: layer.mid) : ChainAlgebra.gram(y)
             let next = k + 1 < h ? chain.hidden[k + 1].weight : chain.output
             let nextMid = k + 1 < h ? chain.hidden[k + 1].mid : Array(repeating: 1, count: chain.output.rows)
             let (l, value) = try rule(Stage(layer: k, factor: y, coupling: coupling, next: next, nextMid: nextMid,
                                             isLast: k == h - 1))
             precondition(l.count == layer.width)
-            let ly = y.scalingRows(by: l)
-            var xNew = ChainAlgebra.gram(ly)
-            for j in 0..<xNew.storage.count { xNew.storage[j] = -xNew.storage[j] }
-            for i in 0..<layer.width { xNew[i, i] += l[i] }
+            let xNew0 = ChainRecursion.schurComplement(coupling: coupling, diagonal: l)
+            var xNew = xNew0
             var top = 0.0
             for i in 0..<layer.width { top = max(top, xNew[i, i]) }
             guard top > 0, top.isFinite else {

@@ -44,9 +44,7 @@ enum ClosedFormRule {
 
     /// ν = λ_max(C'W' X⁻¹ W'ᵀC') for X = L − (LŶ)(LŶ)ᵀ; nil when X is not positive definite.
     static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> Double? {
-        var x = ChainAlgebra.gram(stage.factor.scalingRows(by: l))
-        for j in 0..<x.storage.count { x.storage[j] = -x.storage[j] }
-        for i in 0..<l.count { x[i, i] += l[i] }
+        let x = ChainRecursion.schurComplement(coupling: stage.coupling, diagonal: l)
         guard let r = LinearAlgebra.cholesky(x) else { return nil }
         let z = ChainAlgebra.solveRightLowerTransposed(stage.next, r).scalingRows(by: stage.nextMid)
         return try ChainAlgebra.topEigenvalue(ChainAlgebra.gram(z))

@@ -44,7 +44,7 @@ public struct ECLipsEBound: BoundMethod {
         let net = full.withLinearOutput
         if let why = LayerChain.unsupported(net) { return .notApplicable(why) }
         let widest = net.architecture.dropLast().max() ?? 0
-        if widest > Self.maximumWidth {
+        if widest > Self.maximumWidth && !(variant == .fast && WideLayerChain.applies(net)) {
             return .tooLarge("a layer of width \(widest) (limit \(Self.maximumWidth)): the chain keeps dense Schur complements of each layer's size")
         }
         if variant == .sdp, let w = net.hiddenLayers.map(\.outputSize).max(), w > Self.maximumSDPWidth {
@@ -62,6 +62,9 @@ public struct ECLipsEBound: BoundMethod {
             let norm = try LinearAlgebra.spectralNorm(w)
             return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (w.rows + w.columns) + 2), certified: true,
                           details: ["certificate": .string("affine map: spectral norm with a rounding margin")])
+        }
+        if variant == .fast, (net.architecture.dropLast().max() ?? 0) > Self.maximumWidth, WideLayerChain.applies(net) {
+            return try runWide(request, net, context: context)
         }
         let chain = LayerChain(net)
         var details: [String: JSONValue] = [:]
@@ -114,5 +117,28 @@ public struct ECLipsEBound: BoundMethod {
             details["reason"] = .string("not certified: \(why.description)")
             return result(request, value: outcome.rho.squareRoot(), certified: false, iterations: iterations, details: details)
         }
+    }
+
+    /// ECLipsE-Fast (Lₖ = ℓI) for one hidden layer wider than `maximumWidth`, on the input side.
+    func runWide(_ request: BoundRequest, _ net: FeedforwardNetwork, context: JobContext) throws -> BoundResult {
+        let outcome: WideLayerChain.Outcome
+        do { outcome = try WideLayerChain.run(net, context: context) } catch let breakdown as ChainRecursion.Breakdown {
+            return result(request, value: nil, certified: false, status: .failed, iterations: 1,
+                          details: ["reason": .string("the chain broke down: \(breakdown.description)")])
+        }
+        var details: [String: JSONValue] = [
+            "closed_form": .string("eclipse"),
+            "chain": .string("one hidden layer wider than \(Self.maximumWidth): worked on the input side (Woodbury), certified on the (n₀ + q)-sized Schur complement"),
+            "rho_chain": .number(outcome.rho),
+        ]
+        if let rho = outcome.certified {
+            details["rho_certified"] = .number(rho)
+            details["certificate_margin"] = .number(outcome.margin)
+            details["certificate"] = .string("ρ' and λ' = ρ'ℓ/2 put into −M of LipSDP-Neuron for the network as given, reduced exactly to [[2λρI − (β−α)²λ²W₁ᵀW₁, (α+β)λ(W_oW₁)ᵀ], [(α+β)λW_oW₁, 2λI − W_oW_oᵀ]] ≻ 0 and proven by a Cholesky with rounding margin")
+            return result(request, value: RoundingMargin.inflate(rho.squareRoot(), operations: 4), certified: true,
+                          iterations: 1, details: details)
+        }
+        details["reason"] = .string("not certified: \(outcome.failure ?? "")")
+        return result(request, value: outcome.rho.squareRoot(), certified: false, iterations: 1, details: details)
     }
 }

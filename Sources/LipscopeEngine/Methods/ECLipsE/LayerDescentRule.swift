@@ -55,9 +55,7 @@ enum LayerDescentRule {
     /// g(L) and its gradient, or nil when X(L) is not positive definite.
     static func evaluate(_ stage: ChainRecursion.Stage, next: Matrix, _ l: [Double], power p: Double) throws -> Point? {
         let n = l.count
-        var x = ChainAlgebra.gram(stage.factor.scalingRows(by: l))
-        for j in 0..<x.storage.count { x.storage[j] = -x.storage[j] }
-        for i in 0..<n { x[i, i] += l[i] }
+        let x = ChainRecursion.schurComplement(coupling: stage.coupling, diagonal: l)
         guard let r = LinearAlgebra.cholesky(x) else { return nil }
         let z = ChainAlgebra.solveRightLowerTransposed(next, r)   // W'R⁻ᵀ, g = λ_max(ZZᵀ)
         let (values, vectors) = try LinearAlgebra.symmetricEigen(ChainAlgebra.gram(z))
