@@ -61,7 +61,7 @@ import LipscopeLinearAlgebra
     /// bounds of naive / relaxed-exact against the slope box's vertices computed here.
     @Test func tinyELUNetMatchesAHandComputation() throws {
         let json = """
-        {"format": "lipscope-network", "version": 1, "name": "elu", "kind": "feedforward", "input_size": 2,
+        {"format": "lipscope.network", "version": 1, "name": "elu", "kind": "feedforward", "input_size": 2,
          "layers": [{"weight": [[1, -2], [0.5, 1]], "bias": [0.1, -0.3], "activation": "elu", "alpha": 0.5},
                     {"weight": [[2, -1]], "bias": [0], "activation": "identity"}]}
         """

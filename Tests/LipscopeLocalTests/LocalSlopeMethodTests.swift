@@ -66,9 +66,9 @@ import LipscopeLinearAlgebra
         }
     }
 
-    /// f_c − f_j = (e_c − e_j)ᵀf: its constant is at most ‖e_c − e_j‖ (√2 in ℓ2, 2 in ℓ∞ as a
-    /// dual ℓ1… the row-sum norm of the difference of two rows) times the output vector's, and at
-    /// least the sampled margin constant.
+    /// f_c − f_j = (e_c − e_j)ᵀf: its constant is at most ‖e_c − e_j‖ times the output vector's
+    /// (√2 in ℓ2; 2 in ℓ∞, where the vector's constant is the largest row ℓ1 norm), and at least
+    /// the sampled margin constant.
     @Test func marginBoundsAreAtMostTheOutputVectorBoundTimesTheRowDifference() throws {
         let net = try Fixtures.feedforward("testnets/tiny_relu_1.json")
         let center = [0.3, -0.2]

@@ -161,6 +161,7 @@ public struct LiPoptLPBound: BoundMethod {
         }
         var answered = request
         answered.degree = plan.degree
+        if let scope = settings.scope { details.merge(scope.details) { a, _ in a } }
         return result(answered, value: best, certified: true, iterations: iterations, details: details)
     }
 }

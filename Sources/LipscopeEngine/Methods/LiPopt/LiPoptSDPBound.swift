@@ -183,6 +183,7 @@ public struct LiPoptSDPBound: BoundMethod {
         }
         var answered = request
         answered.degree = plan.order
+        if let scope = settings.scope { details.merge(scope.details) { a, _ in a } }
         return result(answered, value: values.max() ?? 0, certified: certifiedAll, iterations: iterations, details: details)
     }
 }
