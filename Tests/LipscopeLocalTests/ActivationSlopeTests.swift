@@ -83,7 +83,7 @@ import LipscopeLinearAlgebra
             best = max(best, abs(2 * s1 * 1 - s2 * 0.5) + abs(2 * s1 * -2 - s2 * 1))
         } }
         let relaxed = try #require(LocalBoundTests.run(RelaxedExactBound(), net, .linf).value)
-        #expect(relaxed >= best && relaxed <= best * (1 + 1e-12))
+        #expect(relaxed >= best && relaxed <= best * (1 + 1e-9), "\(relaxed) vs \(best)")
         // Local, the ball of radius 0.1 around x: z1 ∈ [−1.2, −0.6] (slope 0.5e^z1), z2 ∈ [0.45, 0.75] (slope 1).
         let local = try #require(LocalBoundTests.run(RelaxedExactBound(), net, .linf, LocalBoundTests.ball(x, 0.1)).value)
         var localBest = 0.0
