@@ -45,7 +45,12 @@ public enum SmoothActivation {
         for c in derivativeCriticalPoints(a) where l <= c && c <= u { values.append(a.derivative(c)) }
         if case .elu(let alpha) = a, l < 0, u >= 0 { values.append(alpha); values.append(1) }
         let global = a.slopeBounds
-        let lo = (values.min() ?? global.alpha) - pad, hi = (values.max() ?? global.beta) + pad
+        let bottom = values.min() ?? global.alpha, top = values.max() ?? global.beta
+        // GELU/SiLU's σ' cancels (Φ + xφ near its zero): an absolute pad. The others are
+        // products of faithfully rounded exp/tanh: a few ulps outward, relative.
+        let cancels = a == .gelu || a == .silu
+        let lo = cancels ? bottom - pad : bottom - 16 * Double.ulpOfOne * abs(bottom) - Double.leastNormalMagnitude
+        let hi = cancels ? top + pad : top + 16 * Double.ulpOfOne * abs(top)
         return (max(global.alpha, lo), min(global.beta, hi))
     }
 
