@@ -60,7 +60,7 @@ public enum NativeJSONFormat {
             }
             let bias = try layer["bias"].map { try r.vector($0, "\(path).bias", count: weight.rows) }
                 ?? [Double](repeating: 0, count: weight.rows)
-            let activation = try r.activation(layer["activation"], slope: layer["slope"], path)
+            let activation = try r.activation(layer["activation"], slope: layer["slope"], alpha: layer["alpha"], path)
             layers.append(Layer(weight: weight, bias: bias, activation: activation))
             width = weight.rows
         }
@@ -77,7 +77,7 @@ public enum NativeJSONFormat {
         let c = try r.matrix(object["C"], "C", columns: n, columnsMeaning: "the state size (A's size)")
         let d = try r.matrix(object["D"], "D", columns: b.columns, columnsMeaning: "the input size (B's columns)", rows: c.rows)
         let bias = try object["bias"].map { try r.vector($0, "bias", count: n) } ?? [Double](repeating: 0, count: n)
-        let activation = try r.activation(object["activation"], slope: object["slope"], "")
+        let activation = try r.activation(object["activation"], slope: object["slope"], alpha: object["alpha"], "")
         let (alpha, beta) = activation.slopeBounds
         guard alpha >= 0, beta <= 1 else {
             throw InputError(file: r.file, location: "activation", expected: "an activation with slopes in [0, 1]",
@@ -106,6 +106,7 @@ public enum NativeJSONFormat {
         func activationFields(_ a: Activation, into o: inout [String: Any]) {
             o["activation"] = a.name
             if case .leakyRelu(let s) = a { o["slope"] = s }
+            if case .elu(let alpha) = a { o["alpha"] = alpha }
         }
         switch network {
         case .feedforward(let net):
@@ -248,7 +249,7 @@ struct FieldReader {
         return SparseMatrix(rows: rows, columns: cols, rowStart: start, columnIndex: index.map(Int.init), values: values)
     }
 
-    func activation(_ v: Any?, slope: Any?, _ path: String) throws -> Activation {
+    func activation(_ v: Any?, slope: Any?, alpha: Any? = nil, _ path: String) throws -> Activation {
         let field = path.isEmpty ? "activation" : "\(path).activation"
         let name = try string(v, field)
         switch name.lowercased() {
@@ -258,6 +259,16 @@ struct FieldReader {
             return .leakyRelu(slope: s)
         case "tanh": return .tanh
         case "sigmoid": return .sigmoid
+        case "elu":
+            // α defaults to 1 (PyTorch's and LiPopt's ELU); it must be ≥ 0 (a monotone ELU).
+            guard let alpha else { return .elu(alpha: 1) }
+            let field = path.isEmpty ? "alpha" : "\(path).alpha"
+            let a = try number(alpha, field)
+            guard a >= 0 else { throw InputError(file: file, location: field, expected: "an ELU α ≥ 0", found: "\(a)") }
+            return .elu(alpha: a)
+        case "softplus": return .softplus
+        case "gelu": return .gelu
+        case "silu", "swish": return .silu
         case "identity", "linear", "none": return .identity
         default:
             throw InputError(file: file, location: field, expected: "one of \(Activation.names.joined(separator: ", "))",

@@ -9,7 +9,7 @@ import SwiftProtobuf
 /// affine node (MatMul, Gemm, Add/Sub/Mul/Div by constants, Conv, BatchNormalization,
 /// AveragePool, GlobalAveragePool, Pad, Flatten, Reshape, Transpose, Squeeze, Unsqueeze,
 /// Identity, Dropout) is composed into one pending affine map on the flattened (C-order) tensor,
-/// and each activation (Relu, LeakyRelu, Tanh, Sigmoid) closes a layer. Convolutions are thus
+/// and each activation (Relu, LeakyRelu, Tanh, Sigmoid, Elu, Softplus, Gelu) closes a layer. Convolutions are thus
 /// their exact Toeplitz matrices, stored sparse. Anything else (MaxPool, residual branches,
 /// Softmax, …) is refused with the node's name and op type.
 public enum ONNXFormat {
@@ -351,6 +351,19 @@ public enum ONNXFormat {
             case "LeakyRelu": closeLayer(.leakyRelu(slope: attrs.float("alpha", 0.01)))
             case "Tanh": closeLayer(.tanh)
             case "Sigmoid": closeLayer(.sigmoid)
+            case "Elu":
+                let alpha = attrs.float("alpha", 1)
+                guard alpha >= 0 else { throw fail(node, index, expected: "an Elu alpha ≥ 0", found: "\(alpha)") }
+                closeLayer(.elu(alpha: alpha))
+            case "Softplus": closeLayer(.softplus)
+            case "Gelu":
+                // Opset 20: approximate = "none" (x·Φ(x)) or "tanh" (a different function).
+                let approximate = attrs.string("approximate") ?? "none"
+                guard approximate == "none" else {
+                    throw fail(node, index, expected: "Gelu with approximate=\"none\" (the exact, erf-based GELU)",
+                               found: "approximate=\"\(approximate)\", the tanh approximation, which lipscope does not model")
+                }
+                closeLayer(.gelu)
             case "Identity", "Dropout":
                 break
             case "Flatten", "Reshape", "Squeeze", "Unsqueeze":
@@ -380,7 +393,7 @@ public enum ONNXFormat {
                 throw fail(node, index, expected: "affine nodes and diagonal activations",
                            found: "MaxPool, which is neither (it is 1-Lipschitz in ℓ∞ but no layer here can express it); replace it by a strided convolution or AveragePool and retrain, or cut the network before it")
             default:
-                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Identity)",
+                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Elu, Softplus, Gelu, Identity; SiLU written as Mul(x, Sigmoid(x)) is not read: export it as a single op or use the native JSON \"silu\")",
                            found: "op type \(op)")
             }
         }

@@ -48,6 +48,13 @@ public struct LocalScope: Sendable {
 
     public var isLocal: Bool { region != nil || margin != nil }
 
+    /// The scope of a feedforward request that sets a region or a margin; nil otherwise.
+    public static func ifLocal(_ request: BoundRequest, parsed: ParsedOptions) throws -> LocalScope? {
+        guard case .feedforward(let full) = request.network else { return nil }
+        let scope = try LocalScope(request, parsed: parsed, network: full)
+        return scope.isLocal ? scope : nil
+    }
+
     /// What the result's details say about the scope.
     public var details: [String: JSONValue] {
         var d: [String: JSONValue] = [:]

@@ -64,6 +64,9 @@ public struct PreActivationBounds: Sendable {
         case .relu, .identity: m
         case .leakyRelu(let s): max(1, abs(s)) * m
         case .tanh, .sigmoid: 1
+        case .elu(let a): max(1, a) * m
+        case .softplus: m + 0.7   // log(1 + eˣ) ≤ max(x, 0) + log 2
+        case .gelu, .silu: m      // |x·Φ(x)|, |x·s(x)| ≤ |x|
         }
     }
 
@@ -89,13 +92,11 @@ public struct PreActivationBounds: Sendable {
 
     func intervalStep(_ k: Int) -> (lower: [Double], upper: [Double]) {
         var (hl, hu) = activationBox(k)
-        if k > 0, case .leakyRelu(let s) = network.layers[k - 1].activation, s < 0 {
-            // Non-monotone: the range of z ↦ max(z, s·z)… over [l, u] has its minimum 0 at the kink.
+        if k > 0, !network.layers[k - 1].activation.isMonotone {
+            // Non-monotone (leaky slope < 0, GELU, SiLU): the range over [l, u] may dip below both ends.
             let f = network.layers[k - 1].activation
             for i in hl.indices {
-                let l = lower[k - 1][i], u = upper[k - 1][i]
-                hl[i] = l < 0 && u > 0 ? 0 : min(f.apply(l), f.apply(u))
-                hu[i] = max(f.apply(l), f.apply(u))
+                (hl[i], hu[i]) = SmoothActivation.valueRange(f, lower: lower[k - 1][i], upper: upper[k - 1][i])
             }
         }
         let w = weights[k], b = network.layers[k].bias
@@ -122,10 +123,10 @@ public struct PreActivationBounds: Sendable {
         case .identity: return Relaxation(aL: 1, cL: 0, aU: 1, cU: 0)
         case .relu: return convexKink(slope: 0, l, u, eps)
         case .leakyRelu(let a) where a <= 1: return convexKink(slope: a, l, u, eps)
-        case .leakyRelu, .tanh, .sigmoid:
-            // Monotone (or a rare leaky slope above 1): the constant relaxation from the range.
-            if case .leakyRelu(let a) = act, a < 0 {
-                let lo = min(act.apply(l), act.apply(u), 0), hi = max(act.apply(l), act.apply(u))
+        case .leakyRelu, .tanh, .sigmoid, .elu, .softplus, .gelu, .silu:
+            // The constant relaxation from the range (non-monotone ones: their true range).
+            if !act.isMonotone {
+                let (lo, hi) = SmoothActivation.valueRange(act, lower: l, upper: u)
                 return Relaxation(aL: 0, cL: lo - eps, aU: 0, cU: hi + eps)
             }
             return Relaxation(aL: 0, cL: lowerValue(act, l) - eps, aU: 0, cU: upperValue(act, u) + eps)

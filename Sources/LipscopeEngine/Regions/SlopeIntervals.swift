@@ -3,8 +3,8 @@ import Foundation
 /// Per hidden neuron, an interval [α, β] holding every difference quotient
 /// (σ(a) − σ(b))/(a − b) for a, b in the neuron's pre-activation range over a region: the
 /// local counterpart of `Activation.slopeBounds`. ReLU: stably active [1, 1], stably inactive
-/// [0, 0], unstable [0, 1] (leaky: [a, 1]); sigmoid/tanh: [min σ', max σ'] over [l, u], where
-/// σ' is unimodal with its maximum at 0, so the extremes are at l, u or 0 (mean value theorem).
+/// [0, 0], unstable [0, 1] (leaky: [a, 1]); smooth ones: [min σ', max σ'] over [l, u], whose
+/// extremes are at l, u or a zero of σ'' inside (`SmoothActivation.slopeRange`).
 public struct SlopeIntervals: Sendable, Equatable {
     public struct Interval: Sendable, Equatable {
         public var alpha: Double
@@ -41,15 +41,11 @@ public struct SlopeIntervals: Sendable, Equatable {
             if l >= 0 { return Interval(alpha: 1, beta: 1) }
             if u <= 0 { return Interval(alpha: a, beta: a) }
             return Interval(alpha: min(a, 1), beta: max(a, 1))
-        case .tanh, .sigmoid:
-            let dl = act.derivative(l), du = act.derivative(u)
-            let top = l <= 0 && u >= 0 ? act.derivative(0) : max(dl, du)
-            let bottom = min(dl, du)
-            // exp/tanh are faithfully rounded; a few ulps outward cover the derivative's arithmetic.
-            let pad = 16 * Double.ulpOfOne
-            let global = act.slopeBounds
-            return Interval(alpha: max(global.alpha, bottom * (1 - pad) - Double.leastNormalMagnitude),
-                            beta: min(global.beta, top * (1 + pad)))
+        case .tanh, .sigmoid, .elu, .softplus, .gelu, .silu:
+            // [min σ', max σ'] over [l, u]: the ends and the zeros of σ'' inside (monotone-σ'
+            // activations like softplus give [σ'(l), σ'(u)]), padded outward.
+            let (a, b) = SmoothActivation.slopeRange(act, lower: l, upper: u)
+            return Interval(alpha: a, beta: b)
         }
     }
 }

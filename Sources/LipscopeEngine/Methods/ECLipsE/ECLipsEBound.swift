@@ -25,7 +25,10 @@ public struct ECLipsEBound: BoundMethod {
 
     public init(_ variant: Variant) { self.variant = variant }
 
-    public var options: [MethodOption] {
+    /// Plus an input region and/or a margin (Regions/LocalECLipsE.swift).
+    public var options: [MethodOption] { variantOptions + LocalScope.options }
+
+    var variantOptions: [MethodOption] {
         switch variant {
         case .sdp:
             [MethodOption("layer_solver", .choice(["descent", "sdp"]), default: "descent",
@@ -42,7 +45,7 @@ public struct ECLipsEBound: BoundMethod {
             return .notApplicable("ECLipsE is for feedforward networks")
         }
         let net = full.withLinearOutput
-        if let why = LayerChain.unsupported(net) { return .notApplicable(why) }
+        if let why = LayerChain.unsupported(net), !hasRegion(request) { return .notApplicable(why) }
         let widest = net.architecture.dropLast().max() ?? 0
         if widest > Self.maximumWidth && !(variant == .fast && WideLayerChain.applies(net)) {
             return .tooLarge("a layer of width \(widest) (limit \(Self.maximumWidth)): the chain keeps dense Schur complements of each layer's size")
@@ -56,18 +59,21 @@ public struct ECLipsEBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
         let parsed = try parseOptions(request)
-        let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
+        let scope = try LocalScope(request, parsed: parsed, network: full)
+        let local = scope.isLocal ? try LocalChain(scope, fixed: .widenToZero) : nil
+        if let local, let done = try localShortcut(request, scope: scope, chain: local) { return done }
+        let net = local?.network ?? (request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput)
         if net.hiddenLayers.isEmpty {
             let w = net.layers[0].weight.dense
             let norm = try LinearAlgebra.spectralNorm(w)
             return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (w.rows + w.columns) + 2), certified: true,
                           details: ["certificate": .string("affine map: spectral norm with a rounding margin")])
         }
-        if variant == .fast, (net.architecture.dropLast().max() ?? 0) > Self.maximumWidth, WideLayerChain.applies(net) {
+        if local == nil, variant == .fast, (net.architecture.dropLast().max() ?? 0) > Self.maximumWidth, WideLayerChain.applies(net) {
             return try runWide(request, net, context: context)
         }
-        let chain = LayerChain(net)
-        var details: [String: JSONValue] = [:]
+        let chain = local?.layerChain ?? LayerChain(net)
+        var details: [String: JSONValue] = local.map { scope.details.merging($0.details) { a, _ in a } } ?? [:]
         let started = ContinuousClock.now
         let outcome: ChainRecursion.Outcome
         var iterations = chain.hidden.count
@@ -111,7 +117,8 @@ public struct ECLipsEBound: BoundMethod {
             details["certificate_margin"] = .number(cert.margin)
             details["certificate_checks"] = .number(Double(cert.checks))
             details["certificate"] = .string("the chain's multipliers put into −M of LipSDP-Neuron for the network as given, proven positive definite at ρ' by a block Cholesky with rounding margin")
-            return result(request, value: RoundingMargin.inflate(cert.rho.squareRoot(), operations: 4), certified: true,
+            let value = RoundingMargin.inflate(cert.rho.squareRoot(), operations: 4)
+            return result(request, value: local?.networkBound(value) ?? value, certified: true,
                           iterations: iterations, details: details)
         case .failure(let why):
             details["reason"] = .string("not certified: \(why.description)")

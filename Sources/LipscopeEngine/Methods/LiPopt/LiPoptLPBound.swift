@@ -11,7 +11,7 @@ public struct LiPoptLPBound: BoundMethod {
         [StandardOptions.cliques,
          MethodOption("max_lp_nonzeros", .int(min: 1, max: nil), default: String(Self.defaultMaximumNonzeros),
                       help: "largest LP built, in constraint-matrix nonzeros (larger ones are too_large)"),
-         MethodOption("write_mps", .path, default: nil, help: "also write each LP to this MPS file (for other solvers)")]
+         MethodOption("write_mps", .path, default: nil, help: "also write each LP to this MPS file (for other solvers)")] + LocalScope.options
     }
     public let label = "LiPopt-LP"
     public let kind = BoundKind.upper
@@ -34,6 +34,9 @@ public struct LiPoptLPBound: BoundMethod {
         /// Where to write each LP in MPS, or nil.
         var mpsPath: String?
 
+        /// Set for a local run (Regions/LocalScope.swift).
+        var scope: LocalScope? = nil
+
         init(_ options: ParsedOptions) {
             cliques = options.choice("cliques") ?? .sparse
             maximumNonzeros = options.int("max_lp_nonzeros") ?? LiPoptLPBound.defaultMaximumNonzeros
@@ -41,7 +44,13 @@ public struct LiPoptLPBound: BoundMethod {
         }
     }
 
-    func settings(_ request: BoundRequest) throws -> Settings { Settings(try parseOptions(request)) }
+    /// The settings, with the local scope when the request sets a region or a margin.
+    func settings(_ request: BoundRequest) throws -> Settings {
+        let parsed = try parseOptions(request)
+        var settings = Settings(parsed)
+        settings.scope = try LocalScope.ifLocal(request, parsed: parsed)
+        return settings
+    }
 
     struct Plan {
         var network: LiPoptNetwork
@@ -53,7 +62,7 @@ public struct LiPoptLPBound: BoundMethod {
 
     func plan(_ request: BoundRequest, _ settings: Settings) -> Result<Plan, LiPoptRefusal> {
         let setup: LiPoptSetup
-        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex / 2) {
+        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex / 2, scope: settings.scope) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let s): setup = s
         }
@@ -152,6 +161,7 @@ public struct LiPoptLPBound: BoundMethod {
         }
         var answered = request
         answered.degree = plan.degree
+        if let scope = settings.scope { details.merge(scope.details) { a, _ in a } }
         return result(answered, value: best, certified: true, iterations: iterations, details: details)
     }
 }

@@ -78,6 +78,10 @@ struct LiPoptNetwork: Sendable {
     let hiddenRows: [[[(Int, Double)]]]
     /// (α, β) per hidden layer 1…L−1 (index 0 unused).
     let slopes: [(Double, Double)]
+    /// (α, β) per neuron of hidden layer 1…L−1 (index 0 empty): the layer's interval, or the
+    /// neuron's own over an input region. A fixed slope (α = β) is a constant of the polynomial,
+    /// not a variable; its neuron joins no clique.
+    let neuronSlopes: [[(Double, Double)]]
     /// The last weight matrix (outputs × n_{L−1}).
     let last: Matrix
 
@@ -85,7 +89,7 @@ struct LiPoptNetwork: Sendable {
     var variableCount: Int { sizes.reduce(0, +) }
     var outputCount: Int { last.rows }
 
-    init(_ network: FeedforwardNetwork) {
+    init(_ network: FeedforwardNetwork, slopes local: SlopeIntervals? = nil) {
         let net = network.withLinearOutput
         var sizes = [net.inputSize]
         var rows: [[[(Int, Double)]]] = []
@@ -101,6 +105,9 @@ struct LiPoptNetwork: Sendable {
         self.offsets = offsets
         self.hiddenRows = rows
         self.slopes = slopes
+        neuronSlopes = [[]] + (1..<slopes.count).map { l in
+            local.map { $0.hidden[l - 1].map { ($0.alpha, $0.beta) } } ?? Array(repeating: slopes[l], count: sizes[l])
+        }
         self.last = net.layers.last!.weight.dense
     }
 
@@ -151,27 +158,28 @@ struct LiPoptNetwork: Sendable {
                 record(chosen, c, a)
                 return
             }
-            let (alpha, beta) = slopes[l]
+            let neuron = neuronSlopes[l]
             let rows = hiddenRows[l - 1]
             let width = sizes[l - 1]
-            if alpha != 0 {
-                var h = [Double](repeating: 0, count: width), ha = [Double](repeating: 0, count: width)
-                var touched = [Bool](repeating: false, count: width)
-                for (i, v, av) in g {
-                    for (c, wv) in rows[i] {
-                        h[c] += alpha * v * wv; ha[c] += abs(alpha) * av * abs(wv); touched[c] = true
-                    }
+            // The constant part αᵢ of every slope at once.
+            var h = [Double](repeating: 0, count: width), ha = [Double](repeating: 0, count: width)
+            var touched = [Bool](repeating: false, count: width)
+            for (i, v, av) in g {
+                let alpha = neuron[i].0
+                if alpha == 0 { continue }
+                for (c, wv) in rows[i] {
+                    h[c] += alpha * v * wv; ha[c] += abs(alpha) * av * abs(wv); touched[c] = true
                 }
-                var next: [(Int, Double, Double)] = []
-                for c in 0..<width where touched[c] && ha[c] != 0 { next.append((c, h[c], ha[c])) }
-                expand(l - 1, next, chosen)
             }
-            let delta = beta - alpha
-            if delta != 0 {
-                for (i, v, av) in g {
-                    let next = rows[i].map { (c, wv) in (c, delta * v * wv, abs(delta) * av * abs(wv)) }
-                    expand(l - 1, next, chosen + [offsets[l] + i])
-                }
+            var next: [(Int, Double, Double)] = []
+            for c in 0..<width where touched[c] && ha[c] != 0 { next.append((c, h[c], ha[c])) }
+            expand(l - 1, next, chosen)
+            // The variable part (βᵢ − αᵢ)yᵢ of one unfixed neuron.
+            for (i, v, av) in g {
+                let delta = neuron[i].1 - neuron[i].0
+                if delta == 0 { continue }
+                let next = rows[i].map { (c, wv) in (c, delta * v * wv, abs(delta) * av * abs(wv)) }
+                expand(l - 1, next, chosen + [offsets[l] + i])
             }
         }
         expand(L - 1, start, [])
@@ -180,28 +188,38 @@ struct LiPoptNetwork: Sendable {
 
     // MARK: Cliques
 
+    /// False for a hidden neuron whose slope is fixed (a constant of the polynomial).
+    func isVariable(_ v: Int) -> Bool {
+        guard v >= sizes[0] else { return true }
+        var l = depth - 1
+        while offsets[l] > v { l -= 1 }
+        let (a, b) = neuronSlopes[l][v - offsets[l]]
+        return a != b
+    }
+
     /// The variable groups for output j, each sorted ascending, exact duplicates removed.
     /// Sparse: for each neuron i of the last hidden layer with w_i ≠ 0, s_{L−1,i} plus every
     /// variable with a path of nonzero weights into i. (One layer: one clique per input with
     /// w_i ≠ 0.) Every monomial of P lies inside one of them.
     func cliques(output j: Int, _ mode: LiPoptCliques) -> [[Int]] {
-        if mode == .dense { return [Array(0..<variableCount)] }
+        if mode == .dense { return [(0..<variableCount).filter(isVariable)] }
         let w = outputRow(j)
         let L = depth
         var seen = Set<[Int]>()
         var result: [[Int]] = []
         for (i, v) in w.enumerated() where v != 0 {
-            var vars = [offsets[L - 1] + i]
+            var vars = isVariable(offsets[L - 1] + i) ? [offsets[L - 1] + i] : []
             var frontier = [i]
             var l = L - 1
             while l >= 1 {
                 var mark = [Bool](repeating: false, count: sizes[l - 1])
                 for n in frontier { for (c, _) in hiddenRows[l - 1][n] { mark[c] = true } }
                 frontier = (0..<sizes[l - 1]).filter { mark[$0] }
-                vars += frontier.map { offsets[l - 1] + $0 }
+                vars += frontier.map { offsets[l - 1] + $0 }.filter(isVariable)
                 l -= 1
             }
             vars.sort()
+            if vars.isEmpty { continue }
             if seen.insert(vars).inserted { result.append(vars) }
         }
         return result

@@ -12,7 +12,7 @@ public struct LiPoptSDPBound: BoundMethod {
          MethodOption("solver", .choice(["ipm"] + SDPBackend.all.map(\.name)), default: "ipm",
                       help: "SDP solver for the moment SDP: ipm (default; the interior point written for its block-arrow Schur complement), dsdp or csdp (cross-checks)"),
          MethodOption("max_sdp_moments", .int(min: 1, max: nil), default: String(Self.defaultMaximumMoments),
-                      help: "largest moment SDP solved, in moments (larger ones are too_large)")]
+                      help: "largest moment SDP solved, in moments (larger ones are too_large)")] + LocalScope.options
     }
     public let label = "LiPopt-SDP"
     public let kind = BoundKind.upper
@@ -38,6 +38,9 @@ public struct LiPoptSDPBound: BoundMethod {
         var solver: SDPBackend?
         var maximumMoments: Int
 
+        /// Set for a local run (Regions/LocalScope.swift).
+        var scope: LocalScope? = nil
+
         init(_ options: ParsedOptions) {
             cliques = options.choice("cliques") ?? .sparse
             solver = options.backend(solving: SDPKind.self)
@@ -47,7 +50,13 @@ public struct LiPoptSDPBound: BoundMethod {
         var solverName: String { solver?.name ?? "ipm" }
     }
 
-    func settings(_ request: BoundRequest) throws -> Settings { Settings(try parseOptions(request)) }
+    /// The settings, with the local scope when the request sets a region or a margin.
+    func settings(_ request: BoundRequest) throws -> Settings {
+        let parsed = try parseOptions(request)
+        var settings = Settings(parsed)
+        settings.scope = try LocalScope.ifLocal(request, parsed: parsed)
+        return settings
+    }
 
     struct Plan {
         var network: LiPoptNetwork
@@ -59,7 +68,7 @@ public struct LiPoptSDPBound: BoundMethod {
 
     func plan(_ request: BoundRequest, _ settings: Settings) -> Result<Plan, LiPoptRefusal> {
         let setup: LiPoptSetup
-        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex) {
+        switch LiPoptSetup.make(request, mode: settings.cliques, maximumVariables: PackedIndices.maximumIndex, scope: settings.scope) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let s): setup = s
         }
@@ -196,6 +205,7 @@ public struct LiPoptSDPBound: BoundMethod {
         }
         var answered = request
         answered.degree = plan.order
+        if let scope = settings.scope { details.merge(scope.details) { a, _ in a } }
         return result(answered, value: values.max() ?? 0, certified: certifiedAll, iterations: iterations, details: details)
     }
 }

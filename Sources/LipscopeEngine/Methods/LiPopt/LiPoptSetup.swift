@@ -7,9 +7,18 @@ struct LiPoptSetup {
     var outputs: [Int]
 
     /// `maximumVariables`: the LP's products index 2n variables (y and 1 − y), the SDP's n.
-    static func make(_ request: BoundRequest, mode: LiPoptCliques, maximumVariables: Int) -> Result<LiPoptSetup, LiPoptRefusal> {
+    /// `scope`: a local run (input region and/or margin): its network and per-neuron slopes.
+    static func make(_ request: BoundRequest, mode: LiPoptCliques, maximumVariables: Int,
+                     scope: LocalScope? = nil) -> Result<LiPoptSetup, LiPoptRefusal> {
         guard case .feedforward(let full) = request.network else {
             return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
+        }
+        if let scope {
+            let net = LiPoptNetwork(scope.network, slopes: scope.slopes)
+            if net.variableCount > maximumVariables {
+                return .failure(.tooLarge("\(net.variableCount) variables (limit \(maximumVariables))"))
+            }
+            return .success(LiPoptSetup(network: net, mode: mode, outputs: Array(0..<net.outputCount)))
         }
         let net = LiPoptNetwork(full)
         if net.variableCount > maximumVariables {

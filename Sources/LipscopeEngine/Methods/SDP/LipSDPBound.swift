@@ -12,7 +12,8 @@ public struct LipSDPBound: BoundMethod {
 
     public let variant: Variant
     public var id: String { "lipsdp-\(variant.rawValue)" }
-    public var options: [MethodOption] { StandardOptions.sdp }
+    /// Plus an input region and/or a margin (Regions/LocalLipSDP.swift).
+    public var options: [MethodOption] { StandardOptions.sdp + LocalScope.options }
     public var label: String { variant == .neuron ? "LipSDP-Neuron" : "LipSDP-Layer" }
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]
@@ -46,6 +47,8 @@ public struct LipSDPBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
         let options = try SDPMethodOptions(self, request)
+        let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
+        if scope.isLocal { return try runLocal(request, scope: scope, options: options, context: context) }
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
         if let k = options.split, k < net.layers.count {
             return try runSplit(request, net: net, chunkSize: k, options: options, context: context)
@@ -115,8 +118,10 @@ enum LipSDPChunk {
         var details: [String: JSONValue]
     }
 
+    /// `slopes`: per-neuron intervals replacing the activations' (local runs), with the guard
+    /// of that problem.
     static func bound(_ net: FeedforwardNetwork, perNeuron: Bool, options: SDPMethodOptions,
-                      context: JobContext) throws -> Outcome {
+                      context: JobContext, slopes: [SlopeInterval]? = nil, guard given: LipSDPGuard? = nil) throws -> Outcome {
         let hidden = net.hiddenLayers.count
         if hidden == 0 {
             // An affine map: its constant is ‖W‖₂.
@@ -126,14 +131,17 @@ enum LipSDPChunk {
             return Outcome(certifiedValue: value, solverValue: norm, failure: nil, iterations: 0,
                            details: ["certificate": .string("affine chunk: spectral norm with a rounding margin")])
         }
-        let original = SlopeLMI.feedforward(net, perNeuron: perNeuron)
+        var original = SlopeLMI.feedforward(net, perNeuron: perNeuron)
+        if let slopes { original.slopes = slopes }
         var forms: [(SlopeLMI, String)] = [(original, "as given")]
         if options.balanceLayers {
-            forms.insert((SlopeLMI.feedforward(net, perNeuron: perNeuron, layerExponents: try SlopeLMI.balancingExponents(net)), "balanced"), at: 0)
+            var balanced = SlopeLMI.feedforward(net, perNeuron: perNeuron, layerExponents: try SlopeLMI.balancingExponents(net))
+            if let slopes { balanced.slopes = slopes }
+            forms.insert((balanced, "balanced"), at: 0)
         }
         if options.reduceInput { forms = try forms.map { (try $0.0.reducingInput() ?? $0.0, $0.1) } }
         let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
-        let guardBound = try LipSDPGuard(net, perNeuron: perNeuron, context: context)
+        let guardBound = try given ?? LipSDPGuard(net, perNeuron: perNeuron, context: context)
         var attempts: [String] = []
         var best: Outcome? = nil
         var iterations = 0
