@@ -251,9 +251,16 @@ final class StructuredBarrier {
                          iterations: iterations, seconds: run.elapsed, solver: "structured", message: message)
         }
         // Start: λ floored to a small positive value, ρ raised until S ≻ 0.
+        // A floor far from 0 keeps the first steps long (a multiplier at 1e-9 of the largest needs
+        // dozens of fraction-to-boundary steps to grow); the smaller floors are the fallbacks.
         let top = multipliers.max() ?? 0
-        var y = [rho] + multipliers.map { max($0, top > 0 ? top * 1e-9 : 1e-9) }
-        var current = factor(y)
+        var y = [rho] + multipliers
+        var current: (l: [Double], logDet: Double)? = nil
+        for floor in [1e-3, 1e-6, 1e-9] {
+            let trial = [rho * (1 + 1e-6)] + multipliers.map { max($0, top > 0 ? top * floor : floor) }
+            if let f = factor(trial) { y = trial; current = f; break }
+            y = trial
+        }
         var raises = 0
         while current == nil, raises < 40 {
             if run.stopRequested { return finish(run.stopReason, y, 0, 0, "stopped") }
