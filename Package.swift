@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "LipscopeLinearAlgebra", dependencies: ["CLapack"]),
         .target(
             name: "LipscopeSolvers",
-            dependencies: ["LipscopeLinearAlgebra", "CDSDP", "CClpExt"]
+            dependencies: ["LipscopeLinearAlgebra", "CDSDP", "CClpExt", "CLapack"]
         ),
         .target(
             name: "LipscopeEngine",

@@ -10,21 +10,27 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     case csdp
     case clp
     case clpBarrier = "clp-barrier"
+    /// The barrier method written for the LipSDP LMI family (`RankTwoLMI`); it refuses general
+    /// SDPs, so `solving(_:)` does not offer it — LipSDP's own option list does.
+    case structured
 
     /// The name users type (`--solver csdp`), also the backend's `Solver.name`.
     public var name: String { rawValue }
 
     public var problemKinds: Set<ProblemKind> {
         switch self {
-        case .dsdp, .csdp: [.sdp]
+        case .dsdp, .csdp, .structured: [.sdp]
         case .clp, .clpBarrier: [.lp]
         }
     }
 
     /// The backends that solve problems of `kind`, in preference order (the first is the default).
     public static func solving(_ kind: ProblemKind) -> [SolverBackend] {
-        allCases.filter { $0.problemKinds.contains(kind) }
+        allCases.filter { $0.problemKinds.contains(kind) && $0.solvesGeneralProblems }
     }
+
+    /// Whether the backend solves every problem of its kinds (not only one structured family).
+    public var solvesGeneralProblems: Bool { self != .structured }
 
     public init?(name: String) { self.init(rawValue: name.lowercased()) }
 }
@@ -37,6 +43,7 @@ extension SolverBackend {
         case .csdp: CSDPSolver()
         case .clp: CLPSolver()
         case .clpBarrier: CLPSolver(algorithm: .barrier)
+        case .structured: StructuredLMISolver()
         }
     }
 

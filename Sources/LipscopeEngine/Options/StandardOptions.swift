@@ -23,6 +23,12 @@ public enum StandardOptions {
         MethodOption("time_limit", .double(min: 0, max: nil, open: true), default: nil, help: "wall-clock limit per SDP solve, seconds"),
     ]
 
+    /// LipSDP-Neuron / -Layer: the SDP options with the structured backend first (the default).
+    public static let lipsdp: [MethodOption] = [
+        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
+                     help: "SDP solver: structured (default: the barrier method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
+    ] + sdp.dropFirst()
+
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",
                                              help: "LiPopt: sparse cliques (one per output path structure) or one dense clique")
 }

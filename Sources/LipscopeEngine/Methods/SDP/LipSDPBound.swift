@@ -1,5 +1,6 @@
 import Foundation
 import LipscopeLinearAlgebra
+import LipscopeSolvers
 
 /// LipSDP-Neuron / LipSDP-Layer (Fazlyab, Robey, Hassani, Morari, Pappas 2019), ℓ2:
 /// minimize ρ s.t. [A; B]ᵀQ(T)[A; B] + blkdiag(−ρI, 0, …, W_LᵀW_L) ⪯ 0, T = diag(λ) ≥ 0 with one
@@ -13,7 +14,7 @@ public struct LipSDPBound: BoundMethod {
     public let variant: Variant
     public var id: String { "lipsdp-\(variant.rawValue)" }
     /// Plus an input region and/or a margin (Regions/LocalLipSDP.swift).
-    public var options: [MethodOption] { StandardOptions.sdp + LocalScope.options }
+    public var options: [MethodOption] { StandardOptions.lipsdp + LocalScope.options }
     public var label: String { variant == .neuron ? "LipSDP-Neuron" : "LipSDP-Layer" }
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]
@@ -140,11 +141,22 @@ enum LipSDPChunk {
             forms.insert((balanced, "balanced"), at: 0)
         }
         if options.reduceInput { forms = try forms.map { (try $0.0.reducingInput() ?? $0.0, $0.1) } }
-        let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
         let guardBound = try given ?? LipSDPGuard(net, perNeuron: perNeuron, context: context)
         var attempts: [String] = []
         var best: Outcome? = nil
         var iterations = 0
+        var options = options
+        if options.solver.backend == .structured {
+            switch try structuredBound(forms[0], original: original, guardBound: guardBound, options: options, context: context) {
+            case .success(let outcome): return outcome
+            case .failure(let why):
+                attempts.append(why.description)
+                context.log("LipSDP: \(why.description)")
+            }
+            // The general solvers as the fallback, unless structured was asked for by name.
+            if let dsdp = SDPBackend(.dsdp), !options.solverExplicit { options.solver = dsdp } else { forms = [] }
+        }
+        let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
         for (index, (form, label)) in forms.enumerated() {
             let solved: SDPSolveOutcome
             do {
@@ -178,6 +190,31 @@ enum LipSDPChunk {
         details["note"] = .string("every SDP solve ended uncertified or above the \(guardBound.source) bound; that bound is reported instead")
         return Outcome(certifiedValue: guardBound.value, solverValue: best?.solverValue ?? guardBound.value, failure: nil,
                        iterations: iterations, details: details)
+    }
+
+    /// The structured backend's solve from ECLipsE-Fast's strictly feasible point, certified and
+    /// checked against the guard; the failure says why it gave nothing usable.
+    static func structuredBound(_ form: (SlopeLMI, String), original: SlopeLMI, guardBound: LipSDPGuard,
+                                options: SDPMethodOptions, context: JobContext) throws -> Result<Outcome, CertificationFailure> {
+        guard let point = guardBound.point, point.count == original.groupCount, guardBound.pointRho > 0 else {
+            return .failure(CertificationFailure(description: "structured: no strictly feasible start (ECLipsE-Fast does not apply to this net or did not certify)"))
+        }
+        let solved: SDPSolveOutcome
+        do {
+            solved = try StructuredLMISolve.solveAndCertify(solveForm: form.0, original: original, startRho: guardBound.pointRho,
+                                                            startMultipliers: point, options: options, context: context)
+        } catch let stop as SDPDriver.SolverStop {
+            return .failure(CertificationFailure(description: "structured on formulation \(form.1): \(stop.description)"))
+        }
+        var outcome = try outcome(solved, original: original, guardBound: guardBound, context: context)
+        outcome.details["formulation"] = .string(form.1)
+        guard let v = outcome.certifiedValue, v <= guardBound.value * (1 + 1e-9) else {
+            return .failure(CertificationFailure(description: "structured on formulation \(form.1): " + (outcome.certifiedValue.map { "certified \($0), above the \(guardBound.source) bound \(guardBound.value)" }
+                ?? "solver value \(outcome.solverValue), not certified: \(outcome.failure ?? "?")")))
+        }
+        outcome.details["guard_value"] = .number(guardBound.value)
+        outcome.details["guard_source"] = .string(guardBound.source)
+        return .success(outcome)
     }
 
     /// The certificate of one solve; when the solver's point sits on the boundary (deep nets: a
