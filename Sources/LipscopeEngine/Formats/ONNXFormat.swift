@@ -178,6 +178,8 @@ public enum ONNXFormat {
         var width: Int = 0  // size of the last activation's output
         var inputSize: Int = 0
         var layers: [Layer] = []
+        /// How ops outside the plain chain were lowered (shown by `info`).
+        var notes: [String] = []
 
         init(graph: Onnx_GraphProto, file: String) throws {
             self.graph = graph
@@ -245,7 +247,9 @@ public enum ONNXFormat {
             if pending != nil || offset.contains(where: { $0 != 0 }) || layers.isEmpty {
                 closeLayer(.identity)
             }
-            return FeedforwardNetwork(name: name, inputSize: inputSize, layers: layers)
+            var net = FeedforwardNetwork(name: name, inputSize: inputSize, layers: layers)
+            net.annotations.notes = notes
+            return net
         }
 
         mutating func closeLayer(_ activation: Activation) {
@@ -302,6 +306,7 @@ public enum ONNXFormat {
                 slots[node.output[0]] = .constant(try attrs.constantValue())
                 return
             }
+            if try foldConstant(node, index, attrs) { return }  // ConstantFolding.swift
             let (inputs, out) = try dataPathInputs(node, index)
             try apply(attrs, inputs)
             slots[out] = .computed
@@ -377,10 +382,11 @@ public enum ONNXFormat {
             case "Pad":
                 try pad(attrs, inputs.constants, node, index)
             case "MaxPool":
-                throw fail(node, index, expected: "affine nodes and diagonal activations",
-                           found: "MaxPool, which is neither (it is 1-Lipschitz in ℓ∞ but no layer here can express it); replace it by a strided convolution or AveragePool and retrain, or cut the network before it")
+                try maxPool(attrs, node, index)  // MaxPoolLowering.swift
+            case "Max", "Min":
+                try maxOrMinWithConstant(inputs)  // MaxPoolLowering.swift
             default:
-                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Identity)",
+                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, MaxPool, Max/Min with a constant, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Identity)",
                            found: "op type \(op)")
             }
         }
