@@ -69,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeFormatsTests",
-            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra", "ONNXProto"],
             path: "Tests/LipscopeFormatsTests"
         ),
         .testTarget(

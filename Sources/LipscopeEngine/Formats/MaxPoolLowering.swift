@@ -7,9 +7,8 @@ import ONNXProto
 /// max(a, b) = b + relu(a − b), with b passed through a ReLU layer as relu(b) − relu(−b). A
 /// k-element window is reduced pairwise, ⌈log₂ k⌉ levels, each level one ReLU layer whose input
 /// map (the differences and pass-throughs) is composed with the pending affine map before it and
-/// whose output map (sum of the pair's units) is composed into the map after it. When the pooled
-/// tensor is the output of a ReLU layer it is ≥ 0, and so is every partial maximum: then
-/// b = relu(b) exactly and the relu(−b) units are dropped (half the pass-through width).
+/// whose output map (sum of the pair's units) is composed into the map after it. A pool right
+/// after a ReLU is lowered on the pre-activations (see `lowerMaximum`).
 extension ONNXFormat.Tracer {
     /// MaxPool on an (N=1, C, H, W) tensor, padding cells ignored (ONNX pads MaxPool with −∞).
     mutating func maxPool(_ attrs: ONNXFormat.Attributes, _ node: Onnx_NodeProto, _ index: Int) throws {
@@ -81,9 +80,32 @@ extension ONNXFormat.Tracer {
 
     /// Replaces the current tensor u by (max over window k of u[i] for i in windows[k]) for all k,
     /// as pairwise ReLU levels.
+    ///
+    /// When u is exactly a ReLU layer's output, relu(z), that layer is reopened: max of relu(zᵢ)
+    /// = relu(max of zᵢ), so the levels run on the pre-activations z (composed into that layer's
+    /// affine map) and one ReLU closes the pooled values. Running the levels on relu(z) instead
+    /// (pass-through relu(b) alone, since b ≥ 0) is exact too and narrower, but every inactive
+    /// neuron then feeds the next ReLU exactly 0: its kink, on a set of inputs of positive
+    /// measure, where a Jacobian-based method (sampling) must discard the point. Measured on
+    /// marabou_conv_mp1 that variant left sampling at 0; see README (MaxPool).
     mutating func lowerMaximum(windows initial: [[Int]], newShape: [Int], what: String) {
-        // The pooled tensor is ≥ 0 when it is exactly the output of a ReLU layer.
-        let nonNegative = pending == nil && offset.allSatisfy({ $0 == 0 }) && layers.last?.activation == .relu
+        var reopened = false
+        if pending == nil, offset.allSatisfy({ $0 == 0 }), let last = layers.last, last.activation == .relu {
+            layers.removeLast()
+            let w = last.weight
+            switch w {
+            case .sparse(let m):
+                pending = ONNXFormat.Sparse(rows: m.rows, columns: m.columns, rowStart: m.rowStart, cols: m.columnIndex, vals: m.values)
+            case .dense(let m):
+                pending = ONNXFormat.Sparse.build(rows: m.rows, columns: m.columns) { i, emit in
+                    for j in 0..<m.columns { emit(j, m[i, j]) }
+                }
+            }
+            offset = last.bias
+            width = last.inputSize
+            convolution.reopen(last.annotations.convolution)
+            reopened = true
+        }
         var windows = initial
         var levels = 0
         let largest = windows.map(\.count).max() ?? 1
@@ -95,12 +117,8 @@ extension ONNXFormat.Tracer {
             var next: [[Int]] = []
             func passThrough(_ i: Int) -> [(Int, Double)] {
                 unitRows.append([(i, 1)])
-                var parts = [(unitRows.count - 1, 1.0)]
-                if !nonNegative {
-                    unitRows.append([(i, -1)])
-                    parts.append((unitRows.count - 1, -1))
-                }
-                return parts
+                unitRows.append([(i, -1)])
+                return [(unitRows.count - 2, 1.0), (unitRows.count - 1, -1)]
             }
             for window in windows {
                 var reduced: [Int] = []
@@ -138,7 +156,9 @@ extension ONNXFormat.Tracer {
         // one entry, in window order.
         let selection = ONNXFormat.Sparse.build(rows: windows.count, columns: count) { r, emit in emit(windows[r][0], 1) }
         affine(selection, bias: nil, newShape: newShape)
-        let passWidth = nonNegative ? "relu(b) alone (the input is a ReLU output, ≥ 0)" : "relu(b) − relu(−b)"
-        notes.append("\(what): lowered exactly to \(levels) ReLU layer\(levels == 1 ? "" : "s") (windows of up to \(largest) cells; max(a, b) = b + relu(a − b), b as \(passWidth))")
+        if reopened { closeLayer(.relu) }
+        let layerCount = levels + (reopened ? 1 : 0)
+        let how = reopened ? "; the ReLU before it moved after it (max of relu = relu of max), so the levels see pre-activations" : ""
+        notes.append("\(what): lowered exactly to \(layerCount) ReLU layer\(layerCount == 1 ? "" : "s") (windows of up to \(largest) cells; max(a, b) = b + relu(a − b), b as relu(b) − relu(−b)\(how))")
     }
 }

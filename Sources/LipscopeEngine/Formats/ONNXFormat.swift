@@ -180,6 +180,8 @@ public enum ONNXFormat {
         var layers: [Layer] = []
         /// How ops outside the plain chain were lowered (shown by `info`).
         var notes: [String] = []
+        /// Convolution metadata for the layer being built (ConvolutionTracking.swift).
+        var convolution = ConvolutionTracking()
 
         init(graph: Onnx_GraphProto, file: String) throws {
             self.graph = graph
@@ -254,7 +256,9 @@ public enum ONNXFormat {
 
         mutating func closeLayer(_ activation: Activation) {
             let map = pending ?? Sparse.identity(width)
-            layers.append(Layer(weight: map.weight, bias: offset, activation: activation))
+            var layer = Layer(weight: map.weight, bias: offset, activation: activation)
+            layer.annotations.convolution = convolution.closeLayer()
+            layers.append(layer)
             width = map.rows
             pending = nil
             offset = [Double](repeating: 0, count: width)
@@ -262,6 +266,7 @@ public enum ONNXFormat {
 
         /// Applies y = L x + b to the current tensor.
         mutating func affine(_ l: Sparse, bias: [Double]?, newShape: [Int]) {
+            convolution.compose(l)
             let composed = pending.map { l.times($0) } ?? l
             var c = l.apply(offset)
             if let bias { for i in 0..<c.count { c[i] += bias[i] } }
@@ -696,6 +701,7 @@ public enum ONNXFormat {
                 b = (0..<g.outputSize).map { bias.values[$0 / plane] }
             }
             let l = Sparse(rows: t.rows, columns: t.columns, rowStart: t.rowStart, cols: t.columnIndex, vals: t.values)
+            convolution.incoming = g.shape(kernel: weight.values)
             affine(l, bias: b, newShape: [1, g.outChannels, g.outHeight, g.outWidth])
         }
 

@@ -24,7 +24,7 @@ public struct ConvolutionShape: Sendable {
     public var outHeight: Int, outWidth: Int
     public var kernelHeight: Int, kernelWidth: Int
     public var strideH: Int, strideW: Int
-    public var padTop: Int, padLeft: Int
+    public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
     public var dilationH: Int, dilationW: Int
     public var groups: Int
     public var kernel: [Double]
