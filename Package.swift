@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeFormatsTests",
-            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeLinearAlgebra", "ONNXProto"],
             path: "Tests/LipscopeFormatsTests"
         ),
         .testTarget(

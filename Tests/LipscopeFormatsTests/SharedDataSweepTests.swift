@@ -20,9 +20,6 @@ import Testing
             }
         }
         let expectedRefusals: [String: String] = [
-            "onnx/conv/marabou_cnn_max_mninst2.onnx": "(MaxPool)",
-            "onnx/conv/marabou_conv_mp1.onnx": "(MaxPool)",
-            "onnx/conv/vnncomp21_verivital_Convnet_maxpool.onnx": "(MaxPool)",
             "other/glipsdp_digits/lipschitz_summary_all_models.mat": "all_results (a struct)",
             "other/glipsdp_digits/test_accuracy_summary.mat": "expected network weights",
             "other/mondeq_lipschitz/dnn_d10.pt": "PyTorch pickle",

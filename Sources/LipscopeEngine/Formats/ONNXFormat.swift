@@ -178,6 +178,10 @@ public enum ONNXFormat {
         var width: Int = 0  // size of the last activation's output
         var inputSize: Int = 0
         var layers: [Layer] = []
+        /// How ops outside the plain chain were lowered (shown by `info`).
+        var notes: [String] = []
+        /// Convolution metadata for the layer being built (ConvolutionTracking.swift).
+        var convolution = ConvolutionTracking()
 
         init(graph: Onnx_GraphProto, file: String) throws {
             self.graph = graph
@@ -245,12 +249,16 @@ public enum ONNXFormat {
             if pending != nil || offset.contains(where: { $0 != 0 }) || layers.isEmpty {
                 closeLayer(.identity)
             }
-            return FeedforwardNetwork(name: name, inputSize: inputSize, layers: layers)
+            var net = FeedforwardNetwork(name: name, inputSize: inputSize, layers: layers)
+            net.annotations.notes = notes
+            return net
         }
 
         mutating func closeLayer(_ activation: Activation) {
             let map = pending ?? Sparse.identity(width)
-            layers.append(Layer(weight: map.weight, bias: offset, activation: activation))
+            var layer = Layer(weight: map.weight, bias: offset, activation: activation)
+            layer.annotations.convolution = convolution.closeLayer()
+            layers.append(layer)
             width = map.rows
             pending = nil
             offset = [Double](repeating: 0, count: width)
@@ -258,6 +266,7 @@ public enum ONNXFormat {
 
         /// Applies y = L x + b to the current tensor.
         mutating func affine(_ l: Sparse, bias: [Double]?, newShape: [Int]) {
+            convolution.compose(l)
             let composed = pending.map { l.times($0) } ?? l
             var c = l.apply(offset)
             if let bias { for i in 0..<c.count { c[i] += bias[i] } }
@@ -302,6 +311,7 @@ public enum ONNXFormat {
                 slots[node.output[0]] = .constant(try attrs.constantValue())
                 return
             }
+            if try foldConstant(node, index, attrs) { return }  // ConstantFolding.swift
             let (inputs, out) = try dataPathInputs(node, index)
             try apply(attrs, inputs)
             slots[out] = .computed
@@ -390,10 +400,11 @@ public enum ONNXFormat {
             case "Pad":
                 try pad(attrs, inputs.constants, node, index)
             case "MaxPool":
-                throw fail(node, index, expected: "affine nodes and diagonal activations",
-                           found: "MaxPool, which is neither (it is 1-Lipschitz in ℓ∞ but no layer here can express it); replace it by a strided convolution or AveragePool and retrain, or cut the network before it")
+                try maxPool(attrs, node, index)  // MaxPoolLowering.swift
+            case "Max", "Min":
+                try maxOrMinWithConstant(inputs)  // MaxPoolLowering.swift
             default:
-                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Elu, Softplus, Gelu, Identity; SiLU written as Mul(x, Sigmoid(x)) is not read: export it as a single op or use the native JSON \"silu\")",
+                throw fail(node, index, expected: "a supported op (Gemm, MatMul, Add, Sub, Mul, Div, Conv, BatchNormalization, AveragePool, MaxPool, Max/Min with a constant, Pad, Flatten, Reshape, Transpose, Relu, LeakyRelu, Tanh, Sigmoid, Elu, Softplus, Gelu, Identity; SiLU written as Mul(x, Sigmoid(x)) is not read: export it as a single op or use the native JSON \"silu\")",
                            found: "op type \(op)")
             }
         }
@@ -703,6 +714,7 @@ public enum ONNXFormat {
                 b = (0..<g.outputSize).map { bias.values[$0 / plane] }
             }
             let l = Sparse(rows: t.rows, columns: t.columns, rowStart: t.rowStart, cols: t.columnIndex, vals: t.values)
+            convolution.incoming = g.shape(kernel: weight.values)
             affine(l, bias: b, newShape: [1, g.outChannels, g.outHeight, g.outWidth])
         }
 

@@ -15,6 +15,8 @@ public struct FeedforwardNetwork: Sendable, Equatable {
     public var layers: [Layer]
     /// Set for NNet files: bounds are for the network as stored, on normalized inputs.
     public var inputNormalization: InputNormalization?
+    /// What an importer did to bring the file into this form (not part of the function).
+    public var annotations = NetworkAnnotations()
 
     public init(name: String, inputSize: Int, layers: [Layer], inputNormalization: InputNormalization? = nil) {
         self.name = name

@@ -50,6 +50,8 @@ public struct Layer: Sendable, Equatable {
     public var weight: WeightMatrix
     public var bias: [Double]
     public var activation: Activation
+    /// Structure the importer knew (a convolution's geometry); optional, never in the JSON.
+    public var annotations = LayerAnnotations()
 
     public init(weight: WeightMatrix, bias: [Double], activation: Activation) {
         precondition(bias.count == weight.rows, "bias length must equal the number of weight rows")

@@ -30,6 +30,7 @@ public struct NetworkSummary: Sendable, Codable, Equatable {
             }
             nonzeros = net.layers.reduce(0) { $0 + $1.weight.nonzeroCount + $1.bias.count }
             sparseLayers = net.layers.filter(\.weight.isSparse).count
+            notes += net.annotations.notes
             if net.inputNormalization != nil {
                 notes.append("NNet input normalization present: bounds are for the network as stored, on normalized inputs")
             }
