@@ -46,6 +46,11 @@ public struct SamplingBound: BoundMethod {
                 firstLayerGram = nil
                 let n = imp.stateSize
                 costPerSample = 200 * n * n + n * n * n / 3 + n * imp.inputSize * imp.outputSize
+            case .graph(let g):
+                denseWeights = []
+                firstLayerGram = nil
+                // A forward pass, then one (outputs × rows) · W product per edge.
+                costPerSample = g.nodes.reduce(0) { $0 + $1.inputs.reduce(0) { $0 + $1.weight.nonzeroCount } } * (1 + g.outputSize)
             }
         }
 
@@ -64,6 +69,8 @@ public struct SamplingBound: BoundMethod {
                 return try ff.jacobians(at: xs, denseWeights: denseWeights).map { try $0.map(norm.induced) }
             case .implicit(let imp):
                 return try xs.map { try imp.jacobian(at: $0).map(norm.induced) }
+            case .graph(let g):
+                return try xs.map { try g.jacobian(at: $0).map(norm.induced) }
             }
         }
     }
@@ -82,6 +89,7 @@ public struct SamplingBound: BoundMethod {
         case (.implicit(var imp), .some(let j)):
             imp.C = imp.C.selectingRows([j]); imp.D = imp.D.selectingRows([j])
             network = .implicit(imp)
+        case (.graph(let g), .some(let j)): network = .graph(g.restricted(toOutput: j))
         default: network = request.network
         }
         let evaluator = Evaluator(network, norm: request.norm)

@@ -1,24 +1,26 @@
 import LipscopeLinearAlgebra
 
-/// A loaded network: feedforward or implicit.
+/// A loaded network: feedforward (a chain of layers), a feedforward graph (skip connections,
+/// branches) or implicit.
 public enum Network: Sendable, Equatable {
     case feedforward(FeedforwardNetwork)
     case implicit(ImplicitNetwork)
+    case graph(NetworkGraph)
 
     public var name: String {
-        switch self { case .feedforward(let n): n.name; case .implicit(let n): n.name }
+        switch self { case .feedforward(let n): n.name; case .implicit(let n): n.name; case .graph(let n): n.name }
     }
     public var kindName: String {
-        switch self { case .feedforward: "feedforward"; case .implicit: "implicit" }
+        switch self { case .feedforward: "feedforward"; case .implicit: "implicit"; case .graph: "graph" }
     }
     public var inputSize: Int {
-        switch self { case .feedforward(let n): n.inputSize; case .implicit(let n): n.inputSize }
+        switch self { case .feedforward(let n): n.inputSize; case .implicit(let n): n.inputSize; case .graph(let n): n.inputSize }
     }
     public var outputSize: Int {
-        switch self { case .feedforward(let n): n.outputSize; case .implicit(let n): n.outputSize }
+        switch self { case .feedforward(let n): n.outputSize; case .implicit(let n): n.outputSize; case .graph(let n): n.outputSize }
     }
     public var parameterCount: Int {
-        switch self { case .feedforward(let n): n.parameterCount; case .implicit(let n): n.parameterCount }
+        switch self { case .feedforward(let n): n.parameterCount; case .implicit(let n): n.parameterCount; case .graph(let n): n.parameterCount }
     }
 
     /// Number of neurons whose slopes the relaxations range over.
@@ -26,6 +28,7 @@ public enum Network: Sendable, Equatable {
         switch self {
         case .feedforward(let n): n.withLinearOutput.hiddenNeuronCount
         case .implicit(let n): n.stateSize
+        case .graph(let n): n.hiddenNeuronCount
         }
     }
 
@@ -34,6 +37,7 @@ public enum Network: Sendable, Equatable {
         switch self {
         case .feedforward(let n): EquilibriumSystem(n)
         case .implicit(let n): EquilibriumSystem(n)
+        case .graph(let n): EquilibriumSystem(n)
         }
     }
 
@@ -41,6 +45,7 @@ public enum Network: Sendable, Equatable {
         switch self {
         case .feedforward(let n): n.forward(x)
         case .implicit(let n): n.forward(x).output
+        case .graph(let n): n.forward(x)
         }
     }
 
@@ -48,6 +53,7 @@ public enum Network: Sendable, Equatable {
         switch self {
         case .feedforward(let n): n.jacobian(at: x)
         case .implicit(let n): n.jacobian(at: x)
+        case .graph(let n): n.jacobian(at: x)
         }
     }
 }
