@@ -78,8 +78,8 @@ public struct SamplingBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         let parsed = try parseOptions(request)
         if !parsed.explicit.isEmpty {
-            guard case .feedforward(let ff) = request.network else {
-                throw MethodFailure("an input region or margin needs a feedforward network")
+            guard let ff = request.network.layerChain else {
+                throw MethodFailure("an input region or margin needs a chain of layers (a feedforward network)")
             }
             return try runLocal(request, scope: try LocalScope(request, parsed: parsed, network: ff), context: context)
         }

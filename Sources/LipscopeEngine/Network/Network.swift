@@ -41,6 +41,25 @@ public enum Network: Sendable, Equatable {
         }
     }
 
+    /// The layers of a feedforward net, or of a graph that is a plain chain: what the methods
+    /// built on layer structure (LipSDP, ECLipsE, LiPopt, relaxed-exact, exact, local bounds) use.
+    public var layerChain: FeedforwardNetwork? {
+        switch self {
+        case .feedforward(let n): n
+        case .graph(let g): g.chain
+        case .implicit: nil
+        }
+    }
+
+    /// Why a method built on layer structure does not run on this network (nil when it has a chain).
+    public func chainRefusal(_ method: String) -> String? {
+        switch self {
+        case .feedforward: nil
+        case .graph(let g): g.isChain ? nil : "\(method) needs a chain of layers; this graph has skip connections or branches (for graphs use implicit-sdp, contraction-weighted, naive or sampling)"
+        case .implicit: "\(method) is for feedforward networks"
+        }
+    }
+
     public func forward(_ x: [Double]) -> [Double] {
         switch self {
         case .feedforward(let n): n.forward(x)

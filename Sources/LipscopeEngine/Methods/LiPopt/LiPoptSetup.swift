@@ -8,7 +8,10 @@ struct LiPoptSetup {
 
     /// `maximumVariables`: the LP's products index 2n variables (y and 1 − y), the SDP's n.
     static func make(_ request: BoundRequest, mode: LiPoptCliques, maximumVariables: Int) -> Result<LiPoptSetup, LiPoptRefusal> {
-        guard case .feedforward(let full) = request.network else {
+        guard let full = request.network.layerChain else {
+            if case .graph = request.network {
+                return .failure(.notApplicable("LiPopt builds its polynomial layer by layer; with skip connections the Jacobian is a sum of path products of different lengths, which this implementation does not form (use implicit-sdp, contraction-weighted or naive on graphs)"))
+            }
             return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
         }
         let net = LiPoptNetwork(full)

@@ -24,8 +24,9 @@ public struct LipSDPBound: BoundMethod {
     public init(_ variant: Variant) { self.variant = variant }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        guard case .feedforward(let net) = request.network else {
-            return .notApplicable("LipSDP is for feedforward networks; use implicit-sdp for implicit ones")
+        guard let net = request.network.layerChain else {
+            if case .implicit = request.network { return .notApplicable("LipSDP is for feedforward networks; use implicit-sdp for implicit ones") }
+            return .notApplicable(request.network.chainRefusal("LipSDP") ?? "")
         }
         let linear = net.withLinearOutput
         let dimension = min(linear.inputSize, linear.layers.first?.outputSize ?? 0) + linear.hiddenNeuronCount
@@ -44,7 +45,7 @@ public struct LipSDPBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let options = try SDPMethodOptions(self, request)
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput
         if let k = options.split, k < net.layers.count {
