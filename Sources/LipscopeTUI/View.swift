@@ -128,7 +128,7 @@ public enum View {
         let m = net.summary
         var lines: [(String, String, Style)] = [
             ("", "\(m.name) (\(m.kind))", Style(.accent, bold: true)),
-            ("sizes ", m.sizes.map(String.init).joined(separator: "→") + (m.kind == "implicit" ? " (in→state→out)" : ""), .normal),
+            ("sizes ", m.sizes.map(String.init).joined(separator: "→") + (m.kind == "implicit" ? " (in→state→out)" : m.kind == "graph" ? " (in, nodes)" : ""), .normal),
             ("act   ", compressActivations(m.activations), .normal),
             // Where local runs look (l loads, g toggles, { } radius).
             ("region", " " + s.region.description + (s.region.active ? s.region.file?.label.map { ", label \($0)" } ?? "" : ""),

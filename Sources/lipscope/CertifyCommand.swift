@@ -60,8 +60,10 @@ struct CertifyCommand: ParsableCommand {
 
     func run() throws {
         let method = Certifier.Method(rawValue: method)!
-        guard case .feedforward(let net) = try NetworkLoader.load(path: network) else {
-            throw InputError(file: network, expected: "a feedforward network", found: "an implicit network")
+        let loaded = try NetworkLoader.load(path: network)
+        guard let net = loaded.layerChain else {
+            throw InputError(file: network, expected: "a feedforward network (a chain of layers)",
+                             found: loaded.kindName == "graph" ? "a graph with skip connections or branches (the region bounds work layer by layer)" : "an implicit network")
         }
         var problem: Certifier.Problem
         var searchCenter: [Double]?

@@ -48,10 +48,16 @@ struct ConvertCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: output), !force {
             throw ValidationError("\(output) exists; pass --force to overwrite it")
         }
-        if case .feedforward(let net) = network {
-            let stored = net.layers.reduce(0) { $0 + Self.storedNumbers($1.weight) }
+        let weights: [WeightMatrix]
+        switch network {
+        case .feedforward(let net): weights = net.layers.map(\.weight)
+        case .graph(let net): weights = net.nodes.flatMap { $0.inputs.map(\.weight) }
+        case .implicit: weights = []
+        }
+        if !weights.isEmpty {
+            let stored = weights.reduce(0) { $0 + Self.storedNumbers($1) }
             if stored > Self.storedNumberLimit {
-                let sizes = net.layers.map { "\($0.weight.rows)x\($0.weight.columns)\($0.weight.isSparse ? " sparse" : "")" }
+                let sizes = weights.map { "\($0.rows)x\($0.columns)\($0.isSparse ? " sparse" : "")" }
                 throw InputError(file: input, expected: "at most \(Self.storedNumberLimit) stored weight numbers (dense entries, CSR values and indices)",
                                  found: "\(stored) (layers \(sizes.joined(separator: ", "))); use the file directly instead of converting it")
             }

@@ -29,6 +29,13 @@ struct InfoCommand: ParsableCommand {
             lines.append("well-posed  \(best < 1 ? "yes (weighted ℓ∞ contraction)" : "not shown by contraction")")
         }
         lines += summary.notes.map { "note        \($0)" }
+        if let nodes = summary.graph {
+            lines.append("nodes       #  name  size  activation  ← inputs")
+            for (k, node) in nodes.enumerated() {
+                let inputs = node.inputs.map { $0 == "input" ? "input" : "#\($0)" }.joined(separator: " + ")
+                lines.append("            #\(k)  \(node.name)  \(node.size)  \(node.activation)  ← \(inputs)")
+            }
+        }
         print(lines.joined(separator: "\n"))
     }
 }

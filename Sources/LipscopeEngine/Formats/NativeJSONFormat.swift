@@ -32,8 +32,9 @@ public enum NativeJSONFormat {
         switch kind {
         case "feedforward": return .feedforward(try readFeedforward(object, name: name, r))
         case "implicit": return .implicit(try readImplicit(object, name: name, r))
+        case "graph": return .graph(try readGraph(object, name: name, r))
         default:
-            throw InputError(file: file, location: "kind", expected: "\"feedforward\" or \"implicit\"", found: "\"\(kind)\"")
+            throw InputError(file: file, location: "kind", expected: "\"feedforward\", \"implicit\" or \"graph\"", found: "\"\(kind)\"")
         }
     }
 
@@ -100,26 +101,30 @@ public enum NativeJSONFormat {
 
     // MARK: Writing
 
+    /// A dense weight as a list of rows, a sparse one as its CSR object.
+    static func weightObject(_ w: WeightMatrix) -> Any {
+        switch w {
+        case .dense(let m): return m.rowArrays
+        case .sparse(let m):
+            return ["rows": m.rows, "columns": m.columns, "row_start": m.rowStart,
+                    "column_index": m.columnIndex, "values": m.values] as [String: Any]
+        }
+    }
+
+    static func activationFields(_ a: Activation, into o: inout [String: Any]) {
+        o["activation"] = a.name
+        if case .leakyRelu(let s) = a { o["slope"] = s }
+        if case .elu(let alpha) = a { o["alpha"] = alpha }
+    }
+
     public static func write(_ network: Network) throws -> Data {
         var object: [String: Any] = ["format": formatName, "version": version, "name": network.name,
                                      "kind": network.kindName]
-        func activationFields(_ a: Activation, into o: inout [String: Any]) {
-            o["activation"] = a.name
-            if case .leakyRelu(let s) = a { o["slope"] = s }
-            if case .elu(let alpha) = a { o["alpha"] = alpha }
-        }
         switch network {
         case .feedforward(let net):
             object["input_size"] = net.inputSize
             object["layers"] = net.layers.map { layer -> [String: Any] in
-                let weight: Any
-                switch layer.weight {
-                case .dense(let m): weight = m.rowArrays
-                case .sparse(let m):
-                    weight = ["rows": m.rows, "columns": m.columns, "row_start": m.rowStart,
-                              "column_index": m.columnIndex, "values": m.values] as [String: Any]
-                }
-                var o: [String: Any] = ["weight": weight, "bias": layer.bias]
+                var o: [String: Any] = ["weight": weightObject(layer.weight), "bias": layer.bias]
                 activationFields(layer.activation, into: &o)
                 return o
             }
@@ -129,6 +134,8 @@ public enum NativeJSONFormat {
             object["bias"] = net.bias
             if net.outputBias.contains(where: { $0 != 0 }) { object["output_bias"] = net.outputBias }
             activationFields(net.activation, into: &object)
+        case .graph(let net):
+            writeGraph(net, into: &object)
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }

@@ -31,7 +31,12 @@ public enum ONNXFormat {
         }
         var tracer = try Tracer(graph: model.graph, file: file)
         let name = model.graph.name.isEmpty || model.graph.name.count > 80 ? WeightArrays.baseName(file) : WeightArrays.baseName(file)
-        return .feedforward(try tracer.run(name: name))
+        do {
+            return .feedforward(try tracer.run(name: name))
+        } catch let branch as ONNXGraphImport.Branch {
+            // Skip connections or branches: the general graph importer (ONNXGraphImport.swift).
+            return .graph(try ONNXGraphImport.read(model.graph, file: file, name: name, branch: branch))
+        }
     }
 
     // MARK: Tensors
@@ -243,8 +248,8 @@ public enum ONNXFormat {
                 throw InputError(file: file, location: "graph.output", expected: "exactly one output", found: "\(graph.output.count)")
             }
             guard output.name == current else {
-                throw InputError(file: file, location: "graph.output", expected: "the output to be the end of the chain ('\(current)')",
-                                 found: "'\(output.name)'")
+                throw ONNXGraphImport.Branch(error: InputError(file: file, location: "graph.output", expected: "the output to be the end of the chain ('\(current)')",
+                                 found: "'\(output.name)'"))
             }
             if pending != nil || offset.contains(where: { $0 != 0 }) || layers.isEmpty {
                 closeLayer(.identity)
@@ -284,11 +289,11 @@ public enum ONNXFormat {
                 case .constant(let a): constants[k] = a
                 case .computed:
                     guard name == current else {
-                        throw fail(node, index, expected: "a chain (each node consumes the tensor the previous one computed)",
-                                   found: "input '\(name)' computed earlier: a branch or residual connection")
+                        throw ONNXGraphImport.Branch(error: fail(node, index, expected: "a chain (each node consumes the tensor the previous one computed)",
+                                                                 found: "input '\(name)' computed earlier: a branch or residual connection"))
                     }
                     guard computed == nil else {
-                        throw fail(node, index, expected: "one computed input and constants", found: "the computed tensor used twice")
+                        throw ONNXGraphImport.Branch(error: fail(node, index, expected: "one computed input and constants", found: "the computed tensor used twice"))
                     }
                     computed = k
                 case nil:

@@ -14,12 +14,19 @@ public struct ContractionBound: BoundMethod {
     public init(weighted: Bool) { self.weighted = weighted }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        request.network.equilibriumSystem == nil
+        if case .graph(let g) = request.network {
+            // Graphs: the equilibrium form stays sparse, by blocks (GraphContraction.swift).
+            return g.withLinearOutput.nodes.dropLast().allSatisfy({ $0.activation.slopeBounds.alpha >= 0 })
+                ? .applicable
+                : .notApplicable("an activation has a negative slope; the contraction argument needs slopes in [0, 1]")
+        }
+        return request.network.equilibriumSystem == nil
             ? .notApplicable("an activation has a negative slope; the contraction argument needs slopes in [0, 1]")
             : .applicable
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        if case .graph(let g) = request.network { return try runGraph(g, request, context: context) }
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
         let analysis = try ContractionAnalysis(system)
@@ -192,11 +199,18 @@ struct ContractionAnalysis {
             context.iteration(best.evaluations, [Metric("level", t), Metric("bound", b), Metric("best", best.bound)])
             return b
         }
-        // Scan log u ∈ [log 1e-9, log(1 − 1e-9)], then refine around the best grid point.
+        if try Self.searchLevels(evaluate) { best.candidates["eta_level_search"] = best.bound }
+        return best
+    }
+
+    /// Minimizes f(log u) over the levels t = α + (1 − α)u, u ∈ (0, 1): a scan of
+    /// log u ∈ [log 1e-9, log(1 − 1e-9)], then a golden-section refinement around the best grid point.
+    /// False when no grid level gave a bound.
+    static func searchLevels(_ evaluate: (Double) throws -> Double) throws -> Bool {
         let low = log(1e-9), high = log(1 - 1e-9)
         let grid = (0..<24).map { low + (high - low) * Double($0) / 23 }
         let values = try grid.map { try evaluate($0) }
-        guard let k = values.indices.min(by: { values[$0] < values[$1] }), values[k].isFinite else { return best }
+        guard let k = values.indices.min(by: { values[$0] < values[$1] }), values[k].isFinite else { return false }
         var a = grid[max(0, k - 1)], b = grid[min(grid.count - 1, k + 1)]
         let ratio = (5.0.squareRoot() - 1) / 2
         var x1 = b - ratio * (b - a), x2 = a + ratio * (b - a)
@@ -205,7 +219,6 @@ struct ContractionAnalysis {
             if f1 <= f2 { b = x2; x2 = x1; f2 = f1; x1 = b - ratio * (b - a); f1 = try evaluate(x1) }
             else { a = x1; x1 = x2; f1 = f2; x2 = a + ratio * (b - a); f2 = try evaluate(x2) }
         }
-        best.candidates["eta_level_search"] = best.bound
-        return best
+        return true
     }
 }

@@ -18,6 +18,7 @@ public struct NaiveBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        if case .graph(let graph) = request.network { return try runGraph(graph, request, context: context) }
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
         let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
         if scope.isLocal { return try runLocal(request, scope: scope, context: context) }

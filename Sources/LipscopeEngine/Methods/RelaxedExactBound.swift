@@ -16,8 +16,8 @@ public struct RelaxedExactBound: BoundMethod {
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        guard case .feedforward(let net) = request.network else {
-            return .notApplicable("slope-pattern enumeration is implemented for feedforward networks")
+        guard let net = request.network.layerChain else {
+            return .notApplicable(request.network.chainRefusal("slope-pattern enumeration") ?? "")
         }
         var n = net.withLinearOutput.hiddenNeuronCount
         if let parsed = try? parseOptions(request), let scope = try? LocalScope(request, parsed: parsed, network: net), scope.region != nil {
@@ -30,7 +30,7 @@ public struct RelaxedExactBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
         if scope.isLocal { return try runLocal(request, scope: scope, context: context) }
         let net = request.output.map { full.restricted(toOutput: $0) } ?? full.withLinearOutput

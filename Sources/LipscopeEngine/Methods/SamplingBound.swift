@@ -48,6 +48,11 @@ public struct SamplingBound: BoundMethod {
                 firstLayerGram = nil
                 let n = imp.stateSize
                 costPerSample = 200 * n * n + n * n * n / 3 + n * imp.inputSize * imp.outputSize
+            case .graph(let g):
+                denseWeights = []
+                firstLayerGram = nil
+                // A forward pass, then one (outputs × rows) · W product per edge.
+                costPerSample = g.nodes.reduce(0) { $0 + $1.inputs.reduce(0) { $0 + $1.weight.nonzeroCount } } * (1 + g.outputSize)
             }
         }
 
@@ -66,6 +71,8 @@ public struct SamplingBound: BoundMethod {
                 return try ff.jacobians(at: xs, denseWeights: denseWeights).map { try $0.map(norm.induced) }
             case .implicit(let imp):
                 return try xs.map { try imp.jacobian(at: $0).map(norm.induced) }
+            case .graph(let g):
+                return try xs.map { try g.jacobian(at: $0).map(norm.induced) }
             }
         }
     }
@@ -73,8 +80,8 @@ public struct SamplingBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         let parsed = try parseOptions(request)
         if !parsed.explicit.isEmpty {
-            guard case .feedforward(let ff) = request.network else {
-                throw MethodFailure("an input region or margin needs a feedforward network")
+            guard let ff = request.network.layerChain else {
+                throw MethodFailure("an input region or margin needs a chain of layers (a feedforward network)")
             }
             return try runLocal(request, scope: try LocalScope(request, parsed: parsed, network: ff), context: context)
         }
@@ -84,6 +91,7 @@ public struct SamplingBound: BoundMethod {
         case (.implicit(var imp), .some(let j)):
             imp.C = imp.C.selectingRows([j]); imp.D = imp.D.selectingRows([j])
             network = .implicit(imp)
+        case (.graph(let g), .some(let j)): network = .graph(g.restricted(toOutput: j))
         default: network = request.network
         }
         let evaluator = Evaluator(network, norm: request.norm)

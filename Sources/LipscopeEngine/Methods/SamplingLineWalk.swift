@@ -12,7 +12,7 @@ struct LineWalk {
     var maxSegments = 4000
 
     init?(_ network: Network) {
-        guard case .feedforward(let ff) = network, ff.layers.allSatisfy({ $0.activation.isPiecewiseLinear }) else { return nil }
+        guard let ff = network.layerChain, ff.layers.allSatisfy({ $0.activation.isPiecewiseLinear }) else { return nil }
         self.network = ff
         weights = ff.layers.map(\.weight.dense)
     }

@@ -14,6 +14,8 @@ public struct NetworkSummary: Sendable, Codable, Equatable {
     public var bestWeightedMu: Double?
     public var wellPosed: Bool?
     public var notes: [String]
+    /// Graphs only: every node with its inputs and size, in topological order (the last is the output).
+    public var graph: [GraphNodeSummary]?
 
     public init(_ network: Network) {
         name = network.name
@@ -34,6 +36,16 @@ public struct NetworkSummary: Sendable, Codable, Equatable {
             if net.inputNormalization != nil {
                 notes.append("NNet input normalization present: bounds are for the network as stored, on normalized inputs")
             }
+        case .graph(let net):
+            sizes = [net.inputSize] + net.nodes.map(\.size)
+            activations = net.nodes.map { node in
+                if case .leakyRelu(let s) = node.activation { return "leaky_relu(\(s))" }
+                return node.activation.name
+            }
+            nonzeros = net.nonzeroCount
+            sparseLayers = net.nodes.reduce(0) { $0 + $1.inputs.filter(\.weight.isSparse).count }
+            graph = net.nodes.map(GraphNodeSummary.init)
+            notes.append("graph: \(net.nodes.count) nodes, \(net.nodes.reduce(0) { $0 + $1.inputs.count }) edges\(net.isChain ? " (a chain)" : ""); sizes are the input's and each node's; sparse layers count sparse edges")
         case .implicit(let net):
             sizes = [net.inputSize, net.stateSize, net.outputSize]
             activations = [net.activation.name]
@@ -48,6 +60,24 @@ public struct NetworkSummary: Sendable, Codable, Equatable {
             if analysis.metzlerAbscissa >= 1 {
                 notes.append("no diagonal weighting makes the ℓ∞ measure < 1; well-posedness is undecided by contraction")
             }
+        }
+    }
+}
+
+/// One node of a graph as `info` shows it.
+public struct GraphNodeSummary: Sendable, Codable, Equatable {
+    public var name: String
+    public var size: Int
+    public var activation: String
+    /// "input" or the index of an earlier node, one per edge.
+    public var inputs: [String]
+
+    public init(_ node: GraphNode) {
+        name = node.name
+        size = node.size
+        activation = node.activation.name
+        inputs = node.inputs.map { edge in
+            switch edge.source { case .input: "input"; case .node(let j): "\(j)" }
         }
     }
 }

@@ -41,8 +41,8 @@ public struct ECLipsEBound: BoundMethod {
     }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        guard case .feedforward(let full) = request.network else {
-            return .notApplicable("ECLipsE is for feedforward networks")
+        guard let full = request.network.layerChain else {
+            return .notApplicable(request.network.chainRefusal("ECLipsE (a per-layer recursion)") ?? "")
         }
         let net = full.withLinearOutput
         if let why = LayerChain.unsupported(net), !hasRegion(request) { return .notApplicable(why) }
@@ -57,7 +57,7 @@ public struct ECLipsEBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let parsed = try parseOptions(request)
         let scope = try LocalScope(request, parsed: parsed, network: full)
         let local = scope.isLocal ? try LocalChain(scope, fixed: .widenToZero) : nil

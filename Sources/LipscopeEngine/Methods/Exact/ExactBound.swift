@@ -89,7 +89,7 @@ public struct ExactBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let ff) = request.network else { throw MethodFailure("feedforward only") }
+        guard let ff = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let s = try settings(request)
         let net = try PiecewiseLinearNet(ff, target: s.target, norm: request.norm)
         var searchSettings = s.search

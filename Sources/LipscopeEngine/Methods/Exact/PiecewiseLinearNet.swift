@@ -34,8 +34,8 @@ struct PiecewiseLinearNet: Sendable {
 
     /// nil plus a reason when the net is not a piecewise linear feedforward net.
     static func reasonNotApplicable(_ network: Network) -> String? {
-        guard case .feedforward(let ff) = network else {
-            return "exact enumeration of activation patterns is implemented for feedforward networks"
+        guard let ff = network.layerChain else {
+            return network.chainRefusal("exact enumeration of activation patterns") ?? ""
         }
         if let bad = ff.layers.first(where: { !$0.activation.isPiecewiseLinear }) {
             return "activation \(bad.activation.name) is not piecewise linear (exact handles relu, leaky_relu, identity)"

@@ -23,7 +23,7 @@ public struct LiPoptLPBound: BoundMethod {
     public init() {}
 
     public func minimumDegree(for network: Network) -> Int? {
-        guard case .feedforward(let net) = network else { return nil }
+        guard let net = network.layerChain else { return nil }
         return net.withLinearOutput.layers.count
     }
 

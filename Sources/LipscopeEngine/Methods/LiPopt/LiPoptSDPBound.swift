@@ -26,7 +26,7 @@ public struct LiPoptSDPBound: BoundMethod {
     public init() {}
 
     public func minimumDegree(for network: Network) -> Int? {
-        guard case .feedforward(let net) = network else { return nil }
+        guard let net = network.layerChain else { return nil }
         return max(1, (net.withLinearOutput.layers.count + 1) / 2)
     }
 

@@ -10,7 +10,10 @@ struct LiPoptSetup {
     /// `scope`: a local run (input region and/or margin): its network and per-neuron slopes.
     static func make(_ request: BoundRequest, mode: LiPoptCliques, maximumVariables: Int,
                      scope: LocalScope? = nil) -> Result<LiPoptSetup, LiPoptRefusal> {
-        guard case .feedforward(let full) = request.network else {
+        guard let full = request.network.layerChain else {
+            if case .graph = request.network {
+                return .failure(.notApplicable("LiPopt builds its polynomial layer by layer; with skip connections the Jacobian is a sum of path products of different lengths, which this implementation does not form (use implicit-sdp, contraction-weighted or naive on graphs)"))
+            }
             return .failure(.notApplicable("LiPopt is implemented for feedforward networks"))
         }
         if let scope {

@@ -18,6 +18,19 @@ public struct ImplicitSDPBound: BoundMethod {
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability {
+        if case .graph(let g) = request.network {
+            // A graph is its equilibrium form (GraphEquilibrium.swift): the state is every hidden
+            // neuron; sized here without building the dense matrices.
+            guard g.withLinearOutput.nodes.dropLast().allSatisfy({ $0.activation.slopeBounds.alpha >= 0 }) else {
+                return .notApplicable("an activation has a negative slope; the implicit LMI needs slopes in [0, 1]")
+            }
+            let n = g.hiddenNeuronCount
+            let dimension = n + min(g.inputSize, n + g.outputSize)
+            if dimension > Self.maximumDimension {
+                return .tooLarge("LMI of dimension \(dimension) = \(n) hidden neurons (the graph's equilibrium state) + \(dimension - n) input directions (limit \(Self.maximumDimension))")
+            }
+            return .applicable
+        }
         guard let system = request.network.equilibriumSystem else {
             return .notApplicable("an activation has a negative slope; the implicit LMI needs slopes in [0, 1]")
         }
@@ -75,8 +88,8 @@ public struct LipSDPLinfBound: BoundMethod {
     public init() {}
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        guard case .feedforward(let net) = request.network else {
-            return .notApplicable("the direct ℓ∞ SDP is implemented for feedforward networks")
+        guard let net = request.network.layerChain else {
+            return .notApplicable(request.network.chainRefusal("the direct ℓ∞ SDP") ?? "")
         }
         let linear = net.withLinearOutput
         let dimension = linear.inputSize + linear.hiddenNeuronCount
@@ -87,7 +100,7 @@ public struct LipSDPLinfBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let options = try SDPMethodOptions(self, request)
         let outputs = request.output.map { [$0] } ?? Array(0..<full.outputSize)
         var perOutput: [Double] = [], solverPerOutput: [Double] = [], conversions: [Double] = []

@@ -26,8 +26,9 @@ public struct LipSDPBound: BoundMethod {
     public init(_ variant: Variant) { self.variant = variant }
 
     public func applicability(_ request: BoundRequest) -> Applicability {
-        guard case .feedforward(let net) = request.network else {
-            return .notApplicable("LipSDP is for feedforward networks; use implicit-sdp for implicit ones")
+        guard let net = request.network.layerChain else {
+            if case .implicit = request.network { return .notApplicable("LipSDP is for feedforward networks; use implicit-sdp for implicit ones") }
+            return .notApplicable(request.network.chainRefusal("LipSDP") ?? "")
         }
         let linear = net.withLinearOutput
         let dimension = min(linear.inputSize, linear.layers.first?.outputSize ?? 0) + linear.hiddenNeuronCount
@@ -46,7 +47,7 @@ public struct LipSDPBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
-        guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
+        guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let options = try SDPMethodOptions(self, request)
         let scope = try LocalScope(request, parsed: try parseOptions(request), network: full)
         if scope.isLocal { return try runLocal(request, scope: scope, options: options, context: context) }

@@ -1,0 +1,72 @@
+import LipscopeLinearAlgebra
+
+extension NetworkGraph {
+    /// Pre-activations and slopes of every node at x; nil when one sits on a kink (there the
+    /// Jacobian does not exist and a one-sided choice would not be a valid lower bound).
+    func slopes(at x: [Double]) -> [[Double]]? {
+        var h: [[Double]] = []
+        var s: [[Double]] = []
+        h.reserveCapacity(nodes.count)
+        s.reserveCapacity(nodes.count)
+        for node in nodes {
+            var v = node.bias
+            for edge in node.inputs {
+                let term = edge.weight.apply(source(edge.source, x, h))
+                for i in 0..<v.count { v[i] += term[i] }
+            }
+            if v.contains(where: { node.activation.isKink($0) }) { return nil }
+            s.append(v.map { node.activation.derivative($0) })
+            h.append(v.map { node.activation.apply($0) })
+        }
+        return s
+    }
+
+    /// The true Jacobian at x, or nil on a kink. Reverse mode: the running adjoints have as many
+    /// rows as the network has outputs, and every edge is one (outputs × rows) · W product, sparse
+    /// when W is (convolutions stay their Toeplitz structure).
+    public func jacobian(at x: [Double]) -> Matrix? {
+        guard let s = slopes(at: x) else { return nil }
+        return Self.backward(nodes: nodes, inputSize: inputSize, slopes: s)
+    }
+
+    /// Σ over paths input → output of diag(s) W products, accumulated node by node from the output.
+    static func backward(nodes: [GraphNode], inputSize: Int, slopes s: [[Double]]) -> Matrix {
+        let m = nodes[nodes.count - 1].size
+        var adjoint = [Matrix?](repeating: nil, count: nodes.count)
+        adjoint[nodes.count - 1] = .identity(m)
+        var result = Matrix(rows: m, columns: inputSize)
+        for k in stride(from: nodes.count - 1, through: 0, by: -1) {
+            guard let g = adjoint[k] else { continue }  // node k does not reach the output
+            let gs = g.scalingColumns(by: s[k])
+            for edge in nodes[k].inputs {
+                let term = Self.times(gs, edge.weight)
+                switch edge.source {
+                case .input: result = result + term
+                case .node(let j): adjoint[j] = adjoint[j].map { $0 + term } ?? term
+                }
+            }
+        }
+        return result
+    }
+
+    /// G · W for a dense G with few rows: BLAS for dense W, one pass over the non-zeros for sparse W.
+    static func times(_ g: Matrix, _ w: WeightMatrix) -> Matrix {
+        switch w {
+        case .dense(let d): return g * d
+        case .sparse(let sp):
+            let m = g.rows
+            var out = Matrix(rows: m, columns: sp.columns)
+            g.storage.withUnsafeBufferPointer { gb in
+                out.storage.withUnsafeMutableBufferPointer { ob in
+                    for r in 0..<sp.rows {
+                        for p in sp.rowStart[r]..<sp.rowStart[r + 1] {
+                            let v = sp.values[p], c = sp.columnIndex[p]
+                            for i in 0..<m { ob[i + c * m] += v * gb[i + r * m] }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+}
