@@ -27,7 +27,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks (wall-clock timings on this machine).",
         subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self,
-                      BenchLipoptCommand.self, BenchScaleCommand.self, BenchTrainCommand.self, BenchExactCommand.self]
+                      BenchLipoptCommand.self, BenchScaleCommand.self, BenchTrainCommand.self, BenchExactCommand.self,
+                      BenchCertifyCommand.self]
     )
 }
 
