@@ -10,9 +10,11 @@ struct CertifyCommand: ParsableCommand {
         commandName: "certify",
         abstract: "Certify robustness of a label over an input box (VNN-LIB property or center/label/radius).",
         discussion: """
-        Methods: crown (default; back-substitution lower bound of each margin f_c − f_j over the box, \
-        intersected with interval propagation — the strongest here), interval (interval propagation only), \
-        naive and relaxed-exact (m_j(x₀) − L_cj·r with the local ℓ∞ Lipschitz bound of f_c − f_j over the box).
+        Methods: bab (default; alpha-crown, then branch and bound on unstable ReLUs for the margins still not \
+        positive, within --time-limit), alpha-crown (back-substitution lower bound of each margin f_c − f_j over the box with \
+        the lower slopes of unstable ReLUs optimised by projected gradient, for the intermediate bounds too), crown (the same with the fixed CROWN slopes), interval (interval propagation only), \
+        naive and relaxed-exact (m_j(x₀) − L_cj·r with the local ℓ∞ Lipschitz bound of f_c − f_j over the box). \
+        The region's pre-activation bounds are computed once and shared by every class.
         """)
 
     @Argument(help: ArgumentHelp("Network file (\(NetworkLoader.extensions.map { "." + $0 }.joined(separator: ", "))).", valueName: "network"))
@@ -31,8 +33,14 @@ struct CertifyCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "ℓ∞ radius of the ball (with --center).")
     var radius: String?
 
-    @Option(name: .long, help: "crown, interval, naive or relaxed-exact.")
-    var method: String = Certifier.Method.crown.rawValue
+    @Option(name: .long, help: "bab, alpha-crown, crown, interval, naive or relaxed-exact.")
+    var method: String = Certifier.Method.standard.rawValue
+
+    @Option(name: .long, help: "bab: seconds per property (branching stops there; the verdict is then unknown).")
+    var timeLimit: Double = 6
+
+    @Option(name: .long, help: "Projected-gradient steps of alpha-crown's slope search (per bounded layer).")
+    var slopeIterations: Int = PreActivationBounds.SlopeSearch().iterations
 
     @Flag(name: .long, help: "Also find the largest radius the method certifies, by bisection (with --center).")
     var radiusSearch = false
@@ -44,6 +52,8 @@ struct CertifyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        guard timeLimit.isFinite, timeLimit >= 0 else { throw ValidationError("--time-limit: expected a number of seconds ≥ 0, found \(timeLimit)") }
+        guard slopeIterations >= 1 else { throw ValidationError("--slope-iterations: expected an integer ≥ 1, found \(slopeIterations)") }
         guard Certifier.Method(rawValue: method) != nil else {
             throw ValidationError("--method: expected one of \(Certifier.Method.allCases.map(\.rawValue).joined(separator: ", ")), found '\(method)'")
         }
@@ -90,12 +100,14 @@ struct CertifyCommand: ParsableCommand {
             problem = .init(network: net, region: region, label: c, others: (0..<net.outputSize).filter { $0 != c })
             searchCenter = x0
         }
-        let outcome = try Certifier.certify(problem, method: method, seed: seed)
+        let search = PreActivationBounds.SlopeSearch(iterations: slopeIterations)
+        let outcome = try Certifier.certify(problem, method: method, seed: seed, search: search, timeLimit: timeLimit)
         var certifiedRadius: Double?
         if radiusSearch, let x0 = searchCenter {
             certifiedRadius = try Certifier.largestCertifiedRadius(network: net, center: x0, label: problem.label,
                                                                    others: problem.others, method: method,
-                                                                   start: max(outcome.radius, 1e-3))
+                                                                   start: max(outcome.radius, 1e-3), search: search,
+                                                                   timeLimit: timeLimit)
         }
         if json {
             print(Self.json(outcome, problem: problem, certifiedRadius: certifiedRadius))
@@ -133,8 +145,9 @@ struct CertifyCommand: ParsableCommand {
             "verdict": o.verdict.rawValue, "method": o.method.rawValue, "radius": o.radius,
             "label": problem.label, "others": problem.others,
             "margins": o.margins.map(num), "bounds": o.bounds.map(num), "lower_margins": o.lowerMargins.map(num),
-            "unstable_neurons": o.unstableNeurons, "seconds": o.seconds,
+            "unstable_neurons": o.unstableNeurons, "seconds": o.seconds, "certificate": o.method.certificate,
         ]
+        if o.method == .bab { object["domains"] = o.domains }
         if let note = o.note { object["note"] = note }
         if let r = certifiedRadius { object["certified_radius"] = r }
         if let ce = o.counterexample {

@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks (wall-clock timings on this machine).",
         subcommands: [BenchCompareCommand.self, BenchSolversCommand.self, BenchSDPCommand.self,
                       BenchLipoptCommand.self, BenchLipoptSDPCommand.self, BenchScaleCommand.self, BenchTrainCommand.self,
-                      BenchExactCommand.self, BenchGraphsCommand.self]
+                      BenchExactCommand.self, BenchGraphsCommand.self, BenchCertifyCommand.self]
     )
 }
 

@@ -8,6 +8,12 @@ import LipscopeLinearAlgebra
 ///   unknown   — neither.
 public enum Certifier {
     public enum Method: String, Sendable, CaseIterable {
+        /// alpha-crown, then (when the attack finds nothing) branch and bound on unstable ReLUs for
+        /// the margins still not positive, within a time limit.
+        case bab
+        /// α-CROWN-style: back-substitution with the lower slopes of unstable ReLUs optimised by
+        /// projected gradient, for the intermediate bounds and for each margin (the tightest here).
+        case alphaCrown = "alpha-crown"
         /// Back-substitution (CROWN-style) lower bound of each margin over the box, intersected with IBP.
         case crown
         /// Interval propagation only.
@@ -17,6 +23,22 @@ public enum Certifier {
         case relaxedExact = "relaxed-exact"
 
         public var usesLipschitz: Bool { self == .naive || self == .relaxedExact }
+
+        /// How the method's pre-activation bounds over the region are computed (once for all classes).
+        var propagation: PreActivationBounds.Propagation { self == .interval ? .interval : .both }
+        var tightensIntermediateBounds: Bool { self != .interval && self != .crown }
+        /// The default: the tightest.
+        public static let standard = Method.bab
+
+        /// What a `holds` of this method rests on.
+        public var certificate: String {
+            switch self {
+            case .bab, .alphaCrown, .crown, .interval:
+                "direct lower bound of each margin f_c − f_j over the box by bound propagation, every bound moved outward by a floating-point rounding margin"
+            case .naive, .relaxedExact:
+                "m_j(x₀) − L_cj·r with a certified local ℓ∞→|·| Lipschitz bound L_cj (rounding margin included) and a certified center margin"
+            }
+        }
     }
 
     public enum Verdict: String, Sendable, Codable { case holds, violated, unknown }
@@ -54,6 +76,8 @@ public enum Certifier {
         public var counterexample: Counterexample?
         /// A note when a bound could not be computed (e.g. too many unstable neurons).
         public var note: String?
+        /// bab: the sub-domains it bounded (1 when no branching was needed).
+        public var domains: Int = 1
     }
 
     /// The ℓ∞ radius of the box around the computed center, rounded up so ‖x − x₀‖∞ ≤ r holds
@@ -64,7 +88,8 @@ public enum Certifier {
         return r * (1 + 4 * Double.ulpOfOne)
     }
 
-    public static func certify(_ p: Problem, method: Method, attack: Bool = true, seed: UInt64 = 1) throws -> Outcome {
+    public static func certify(_ p: Problem, method: Method, attack: Bool = true, seed: UInt64 = 1,
+                               search: PreActivationBounds.SlopeSearch = .init(), timeLimit: Double = 6) throws -> Outcome {
         let start = Date()
         let net = p.network.withLinearOutput
         let m = net.outputSize
@@ -74,52 +99,48 @@ public enum Certifier {
         }
         let center = p.region.center
         let r = radius(p.region, center: center)
-        // Certified margins at the center: interval propagation over the one-point box.
-        let point = try InputRegion(lower: center, upper: center)
-        let margins = try p.others.map { j in
-            try PreActivationBounds(net.restricted(toMargin: p.label, minus: j), region: point, propagation: .interval).lower.last![0]
-        }
+        let last = net.layers.count - 1
+        let w = net.layers[last].weight.dense, b = net.layers[last].bias
+        let rows = Matrix(rowArrays: p.others.map { j in (0..<w.columns).map { w[p.label, $0] - w[j, $0] } })
+        let constant = p.others.map { b[p.label] - b[$0] }
+        // Certified margins at the center: interval propagation over the one-point box, all classes at once.
+        let point = try PreActivationBounds(net, region: try InputRegion(lower: center, upper: center), propagation: .interval)
+        let margins = Self.intervalMargins(point, rows: rows, constant: constant, label: p.label, others: p.others)
         var bounds: [Double] = [], lowerMargins: [Double] = []
         var note: String?
-        let full = try PreActivationBounds(net, region: p.region, propagation: method == .interval ? .interval : .both)
+        // The region's pre-activation bounds: computed once, shared by every class.
+        var full = try PreActivationBounds(net, region: p.region, propagation: method.propagation)
+        if method.tightensIntermediateBounds { full.tightenWithOptimizedSlopes(search) }
         let unstable = full.unstableCount
         switch method {
-        case .crown, .interval:
-            let last = net.layers.count - 1
-            let w = net.layers[last].weight.dense, b = net.layers[last].bias
-            let rows = Matrix(rowArrays: p.others.map { j in (0..<w.columns).map { w[p.label, $0] - w[j, $0] } })
-            let constant = p.others.map { b[p.label] - b[$0] }
-            let ibp = p.others.map { full.lower[last][p.label] - full.upper[last][$0] }
-            if method == .crown {
+        case .bab, .alphaCrown, .crown, .interval:
+            let ibp = Self.intervalMargins(full, rows: rows, constant: constant, label: p.label, others: p.others)
+            switch method {
+            case .bab, .alphaCrown:
+                let opt = full.optimizedLowerBounds(rows, constant: constant, below: last, search: search)
+                lowerMargins = zip(ibp, opt).map { max($0, $1) }
+            case .crown:
                 let crown = full.backSubstitute(rows, constant: constant, below: last, upperBound: false)
                 lowerMargins = zip(ibp, crown).map { max($0, $1) }
-            } else {
-                // Margin rows over the activation box of the last hidden layer (tighter than lower_c − upper_j).
-                let (hl, hu) = full.activationBox(last)
-                let box = try InputRegion(lower: hl, upper: hu)
-                lowerMargins = zip(ibp, p.others.indices).map { i, k in
-                    let lo = box.range(of: rows.row(k), plus: constant[k]).low
-                    let mag = zip(rows.row(k), full.magnitude[last]).reduce(abs(constant[k])) { $0 + abs($1.0) * $1.1 }
-                    return max(i, lo - full.gamma * mag)
-                }
+            default:
+                lowerMargins = ibp
             }
             bounds = lowerMargins
         case .naive, .relaxedExact:
-            let bm: any BoundMethod = method == .naive ? NaiveBound() : RelaxedExactBound()
-            var options: [String: String] = [
-                "lower": p.region.lower.map { "\($0)" }.joined(separator: ","),
-                "upper": p.region.upper.map { "\($0)" }.joined(separator: ","),
-            ]
+            let slopes = full.slopes
             for (k, j) in p.others.enumerated() {
-                options["margin"] = "\(p.label),\(j)"
-                let result = Job.run(bm, BoundRequest(network: .feedforward(net), norm: .linf, options: options))
+                let scope = LocalScope(network: net, region: p.region, slopes: slopes, margin: (p.label, j))
+                let request = BoundRequest(network: .feedforward(net), norm: .linf)
+                let result = method == .naive
+                    ? try NaiveBound().runLocal(request, scope: scope, context: JobContext())
+                    : try RelaxedExactBound().runLocal(request, scope: scope, context: JobContext())
                 if let l = result.value, result.certified, result.kind == .upper {
                     bounds.append(l)
                     lowerMargins.append(margins[k] - l * r * (1 + 4 * Double.ulpOfOne))
                 } else {
                     bounds.append(.nan)
                     lowerMargins.append(-.infinity)
-                    if case .string(let why)? = result.details["reason"] { note = why } else { note = "\(bm.id): \(result.status.rawValue)" }
+                    if case .string(let why)? = result.details["reason"] { note = why } else { note = "\(method.rawValue): \(result.status.rawValue)" }
                 }
             }
         }
@@ -129,9 +150,42 @@ public enum Certifier {
             verdict = .violated
             counterexample = found
         }
+        var domains = 1
+        if verdict == .unknown, method == .bab {
+            // The margins not yet positive, easiest first, sharing one deadline.
+            let deadline = start.addingTimeInterval(timeLimit)
+            for k in p.others.indices.sorted(by: { lowerMargins[$0] > lowerMargins[$1] }) where lowerMargins[k] <= 0 {
+                let o = ReluBranching.lowerBound(row: rows.row(k), constant: constant[k], root: full, rootBound: lowerMargins[k],
+                                                 search: .init(iterations: max(1, search.iterations / 2),
+                                                               learningRate: search.learningRate, decay: search.decay),
+                                                 deadline: deadline)
+                lowerMargins[k] = max(lowerMargins[k], o.bound)
+                domains += o.domains - 1
+                if !o.proven { break }
+            }
+            bounds = lowerMargins
+            if lowerMargins.allSatisfy({ $0 > 0 }) { verdict = .holds }
+        }
         return Outcome(verdict: verdict, method: method, radius: r, margins: margins, bounds: bounds,
                        lowerMargins: lowerMargins, unstableNeurons: unstable,
-                       seconds: Date().timeIntervalSince(start), counterexample: counterexample, note: note)
+                       seconds: Date().timeIntervalSince(start), counterexample: counterexample, note: note,
+                       domains: domains)
+    }
+
+    /// Lower bounds of the margin rows over the activation box of the last hidden layer (interval
+    /// arithmetic, tighter than lower_c − upper_j), with a rounding margin.
+    static func intervalMargins(_ b: PreActivationBounds, rows: Matrix, constant: [Double], label: Int, others: [Int]) -> [Double] {
+        let last = b.network.layers.count - 1
+        let (hl, hu) = b.activationBox(last)
+        return others.indices.map { k in
+            let row = rows.row(k)
+            var lo = constant[k], mag = abs(constant[k])
+            for i in row.indices where row[i] != 0 {
+                lo += min(row[i] * hl[i], row[i] * hu[i])
+                mag += abs(row[i]) * b.magnitude[last][i]
+            }
+            return max(b.lower[last][label] - b.upper[last][others[k]], lo - b.gamma * mag)
+        }
     }
 
     /// Projected sign-gradient ascent on f_j − f_c from the center, its corners and seeded random
@@ -178,10 +232,11 @@ public enum Certifier {
     /// holds (at most 30 times), then bisection; the returned radius is one the method certified
     /// (0 when none).
     public static func largestCertifiedRadius(network: FeedforwardNetwork, center: [Double], label: Int, others: [Int],
-                                              method: Method, start: Double, iterations: Int = 20) throws -> Double {
+                                              method: Method, start: Double, iterations: Int = 20,
+                                              search: PreActivationBounds.SlopeSearch = .init(), timeLimit: Double = 6) throws -> Double {
         func holds(_ r: Double) throws -> Bool {
             let p = Problem(network: network, region: try InputRegion(center: center, radius: r), label: label, others: others)
-            return try certify(p, method: method, attack: false).verdict == .holds
+            return try certify(p, method: method, attack: false, search: search, timeLimit: timeLimit).verdict == .holds
         }
         var lo = 0.0, hi = start
         var doublings = 0

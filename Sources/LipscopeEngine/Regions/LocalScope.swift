@@ -46,6 +46,14 @@ public struct LocalScope: Sendable {
         }
     }
 
+    /// A scope from slopes already computed (certify computes the region's bounds once for all classes).
+    public init(network full: FeedforwardNetwork, region: InputRegion?, slopes: SlopeIntervals, margin: (c: Int, j: Int)?) {
+        self.region = region
+        self.slopes = slopes
+        self.margin = margin
+        network = margin.map { full.restricted(toMargin: $0.c, minus: $0.j) } ?? full.withLinearOutput
+    }
+
     public var isLocal: Bool { region != nil || margin != nil }
 
     /// The scope of a feedforward request that sets a region or a margin; nil otherwise.

@@ -16,8 +16,8 @@ public struct PreActivationBounds: Sendable {
     public let network: FeedforwardNetwork
     public let region: InputRegion
     /// Per layer (including the output layer), bounds on the pre-activations.
-    public private(set) var lower: [[Double]]
-    public private(set) var upper: [[Double]]
+    public internal(set) var lower: [[Double]]
+    public internal(set) var upper: [[Double]]
     let weights: [Matrix]
     /// |hₖ| ≤ magnitude[k+1] entrywise on the absolute network; magnitude[0] is the input's.
     let magnitude: [[Double]]
@@ -51,11 +51,28 @@ public struct PreActivationBounds: Sendable {
                 lo = zip(lo, l).map { max($0, $1) }; hi = zip(hi, u).map { min($0, $1) }
             }
             if propagation != .interval {
-                let l = backSubstitute(weights[k], constant: network.layers[k].bias, below: k, upperBound: false)
-                let u = backSubstitute(weights[k], constant: network.layers[k].bias, below: k, upperBound: true)
-                lo = zip(lo, l).map { max($0, $1) }; hi = zip(hi, u).map { min($0, $1) }
+                // A piecewise linear neuron that interval propagation already finds stable has its
+                // relaxation fixed (its bounds are used nowhere else): back-substitute only the others.
+                let rows = propagation == .both && k < network.layers.count - 1 && Self.stableRelaxationIsFixed(network.layers[k].activation)
+                    ? (0..<lo.count).filter { lo[$0] < 0 && hi[$0] > 0 } : Array(0..<lo.count)
+                let w = rows.count == lo.count ? weights[k] : weights[k].selectingRows(rows)
+                let b = rows.map { network.layers[k].bias[$0] }
+                if !rows.isEmpty {
+                    let l = backSubstitute(w, constant: b, below: k, upperBound: false)
+                    let u = backSubstitute(w, constant: b, below: k, upperBound: true)
+                    for (a, i) in rows.enumerated() { lo[i] = max(lo[i], l[a]); hi[i] = min(hi[i], u[a]) }
+                }
             }
             lower.append(lo); upper.append(hi)
+        }
+    }
+
+    /// Activations whose relaxation on a stable range [l, u] (l ≥ 0 or u ≤ 0) does not depend on l and u.
+    static func stableRelaxationIsFixed(_ a: Activation) -> Bool {
+        switch a {
+        case .relu, .identity: true
+        case .leakyRelu(let s): s <= 1
+        default: false
         }
     }
 
