@@ -67,7 +67,7 @@ enum CostModel {
     }
 
     static func feedforward(_ request: BoundRequest) -> FeedforwardNetwork? {
-        guard case .feedforward(let net) = request.network else { return nil }
+        guard let net = request.network.layerChain else { return nil }
         return request.output.map { net.restricted(toOutput: $0) } ?? net.withLinearOutput
     }
 
@@ -76,6 +76,7 @@ enum CostModel {
         switch network {
         case .feedforward(let n): (n.withLinearOutput.hiddenNeuronCount, n.inputSize)
         case .implicit(let n): (n.stateSize, n.inputSize)
+        case .graph: (network.hiddenNeuronCount, network.inputSize)
         }
     }
 
