@@ -149,7 +149,11 @@ enum LipSDPChunk {
         var options = options
         if options.solver.backend == .structured {
             switch try structuredBound(forms[0], original: original, guardBound: guardBound, options: options, context: context) {
-            case .success(let outcome): return outcome
+            case .success(var outcome):
+                outcome.details["chordal"] = .bool(false)
+                outcome.details["chordal_setting"] = .string(options.chordal.rawValue)
+                outcome.details["chordal_reason"] = .string("the structured solver works on the whole block-tridiagonal LMI (its Newton matrix already exploits the chain)")
+                return outcome
             case .failure(let why):
                 attempts.append(why.description)
                 context.log("LipSDP: \(why.description)")

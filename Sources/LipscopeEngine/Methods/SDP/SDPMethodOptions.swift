@@ -35,6 +35,9 @@ struct SDPMethodOptions: Sendable {
         balanceLayers = options.flag("scale") ?? true
         gapTolerance = options.double("gap")
         timeLimit = options.double("time_limit")
+        // The chordal split is a formulation for the general solvers: asking for it without
+        // naming a solver means DSDP rather than the structured method (whole LMI only).
+        if chordal == .on, !solverExplicit, solver.backend == .structured, let dsdp = SDPBackend(.dsdp) { solver = dsdp }
     }
 
     /// The settings of `method` for `request` (throws `OptionError` on an undeclared key or a bad value).
