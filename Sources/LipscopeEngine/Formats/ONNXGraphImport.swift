@@ -119,7 +119,9 @@ enum ONNXGraphImport {
                 throw fail(node, index, expected: "a node on the network's data path (constant subgraphs are not evaluated)", found: "only constant inputs")
             }
             switch node.opType {
-            case "Add", "Sub" where computed.count == 2:
+            // (`where` binds to each pattern separately: an Add of a computed tensor and a
+            // constant is affine and goes to `lowered` below.)
+            case "Add" where computed.count == 2, "Sub" where computed.count == 2:
                 let a = tensors[node.input[0]]!, b = tensors[node.input[1]]!
                 guard let shape = Self.commonShape(a.shape, b.shape) else {
                     throw fail(node, index, expected: "two computed tensors of the same shape", found: "shapes \(a.shape) and \(b.shape)")
