@@ -36,9 +36,13 @@ import Testing
     @Test func infoSaysWhichLoweringWasUsed() throws {
         let net = try Files.load("onnx/vnncomp21_verivital_Convnet_maxpool.onnx")
         let summary = NetworkSummary(net)
-        // 4×4 windows: ⌈log₂ 16⌉ = 4 ReLU levels after the conv's ReLU, halved pass-through.
-        #expect(summary.sizes == [784, 23328, 18432, 9216, 4608, 2304, 10])
-        #expect(summary.notes.contains { $0.contains("MaxPool 4x4") && $0.contains("4 ReLU layers") && $0.contains("≥ 0") }, "\(summary.notes)")
+        // The conv gives 32 channels of 27×27 = 23 328 pre-activations; its ReLU moves after
+        // the pool (max of relu = relu of max). 4×4 windows, stride 4: 6×6 windows per channel,
+        // 1 152 outputs. Each of the ⌈log₂ 16⌉ = 4 levels halves the pairs of every window and
+        // spends 3 units per pair (relu(a − b), relu(b), relu(−b)); then the moved ReLU.
+        let windows = 32 * 6 * 6
+        #expect(summary.sizes == [784, windows * 8 * 3, windows * 4 * 3, windows * 2 * 3, windows * 1 * 3, windows, 10])
+        #expect(summary.notes.contains { $0.contains("MaxPool 4x4") && $0.contains("5 ReLU layers") && $0.contains("ReLU before it moved after it") }, "\(summary.notes)")
     }
 
     /// Signed inputs (no ReLU before the pool), overlapping 3×3 windows with stride 2 and

@@ -1,0 +1,106 @@
+import Foundation
+import LipscopeEngine
+import LipscopeTestSupport
+import Testing
+
+/// Networks that are graphs, not chains: the ONNX residual import against the ONNX reference
+/// evaluator, a hand-checkable skip connection, the native JSON graph form, and the promise
+/// that a chain written as a graph gives the chain's values for every method.
+@Suite struct NetworkGraphTests {
+    /// synthetic_residual.onnx is y = a + relu(a), a = x (identity MatMul): the Jacobian is
+    /// diagonal with entries 1 (x < 0) or 2 (x > 0), so the Lipschitz constant is exactly 2 in
+    /// ℓ2 and ℓ∞.
+    @Test func skipConnectionIsXPlusReluX() throws {
+        let net = try Files.load("onnx/synthetic_residual.onnx")
+        guard case .graph(let g) = net else { Issue.record("expected a graph, found \(net.kindName)"); return }
+        #expect(!g.isChain && net.inputSize == 3 && net.outputSize == 3)
+        for x in [[1.0, -2, 0.5], [-0.25, 3, -1e-3], [0, 0, 0]] {
+            #expect(net.forward(x) == x.map { $0 + max(0, $0) }, "\(x)")
+        }
+        for norm in [Norm.l2, .linf] {
+            let naive = Run.bound(net, "naive", norm: norm)
+            #expect(naive.certified && naive.value.map { $0 >= 2 && $0 <= 2 * (1 + 1e-9) } == true, "naive \(norm): \(String(describing: naive.value))")
+            let sampling = Run.bound(net, "sampling", norm: norm)
+            #expect(sampling.value.map { $0 <= 2 * (1 + 1e-12) && $0 >= 1.9 } == true, "sampling \(norm): \(String(describing: sampling.value))")
+        }
+        let sdp = Run.bound(net, "implicit-sdp")
+        #expect(sdp.certified && sdp.value.map { $0 >= 2 && $0 <= 2 * (1 + 1e-4) } == true, "implicit-sdp: \(String(describing: sdp.value))")
+        let contraction = Run.bound(net, "contraction-weighted", norm: .linf)
+        #expect(contraction.certified && (contraction.value ?? 0) >= 2, "contraction-weighted: \(String(describing: contraction.value))")
+        // Chain-only methods refuse with the reason rather than guessing.
+        let neuron = Run.bound(net, "lipsdp-neuron")
+        #expect(neuron.status == .notApplicable && neuron.value == nil)
+        #expect(neuron.details["reason"].map { "\($0)".contains("skip connections") } == true, "\(neuron.details)")
+    }
+
+    /// resnet_2b (VNN-COMP 2021 cifar10_resnet: conv, two residual blocks, two Gemm): the
+    /// forward pass against the ONNX reference evaluator (resnet_expected.py), then sampling ≤
+    /// every certified upper bound that runs at this size.
+    @Test func resnet2bMatchesTheONNXReferenceAndOrdersItsBounds() throws {
+        let net = try Fixtures.load("vnncomp2021/resnet_2b.onnx")
+        #expect(net.kindName == "graph" && net.inputSize == 3072 && net.outputSize == 10)
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vnncomp2021/resnet_expected.json")))
+        let expected = try #require((try JSONSerialization.jsonObject(with: data) as? [String: [[String: [Double]]]])?["resnet_2b.onnx"])
+        #expect(expected.count == 2)
+        for case_ in expected {
+            let x = try #require(case_["input"]), y = try #require(case_["output"])
+            #expect(relativeGap(net.forward(x), y) < 1e-9, "\(net.forward(x)) vs \(y)")
+        }
+        let sampling = try #require(Run.bound(net, "sampling", norm: .linf).value)
+        for method in ["naive", "contraction-weighted"] {
+            let r = Run.bound(net, method, norm: .linf)
+            #expect(r.certified, "\(method): \(r.status)")
+            #expect(sampling <= (r.value ?? 0), "\(method): \(String(describing: r.value)) below sampling \(sampling)")
+        }
+        let naive2 = Run.bound(net, "naive", norm: .l2)
+        let sampling2 = try #require(Run.bound(net, "sampling", norm: .l2).value)
+        #expect(naive2.certified && sampling2 <= (naive2.value ?? 0))
+    }
+
+    /// tiny_relu_1 (2-5-6-2 chain) rewritten in the JSON graph form, each node fed by the one
+    /// before: every method, both norms, gives the chain's status and value.
+    @Test func chainWrittenAsAGraphGivesTheChainsValues() throws {
+        let chain = try Fixtures.load("testnets/tiny_relu_1.json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("testnets/tiny_relu_1.json")))) as? [String: Any])
+        let layers = try #require(object["layers"] as? [[String: Any]])
+        let nodes: [[String: Any]] = layers.enumerated().map { k, layer in
+            var node = layer
+            node["weight"] = nil
+            node["inputs"] = [["from": k == 0 ? "input" as Any : (k - 1) as Any, "weight": layer["weight"]!]]
+            return node
+        }
+        let graphObject: [String: Any] = ["format": "lipscope.network", "version": 1, "name": "tiny_relu_1_graph", "kind": "graph",
+                                          "input_size": object["input_size"]!, "nodes": nodes]
+        let path = Fixtures.temporaryFile("tiny_relu_1_graph.json", bytes: [UInt8](try JSONSerialization.data(withJSONObject: graphObject)))
+        let graph = try NetworkLoader.load(path: path)
+        guard case .graph(let g) = graph else { Issue.record("expected a graph"); return }
+        #expect(g.isChain)
+        for x in [[0.3, -0.7], [-1.5, 2.0]] { #expect(relativeGap(graph.forward(x), chain.forward(x)) == 0) }
+        for method in MethodRegistry.all {
+            for norm in method.norms {
+                let a = Job.run(method, BoundRequest(network: chain, norm: norm, seed: 1))
+                let b = Job.run(method, BoundRequest(network: graph, norm: norm, seed: 1))
+                #expect(a.status == b.status && a.certified == b.certified, "\(method.id) \(norm): \(a.status) vs \(b.status)")
+                if let va = a.value, let vb = b.value {
+                    #expect(abs(va - vb) <= 1e-6 * max(1, abs(va)), "\(method.id) \(norm): chain \(va), graph \(vb)")
+                } else {
+                    #expect(a.value == nil && b.value == nil, "\(method.id) \(norm)")
+                }
+            }
+        }
+    }
+
+    /// The graph form survives write → read unchanged, and bad edges are named.
+    @Test func graphJSONRoundTripsAndNamesBadEdges() throws {
+        let net = try Files.load("onnx/synthetic_residual.onnx")
+        let path = Fixtures.temporaryFile("residual.json", "")
+        try NetworkLoader.save(net, to: path)
+        #expect(try NetworkLoader.load(path: path).forward([1, -2, 0.5]) == net.forward([1, -2, 0.5]))
+        let bad = Fixtures.temporaryFile("bad_graph.json", """
+            {"format": "lipscope.network", "version": 1, "kind": "graph", "input_size": 2,
+             "nodes": [{"inputs": [{"from": 1, "weight": [[1, 0]]}], "activation": "relu"}]}
+            """)
+        let error = #expect(throws: InputError.self) { try NetworkLoader.load(path: bad) }
+        #expect(error?.location == "nodes[0].inputs[0].from", "\(String(describing: error))")
+    }
+}
