@@ -126,7 +126,7 @@ import LipscopeTestSupport
     }
 
     /// `convert` writes a conv net's sparse Toeplitz layers as CSR; `bound` on the JSON gives
-    /// the ONNX file's values exactly.
+    /// the ONNX file's values (to rounding: the two paths compute the conv norm differently).
     @Test func convertKeepsAConvNetsBounds() throws {
         let onnx = "\(Self.fixtures)/networks/onnx/synthetic_conv_bn_pool.onnx"
         let json = Fixtures.temporaryFile("conv.json", "")
@@ -141,8 +141,11 @@ import LipscopeTestSupport
                 let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
                 return object?["value"] as? Double
             }
+            // The ONNX conv layer's ℓ2 norm comes from its banded Gram (structure known), the
+            // CSR layer's from a dense SVD: two certified computations of the same norm.
             let original = try #require(try value(onnx))
-            #expect(try value(json) == original, "norm \(norm)")
+            let converted = try #require(try value(json))
+            #expect(abs(converted - original) <= 1e-9 * original, "norm \(norm): \(converted) vs \(original)")
         }
     }
 

@@ -11,7 +11,7 @@ import Testing
         #expect(r.status == 0)
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         for key in ["verdict", "method", "radius", "margins", "bounds", "seconds"] { #expect(o[key] != nil, "\(key)") }
-        #expect(o["method"] as? String == "crown")
+        #expect(o["method"] as? String == "bab", "bab is the default method")
         #expect(["holds", "violated", "unknown"].contains(o["verdict"] as? String ?? ""))
     }
 

@@ -33,8 +33,9 @@ import LipscopeSolvers
     @Test func unknownKeyNamesTheOptionAndTheKnownOnes() throws {
         let e = try #require(error(lipsdp, ["solvr": "csdp"]))
         #expect(e.method == "lipsdp-neuron" && e.key == "solvr" && e.found == "solvr")
-        #expect(e.expected == "one of the options solver, chordal, split, reduce, scale, gap, time_limit")
-        #expect(e.description == "lipsdp-neuron: option 'solvr': expected one of the options solver, chordal, split, reduce, scale, gap, time_limit, found 'solvr'")
+        // The SDP options, then the region and margin options every local method declares.
+        #expect(e.expected == "one of the options solver, chordal, split, reduce, scale, gap, time_limit, center, radius, lower, upper, margin")
+        #expect(e.description == "lipsdp-neuron: option 'solvr': expected one of the options solver, chordal, split, reduce, scale, gap, time_limit, center, radius, lower, upper, margin, found 'solvr'")
         // A method without options refuses any key, saying it takes none.
         let none = try #require(error(ContractionBound(weighted: false), ["cliques": "dense"]))
         #expect(none.expected == "no options (contraction takes none)")
@@ -81,7 +82,10 @@ import LipscopeSolvers
     @Test func sdpSettingsDefaultsAndExplicitValues() throws {
         let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let defaults = try SDPMethodOptions(lipsdp, BoundRequest(network: net, norm: .l2))
-        #expect(defaults.solver.backend == .dsdp && !defaults.solverExplicit)
+        // The structured barrier method is LipSDP's default; chordal=on alone means DSDP.
+        #expect(defaults.solver.backend == .structured && !defaults.solverExplicit)
+        let chordalOn = try SDPMethodOptions(lipsdp, BoundRequest(network: net, norm: .l2, options: ["chordal": "on"]))
+        #expect(chordalOn.solver.backend == .dsdp && !chordalOn.solverExplicit)
         #expect(defaults.chordal == .auto && defaults.split == nil)
         #expect(defaults.reduceInput && defaults.balanceLayers)
         #expect(defaults.gapTolerance == nil && defaults.timeLimit == nil)
@@ -151,7 +155,7 @@ import LipscopeSolvers
         let unknown = try #require(throws: OptionError.self) { try SharedOptions.check(["colour": "red"], for: methods) }
         #expect(unknown.key == "colour" && unknown.expected.contains("cliques"))
         let bad = try #require(throws: OptionError.self) { try SharedOptions.check(["solver": "clp"], for: methods) }
-        #expect(bad.method == "lipsdp-neuron" && bad.expected == "dsdp or csdp")
+        #expect(bad.method == "lipsdp-neuron" && bad.expected == "structured, dsdp or csdp")
         #expect(SharedOptions.methods(declaring: "cliques").map(\.id) == ["lipopt-lp", "lipopt-sdp"])
         #expect(LiPoptLPBound().declaredOptions(in: ["cliques": "dense", "chordal": "off"]) == ["cliques": "dense"])
 

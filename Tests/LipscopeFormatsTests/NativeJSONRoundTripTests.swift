@@ -35,7 +35,10 @@ import Testing
         for norm in [Norm.l2, .linf] {
             let before = Run.bound(original, "naive", norm: norm), after = Run.bound(back, "naive", norm: norm)
             #expect(before.status == .optimal && before.value != nil)
-            #expect(after.value == before.value, "\(file) \(norm): \(String(describing: after.value)) vs \(String(describing: before.value))")
+            // The ONNX conv layers carry their geometry (ℓ2 norm from the banded Gram), the CSR
+            // layers read back do not (dense SVD): the same norm by two certified computations.
+            let (a, b) = (after.value ?? .nan, before.value ?? .nan)
+            #expect(abs(a - b) <= 1e-9 * abs(b), "\(file) \(norm): \(a) vs \(b)")
         }
     }
 

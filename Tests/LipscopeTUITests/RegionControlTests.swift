@@ -8,7 +8,7 @@ import LipscopeLinearAlgebra
 /// The region control: a loaded center or VNN-LIB box goes, as options, to the runs of the
 /// methods that take a region; the radius keys step it; g switches back to global.
 @Suite struct RegionControlTests {
-    static let methods: [any BoundMethod] = [NaiveBound(), LipSDPBound(.neuron)]
+    static let methods: [any BoundMethod] = [NaiveBound(), LipSDPBound(.neuron), ImplicitSDPBound()]
 
     static func startOptions(_ effects: [Effect]) -> [String: String]? {
         for e in effects { if case .start(_, _, let request) = e { return request.options } }
@@ -45,9 +45,11 @@ import LipscopeLinearAlgebra
     @Test func methodsWithoutRegionOptionsStayGlobal() {
         var s = loadedState(methods: Self.methods)
         s.send(.regionLoaded(path: "/work/x0.json", file: RegionFile(center: [0.5, -0.25])))
-        while s.selectedMethodID != "lipsdp-neuron" { s.press(.down) }
+        // The implicit SDP takes no region (global only): a loaded region must not reach its request.
+        for _ in 0..<Self.methods.count where s.selectedMethodID != "implicit-sdp" { s.press(.down) }
+        #expect(s.selectedMethodID == "implicit-sdp")
         let options = Self.startOptions(s.press(.enter))
-        #expect(options?["center"] == nil && options?["radius"] == nil)
+        #expect(options != nil && options?["center"] == nil && options?["radius"] == nil)
     }
 
     @Test func vnnlibBoxIsUsedAsGivenUntilTheRadiusChanges() throws {
