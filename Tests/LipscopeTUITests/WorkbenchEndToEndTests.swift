@@ -326,16 +326,16 @@ import LipscopeTestSupport
         try tmux.waitFor("loaded tiny_relu_1")
         let tiny = try NetworkLoader.load(path: setup.nets + "/tiny_relu_1.json")
         try Self.select("lipsdp-neuron", on: tiny, norm: .l2, tmux)
-        var screen = try tmux.waitFor("[solver dsdp]")
+        var screen = try tmux.waitFor("[solver structured]")
         for token in ["chordal auto", "split —", "reduce on", "scale on", "gap —", "time_limit —"] {
             #expect(screen.contains(token), "\(token) missing")
         }
         #expect(!screen.contains("cliques"))
-        // b: csdp (set), back to the default dsdp, csdp again — never an LP solver.
-        for (shown, message) in [("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
-                                 ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)"),
-                                 ("[solver csdp* (default dsdp)]", "LipSDP-Neuron solver: csdp (set; default dsdp)"),
-                                 ("[solver dsdp]", "LipSDP-Neuron solver: dsdp (default)")] {
+        // b: dsdp (set), csdp (set), back to the default structured, dsdp again — never an LP solver.
+        for (shown, message) in [("[solver dsdp* (default structured)]", "LipSDP-Neuron solver: dsdp (set; default structured)"),
+                                 ("[solver csdp* (default structured)]", "LipSDP-Neuron solver: csdp (set; default structured)"),
+                                 ("[solver structured]", "LipSDP-Neuron solver: structured (default)"),
+                                 ("[solver dsdp* (default structured)]", "LipSDP-Neuron solver: dsdp (set; default structured)")] {
             tmux.send("b")
             screen = try tmux.waitFor("\(shown) and '\(message)'") { $0.contains(shown) && $0.contains(message) }
             #expect(!screen.contains("clp"))
