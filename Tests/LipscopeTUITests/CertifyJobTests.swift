@@ -248,6 +248,10 @@ import LipscopeTestSupport
         #expect(contents.problem == nil)
         let session = SessionRecord(contents: contents)
         #expect(session.certifications == [record])
+        // `lipscope report` lists it.
+        let report = SessionReport.markdown(session, title: "t")
+        #expect(report.contains("1 certify run(s)") && report.contains("## Certify runs"))
+        #expect(report.contains("| tiny_relu_1 | ball r=0.03 around x0.json | 0 | bab | **unknown** | 0/1 | "), "\(report)")
 
         var s = loadedState()
         let effects = s.send(.replayLoaded(path: "/work/sessions/old.jsonl", record: session))
