@@ -137,11 +137,15 @@ import LipscopeTestSupport
         #expect(s.active != nil && !s.screenText.contains("certify label"))
     }
 
-    /// A VNN-LIB property of the 784-input MNIST net: the box as given, the property's label and
-    /// classes; classes are counted as they settle; a violation comes with its counterexample and
-    /// agrees with `lipscope certify --vnnlib` (and with VNN-COMP 2021's answer).
-    @Test func vnnlibPropertyOnMNISTCountsClassesAndFindsTheViolation() throws {
-        let vnnlib = Fixtures.path("vnncomp2021/prop_7_0.03.vnnlib")
+    /// VNN-LIB properties of the 784-input MNIST net: the box as given, the property's label and
+    /// classes; classes are counted as they settle; the verdict agrees with `lipscope certify
+    /// --vnnlib` and with VNN-COMP 2021's answer (verdicts.csv); a violation comes with its
+    /// counterexample.
+    /// (prop_0 holds too, in about 3 s on an idle machine, but only within bab's wall-clock time
+    /// limit: on a loaded machine it is `unknown`, so it is not a test case.)
+    @Test(arguments: [("prop_7_0.03.vnnlib", Certifier.Verdict.violated)])
+    func vnnlibPropertyOnMNISTCountsClassesToTheVerdict(name: String, expected: Certifier.Verdict) throws {
+        let vnnlib = Fixtures.path("vnncomp2021/\(name)")
         let net = try NetworkLoader.load(path: Self.mnistPath)
         var s = loadedState(network: net)
         let file = try RegionFile.load(path: vnnlib, inputSize: 784, outputSize: 10)
@@ -158,18 +162,23 @@ import LipscopeTestSupport
         let holding = outcome.lowerMargins.filter { $0 > 0 }.count
         #expect(texts.last == "\(title): \(property.others.count)/\(property.others.count) classes, \(holding) hold")
 
-        #expect(outcome.verdict == .violated)
-        let ce = try #require(outcome.counterexample)
-        let message = try #require(s.message)
-        #expect(message.isError && message.text.hasPrefix("\(title) (bab): violated — class \(ce.winner) reaches label \(property.label) (forward pass checked), "))
-        #expect(s.screenText.contains("counterexample: class \(ce.winner) reaches"))
+        #expect(outcome.verdict == expected)
         let cli = try Self.cli([Self.mnistPath, "--vnnlib", vnnlib])
-        #expect(cli["verdict"] as? String == "violated")
-
+        #expect(cli["verdict"] as? String == expected.rawValue)
+        let message = try #require(s.message)
         let record = try #require(Self.logged(end))
-        #expect(record.verdict == .violated && record.counterexample?.other == ce.winner)
+        #expect(record.verdict == expected)
+        if expected == .violated {
+            let ce = try #require(outcome.counterexample)
+            #expect(message.isError && message.text.hasPrefix("\(title) (bab): violated — class \(ce.winner) reaches label \(property.label) (forward pass checked), "))
+            #expect(s.screenText.contains("counterexample: class \(ce.winner) reaches"))
+            #expect(record.counterexample?.other == ce.winner)
+        } else {
+            #expect(!message.isError && message.text == "\(title) (bab): \(expected.rawValue) — \(holding)/9 classes hold, \(Format.seconds(outcome.seconds))")
+            #expect(record.counterexample == nil)
+        }
         #expect(record.region.lower == property.region.lower && record.region.upper == property.region.upper)
-        #expect(record.region.source == "prop_7_0.03.vnnlib" && record.region.radius == nil)
+        #expect(record.region.source == name && record.region.radius == nil)
         #expect(record.classes.map(\.other) == property.others && record.classes.map(\.lowerMargin) == outcome.lowerMargins)
     }
 
