@@ -271,4 +271,46 @@ import LipscopeTestSupport
         #expect(s.screenText.contains("certify label 0 r=0.03 (bab): unknown — 0/1 classes hold, \(Format.seconds(1.5)) (replayed)"), "\(s.screenText)")
         #expect(s.screenText.contains("note: time limit"))
     }
+
+    /// The real runtime: `v` starts the certifier on a thread, its updates come back through the
+    /// inbox, and the session log file gets the run; a cancel stops it at its next stage.
+    @Test func theRuntimeCertifiesOnAThreadAndLogsIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lipscope-certify-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let runtime = Runtime(options: WorkbenchOptions(sessionsDirectory: dir, methods: fakeMethods), inbox: Inbox())
+        runtime.start(rows: 40, cols: 120, colors: false)
+        runtime.dispatch(.networkLoaded(path: Self.tinyPath, network: tinyNetwork(), sha256: nil))
+        runtime.dispatch(.regionLoaded(path: "/work/x0.json", file: RegionFile(center: Self.center, label: 0)))
+
+        /// Feeds the inbox to the runtime until nothing runs (or 60 s pass).
+        func settle() {
+            let deadline = Date().addingTimeInterval(60)
+            while runtime.state.isRunning && Date() < deadline {
+                for event in runtime.inbox.drain() { runtime.dispatch(event) }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+        runtime.dispatch(.key(.char("v")))
+        #expect(runtime.state.runningCertify != nil && runtime.certifications.count == 1)
+        settle()
+        let done = try #require(runtime.state.certify)
+        #expect(!done.running && done.record.status == .finished && done.record.verdict == .holds)
+        #expect(runtime.certifications.isEmpty, "the finished run's cancel switch is dropped")
+
+        // A cancel right after the start stops the certifier at its next stage (on the MNIST
+        // net bounding the region alone takes a good part of a second: the cancel comes first).
+        let vnnlib = Fixtures.path("vnncomp2021/prop_7_0.03.vnnlib")
+        runtime.dispatch(.networkLoaded(path: Self.mnistPath, network: try NetworkLoader.load(path: Self.mnistPath), sha256: nil))
+        runtime.dispatch(.regionLoaded(path: vnnlib, file: try RegionFile.load(path: vnnlib, inputSize: 784, outputSize: 10)))
+        runtime.dispatch(.key(.char("v")))
+        runtime.dispatch(.key(.char("c")))
+        settle()
+        let cancelled = try #require(runtime.state.certify)
+        #expect(cancelled.id != done.id && cancelled.record.status == .cancelled && !runtime.state.isRunning)
+
+        runtime.finish()
+        let log = try #require(runtime.logPath)
+        let record = try SessionRecord.read(path: log)
+        #expect(record.problem == nil && record.certifications == [done.record, cancelled.record])
+    }
 }
