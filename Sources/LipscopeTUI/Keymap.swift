@@ -150,6 +150,10 @@ public enum Keymap {
         KeyBinding(.keys([.char("{"), .char("}")]), .main, "region radius down / up") { s, key in
             Update.stepRadius(&s, up: key == .char("}")); return []
         },
+        KeyBinding(.keys([.char("L")]), .main, "label to certify: 0, 1, …") { s, _ in Update.cycleLabel(&s); return [] },
+        // Not in the bottom bar: it is full at 80 columns; the help lists it by the region keys.
+        KeyBinding(.keys([.char("v")]), .main, "verify: certify the label",
+                   enabled: { s in !s.isRunning && s.region.active && s.region.label != nil }) { s, _ in Update.startCertify(&s) },
         KeyBinding(.keys([.char("s")]), .main, "degree sweep (stops at p*)", bar: ("s", "Sweep"),
                    enabled: { s in !s.isRunning && s.currentMethod.flatMap { s.minimumDegrees[$0] } != nil }) { s, _ in
             Update.startSweep(&s)

@@ -17,6 +17,8 @@ public struct RegionControl: Sendable, Equatable {
     public var usesBox = false
     /// Whether runs are local (a region is loaded and switched on).
     public var active = false
+    /// The class `v` certifies: the VNN-LIB property's label, or the one chosen with `L`.
+    public var label: Int?
 
     public init() {}
 
@@ -48,6 +50,24 @@ public struct RegionControl: Sendable, Equatable {
         let name = source ?? "the loaded point"
         if usesBox, let box = file.box { return "box of \(name) (r ≤ \(Format.number(box.radius)))" }
         return "ball r=\(Format.number(radius)) around \(name)"
+    }
+
+    /// The classes that must stay below `label`: the property's own when the label is its
+    /// label, else every other output.
+    public func others(outputs: Int) -> [Int] {
+        guard let label else { return [] }
+        if let file, file.label == label, let others = file.others { return others }
+        return (0..<outputs).filter { $0 != label }
+    }
+
+    /// The region as the certifier takes it, and as the session log records it.
+    public func certifyRegion() throws -> (region: InputRegion, record: CertifyRecord.Region)? {
+        guard active, let file else { return nil }
+        if usesBox, let box = file.box {
+            return (box, CertifyRecord.Region(lower: box.lower, upper: box.upper, source: source))
+        }
+        return (try InputRegion(center: file.center, radius: radius),
+                CertifyRecord.Region(center: file.center, radius: radius, source: source))
     }
 
     /// How a finished run's options describe its region (for the Compare rows).

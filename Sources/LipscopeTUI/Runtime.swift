@@ -150,6 +150,8 @@ final class Runtime {
     var jobs: [Int: Job] = [:]
     /// The cancel switch of each training run still going.
     var trainings: [Int: CancellationToken] = [:]
+    /// The cancel switch of each certification run still going.
+    var certifications: [Int: CancellationToken] = [:]
     var writer: SessionLogWriter?
     var logPath: String? { writer?.path }
     let started = ContinuousClock.now
@@ -210,6 +212,7 @@ final class Runtime {
         case .cancel(let run):
             jobs[run]?.cancel()
             trainings[run]?.cancel()
+            certifications[run]?.cancel()
         case .startTraining(let run, let parameters):
             let token = CancellationToken()
             trainings[run] = token
@@ -217,9 +220,17 @@ final class Runtime {
             cn_block_sigwinch(&old)
             Self.train(run, parameters, token: token, inbox: inbox)
             cn_restore_sigmask(&old)
+        case .startCertify(let run, let problem, let method, let seed):
+            let token = CancellationToken()
+            certifications[run] = token
+            var old = sigset_t()
+            cn_block_sigwinch(&old)
+            Self.certify(run, problem, method: method, seed: seed, token: token, inbox: inbox)
+            cn_restore_sigmask(&old)
         case .log(let event):
             if case .runFinished(_, let run, _) = event { jobs[run] = nil }
             if case .trainingFinished(_, let run, _) = event { trainings[run] = nil }
+            if case .certifyFinished(_, let run, _) = event { certifications[run] = nil }
             writer?.append(event.withTime(SessionEvent.timestamp()))
             if let failure = writer?.failure, state.message?.text.hasPrefix("session log") != true {
                 state.message = Message(text: "session log: \(failure)", isError: true)
@@ -339,6 +350,34 @@ final class Runtime {
         thread.start()
     }
 
+    /// A certification run on its own thread: the certifier's progress goes to the inbox as it
+    /// happens; the listener throws once the run is cancelled, which stops the certifier at its
+    /// next stage or class. Exactly one end (`.finished`, `.cancelled` or `.failed`) per run.
+    static func certify(_ run: Int, _ problem: Certifier.Problem, method: Certifier.Method, seed: UInt64,
+                        token: CancellationToken, inbox: Inbox) {
+        let thread = Thread {
+            let post: @Sendable (CertifyUpdate) -> Void = { inbox.post(.certify(run: run, $0)) }
+            let start = ContinuousClock.now
+            do {
+                let outcome = try Certifier.certify(problem, method: method, seed: seed) { progress in
+                    if token.isCancelled { throw CancelledError() }
+                    switch progress {
+                    case .phase(let phase): post(.phase(phase))
+                    case .settled(let k, let margin, let bound, let lower):
+                        post(.settled(index: k, margin: margin, bound: bound, lowerMargin: lower))
+                    }
+                }
+                post(.finished(outcome))
+            } catch is CancelledError {
+                post(.cancelled(seconds: (ContinuousClock.now - start).seconds))
+            } catch {
+                post(.failed(message: String(describing: error), seconds: (ContinuousClock.now - start).seconds))
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
     /// Directories (not hidden) and files the purpose can open, `..` first.
     static func list(_ path: String, _ purpose: BrowserPurpose) throws -> [BrowserEntry] {
         let names = try FileManager.default.contentsOfDirectory(atPath: path)
@@ -370,6 +409,7 @@ final class Runtime {
     func terminate() {
         if let run = state.active { jobs[run.id]?.cancel() }
         for token in trainings.values { token.cancel() }
+        for token in certifications.values { token.cancel() }
         writer?.append(.note(time: SessionEvent.timestamp(), text: "terminated by signal \(terminationRequested.load(ordering: .relaxed))"))
         state.quitting = true
     }
@@ -378,6 +418,7 @@ final class Runtime {
     func finish() {
         for job in jobs.values { job.cancel() }
         for token in trainings.values { token.cancel() }
+        for token in certifications.values { token.cancel() }
         let deadline = ContinuousClock.now + .seconds(3)
         while state.isRunning && ContinuousClock.now < deadline {
             var fds = [pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]

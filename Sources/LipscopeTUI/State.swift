@@ -19,6 +19,8 @@ public enum Event: Sendable {
     case job(run: Int, JobEvent)
     /// From the training run `run` (`Effect.startTraining`).
     case training(run: Int, TrainingUpdate)
+    /// From the certification run `run` (`Effect.startCertify`).
+    case certify(run: Int, CertifyUpdate)
     case networkLoaded(path: String, network: Network, sha256: String?)
     case loadFailed(path: String, message: String)
     case directoryListed(path: String, entries: [BrowserEntry])
@@ -48,6 +50,9 @@ public enum Effect: Sendable {
     /// Train on the data of `parameters` on a thread, save the network to `parameters.out` (or
     /// the next unused name beside it) and answer with `.training` events.
     case startTraining(run: Int, parameters: TrainingParameters)
+    /// Certify on a thread (`Certifier.certify` with a progress listener that also checks the
+    /// cancel switch) and answer with `.certify` events.
+    case startCertify(run: Int, problem: Certifier.Problem, method: Certifier.Method, seed: UInt64)
     /// Append to the session log (the runtime stamps `time`).
     case log(SessionEvent)
     case loadNetwork(path: String)
@@ -292,6 +297,11 @@ public struct WorkbenchState: Sendable {
     public var trainForm = TrainForm()
     /// The running or last training run.
     public var training: TrainingRun?
+    /// The running or last certification run (`v`).
+    public var certify: CertifyJob?
+    /// Whether the live pane shows the certification run (from `v` until a run or a Compare
+    /// row takes the pane back).
+    public var showsCertify = false
     public var mode: Mode = .main
     public var message: Message?
     public var sessionLog: String?
@@ -328,8 +338,11 @@ public struct WorkbenchState: Sendable {
         applicable.indices.contains(selected) ? applicable[selected] : nil
     }
 
-    /// A bound run or a training run is active (one at a time: both use the cores).
-    public var isRunning: Bool { active != nil || training?.running == true }
+    /// A bound, training or certification run is active (one at a time: they all use the cores).
+    public var isRunning: Bool { active != nil || training?.running == true || certify?.running == true }
+
+    /// The certification run while it runs.
+    public var runningCertify: CertifyJob? { certify?.running == true ? certify : nil }
 
     /// The training run while it runs.
     public var runningTraining: TrainingRun? { training?.running == true ? training : nil }

@@ -27,6 +27,8 @@ public enum Update {
             return job(&s, run, jobEvent)
         case .training(let run, let update):
             return training(&s, run, update)
+        case .certify(let run, let update):
+            return certify(&s, run, update)
         case .networkLoaded(let path, let network, let sha):
             let summary = NetworkSummary(network)
             let keep = s.currentMethod.map { s.methods[$0].id }
@@ -324,7 +326,10 @@ public enum Update {
         let rows = s.compareRows
         guard !rows.isEmpty else { s.compareCursor = 0; return }
         s.compareCursor = min(max(0, s.compareCursor + step), rows.count - 1)
-        if s.active == nil || s.focus == .compare { s.shownRun = rows[s.compareCursor].id }
+        if s.active == nil || s.focus == .compare {
+            s.shownRun = rows[s.compareCursor].id
+            if s.runningCertify == nil { s.showsCertify = false }
+        }
     }
 
     static func changeDegree(_ s: inout WorkbenchState, _ step: Int) {
@@ -377,6 +382,7 @@ public enum Update {
         guard let net = s.network else { error(&s, "no network loaded — o opens one"); return [] }
         guard s.active == nil else { error(&s, "a run is active — Esc or c cancels it"); return [] }
         guard s.runningTraining == nil else { error(&s, "training is running — Esc or c cancels it"); return [] }
+        guard s.runningCertify == nil else { error(&s, "certify is running — Esc or c cancels it"); return [] }
         let method = s.methods[m]
         // The region goes to the methods that take one (and into the log with the run).
         let options = s.requestOptions(m).merging(s.region.options(for: method)) { mine, _ in mine }
@@ -389,6 +395,7 @@ public enum Update {
         let id = s.nextRunID
         s.nextRunID += 1
         s.active = RunView(id: id, parameters: parameters, startedAt: s.clock)
+        s.showsCertify = false
         info(&s, "running \(method.label) (\(norm.symbol)\(degree.map { ", degree \($0)" } ?? ""))… Esc cancels")
         return [.log(.runStarted(time: "", run: id, parameters: parameters)), .start(run: id, method: m, request: request)]
     }
@@ -400,6 +407,7 @@ public enum Update {
             s.sweep = sweep
         }
         if s.active == nil, s.runningTraining != nil { return cancelTraining(&s) }
+        if s.active == nil, s.runningCertify != nil { return cancelCertify(&s) }
         guard var run = s.active else {
             s.message = nil
             return []
@@ -550,9 +558,26 @@ public enum Update {
             s.shownRun = id
             count += 1
         }
+        // Certification runs come back as they ended (verdict, bounds); the live pane shows the last.
+        for var record in record.certifications {
+            if record.replayedFrom == nil { record.replayedFrom = file }
+            let id = s.nextRunID
+            s.nextRunID += 1
+            effects.append(.log(.certifyFinished(time: "", run: id, record: record)))
+            if s.runningCertify == nil {
+                var job = CertifyJob(id: id, record: record, startedAt: s.clock)
+                job.running = false
+                s.certify = job
+                s.showsCertify = true
+            }
+        }
         effects.append(.log(.note(time: "", text: "reopened \(file): \(count) finished runs")))
         s.mode = .main
         var text = "reopened \(file): \(count) runs"
+        if let last = record.certifications.last {
+            let n = record.certifications.count
+            text += ", \(n) certify run\(n == 1 ? "" : "s") (last: \(last.outcome))"
+        }
         // Training runs are not re-run or copied; the report of the reopened log shows them.
         if !record.trainings.isEmpty { text += ", \(record.trainings.count) training run\(record.trainings.count == 1 ? "" : "s") (lipscope report shows them)" }
         // Bring back the session's network when it is not the one loaded.
@@ -670,6 +695,7 @@ public enum Update {
         var effects: [Effect] = []
         if let run = s.active { effects.append(.cancel(run: run.id)) }
         if let t = s.runningTraining { effects.append(.cancel(run: t.id)) }
+        if let c = s.runningCertify { effects.append(.cancel(run: c.id)) }
         return effects + [.quit]
     }
 

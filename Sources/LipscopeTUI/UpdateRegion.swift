@@ -15,6 +15,7 @@ extension Update {
         s.region.source = Path.name(path)
         s.region.usesBox = file.box != nil
         s.region.active = true
+        s.region.label = file.label
         // The radius keys start from the largest step within the box.
         if let box = file.box { s.region.radius = RegionControl.step(box.radius * (1 + 1e-9), up: false) }
         let label = file.label.map { ", label \($0)" } ?? ""
@@ -39,6 +40,19 @@ extension Update {
         if s.region.usesBox { s.region.usesBox = false } else { s.region.radius = RegionControl.step(s.region.radius, up: up) }
         s.region.active = true
         info(&s, "region: \(s.region.description)")
+    }
+
+    /// `L`: the label `v` certifies, through the outputs (a center point file carries none).
+    static func cycleLabel(_ s: inout WorkbenchState) {
+        guard let net = s.network else { error(&s, "no network loaded — o opens one"); return }
+        guard s.region.file != nil else {
+            error(&s, "no region loaded — l loads a center point (.json, .txt) or a .vnnlib property")
+            return
+        }
+        let outputs = net.network.outputSize
+        guard outputs > 1 else { error(&s, "\(net.summary.name) has one output: there is no other class to certify against"); return }
+        s.region.label = s.region.label.map { ($0 + 1) % outputs } ?? 0
+        info(&s, "label \(s.region.label!) — v certifies it over the region")
     }
 
     /// A region loaded for another network does not fit a network of another input size.

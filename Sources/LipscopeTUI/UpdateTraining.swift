@@ -57,6 +57,7 @@ extension Update {
                                           options: ["hidden": String(parameters.hidden)], network: name)
         s.training = TrainingRun(parameters: parameters, view: RunView(id: id, parameters: runParameters, startedAt: s.clock))
         s.shownRun = id
+        s.showsCertify = false
         s.plot = .convergence
         info(&s, "training \(s.trainForm.summary) on digits… Esc cancels (keeps the last finished epoch)")
         return [.log(.trainingStarted(time: "", run: id, parameters: parameters)), .startTraining(run: id, parameters: parameters)]

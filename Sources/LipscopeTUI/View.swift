@@ -131,7 +131,7 @@ public enum View {
             ("sizes ", m.sizes.map(String.init).joined(separator: "→") + (m.kind == "implicit" ? " (in→state→out)" : m.kind == "graph" ? " (in, nodes)" : ""), .normal),
             ("act   ", compressActivations(m.activations), .normal),
             // Where local runs look (l loads, g toggles, { } radius).
-            ("region", " " + s.region.description + (s.region.active ? s.region.file?.label.map { ", label \($0)" } ?? "" : ""),
+            ("region", " " + s.region.description + (s.region.active ? s.region.label.map { ", label \($0)" } ?? "" : ""),
              s.region.active ? Style(.accent, bold: true) : .muted),
         ]
         if let mu = m.muInf {
@@ -269,6 +269,10 @@ public enum View {
 
     static func livePane(_ screen: inout ScreenBuffer, _ s: WorkbenchState, _ rect: Rect) {
         guard rect.height >= 3 else { return }
+        if s.active == nil, s.runningTraining == nil, s.showsCertify, let job = s.certify {
+            certifyPane(&screen, s, job, rect)
+            return
+        }
         let run = s.liveRun
         var title = "Live"
         let training = s.training.flatMap { t in run?.id == t.id ? t : nil }

@@ -7,7 +7,8 @@ import Testing
 @Suite struct UpdateKeyTests {
     static let coveredMain: Set<String> = ["? F1", "o", "O", "Enter", "Esc c", "↑ ↓", "Tab S-Tab", "PgUp PgDn", "n",
                                            "+ = → - ←", "[ ]", "k", "b", "d", ", .", "< >", "x", "s", "p", "t", "S", "w", "a", "q C-c",
-                                           "l", "g", "{ }"]  // the region keys: RegionControlTests
+                                           "l", "g", "{ }",  // the region keys: RegionControlTests
+                                           "L", "v"]  // label and certify: CertifyJobTests
     static let coveredBrowser: Set<String> = ["↑ ↓ PgUp PgDn Home End", "Enter →", "Backspace ←", "Esc q", "a–z 0–9"]
     static let coveredPrompt: Set<String> = ["Enter", "Esc", "Backspace", "text"]
     static let coveredTrain: Set<String> = ["↑ ↓ Tab S-Tab", "→ > + = ← < -", "x", "Enter t", "Esc q"]

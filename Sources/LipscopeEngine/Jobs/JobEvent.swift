@@ -37,7 +37,7 @@ public final class CancellationToken: Sendable {
 }
 
 /// Thrown inside a method when its token is cancelled; the job turns it into `cancelled`.
-public struct CancelledError: Error {}
+public struct CancelledError: Error { public init() {} }
 
 /// What a running method sees: where to send events, and whether to stop.
 public struct JobContext: Sendable {

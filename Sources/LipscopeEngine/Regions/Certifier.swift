@@ -80,6 +80,17 @@ public enum Certifier {
         public var domains: Int = 1
     }
 
+    /// What `certify` reports while it works (the workbench's live progress). A class is
+    /// reported once, when its lower bound of f_c − f_j over the box is final: at once when it is
+    /// positive, else after the attack and (bab) its branching. The computation is the same with
+    /// or without a listener; a listener that throws (a cancel) stops the certification there.
+    public enum Progress: Sendable {
+        /// A stage shared by the classes ("bounding the region", "attack", "branching on class 3").
+        case phase(String)
+        /// Class `others[index]` is settled with this final certified lower bound over the box.
+        case settled(index: Int, margin: Double, bound: Double, lowerMargin: Double)
+    }
+
     /// The ℓ∞ radius of the box around the computed center, rounded up so ‖x − x₀‖∞ ≤ r holds
     /// for every x of the box despite the rounding of the center itself.
     static func radius(_ region: InputRegion, center: [Double]) -> Double {
@@ -89,8 +100,16 @@ public enum Certifier {
     }
 
     public static func certify(_ p: Problem, method: Method, attack: Bool = true, seed: UInt64 = 1,
-                               search: PreActivationBounds.SlopeSearch = .init(), timeLimit: Double = 6) throws -> Outcome {
+                               search: PreActivationBounds.SlopeSearch = .init(), timeLimit: Double = 6,
+                               progress: ((Progress) throws -> Void)? = nil) throws -> Outcome {
         let start = Date()
+        let report = progress ?? { _ in }
+        var settled = Set<Int>()
+        // Classes settle in any order; each is reported once.
+        func settle(_ k: Int, _ margin: Double, _ bound: Double, _ lower: Double) throws {
+            guard settled.insert(k).inserted else { return }
+            try report(.settled(index: k, margin: margin, bound: bound, lowerMargin: lower))
+        }
         let net = p.network.withLinearOutput
         let m = net.outputSize
         guard (0..<m).contains(p.label) else { throw RegionError("label \(p.label) is not an output (the network has \(m))") }
@@ -109,6 +128,7 @@ public enum Certifier {
         var bounds: [Double] = [], lowerMargins: [Double] = []
         var note: String?
         // The region's pre-activation bounds: computed once, shared by every class.
+        try report(.phase("bounding the region"))
         var full = try PreActivationBounds(net, region: p.region, propagation: method.propagation)
         if method.tightensIntermediateBounds { full.tightenWithOptimizedSlopes(search) }
         let unstable = full.unstableCount
@@ -126,6 +146,7 @@ public enum Certifier {
                 lowerMargins = ibp
             }
             bounds = lowerMargins
+            for k in p.others.indices where lowerMargins[k] > 0 { try settle(k, margins[k], bounds[k], lowerMargins[k]) }
         case .naive, .relaxedExact:
             let slopes = full.slopes
             for (k, j) in p.others.enumerated() {
@@ -142,30 +163,39 @@ public enum Certifier {
                     lowerMargins.append(-.infinity)
                     if case .string(let why)? = result.details["reason"] { note = why } else { note = "\(method.rawValue): \(result.status.rawValue)" }
                 }
+                // Nothing later changes these margins (the attack only finds counterexamples).
+                try settle(k, margins[k], bounds[k], lowerMargins[k])
             }
         }
         var verdict: Verdict = lowerMargins.allSatisfy { $0 > 0 } ? .holds : .unknown
         var counterexample: Counterexample?
-        if verdict == .unknown, attack, let found = Self.attack(p, seed: seed) {
-            verdict = .violated
-            counterexample = found
+        if verdict == .unknown, attack {
+            try report(.phase("attack"))
+            if let found = Self.attack(p, seed: seed) {
+                verdict = .violated
+                counterexample = found
+            }
         }
         var domains = 1
         if verdict == .unknown, method == .bab {
             // The margins not yet positive, easiest first, sharing one deadline.
             let deadline = start.addingTimeInterval(timeLimit)
             for k in p.others.indices.sorted(by: { lowerMargins[$0] > lowerMargins[$1] }) where lowerMargins[k] <= 0 {
+                try report(.phase("branching on class \(p.others[k])"))
                 let o = ReluBranching.lowerBound(row: rows.row(k), constant: constant[k], root: full, rootBound: lowerMargins[k],
                                                  search: .init(iterations: max(1, search.iterations / 2),
                                                                learningRate: search.learningRate, decay: search.decay),
                                                  deadline: deadline)
                 lowerMargins[k] = max(lowerMargins[k], o.bound)
                 domains += o.domains - 1
+                try settle(k, margins[k], lowerMargins[k], lowerMargins[k])
                 if !o.proven { break }
             }
             bounds = lowerMargins
             if lowerMargins.allSatisfy({ $0 > 0 }) { verdict = .holds }
         }
+        // The rest are final as they stand (a counterexample was found, or the method is done).
+        for k in p.others.indices { try settle(k, margins[k], bounds[k], lowerMargins[k]) }
         return Outcome(verdict: verdict, method: method, radius: r, margins: margins, bounds: bounds,
                        lowerMargins: lowerMargins, unstableNeurons: unstable,
                        seconds: Date().timeIntervalSince(start), counterexample: counterexample, note: note,

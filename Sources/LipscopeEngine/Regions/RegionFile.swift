@@ -10,9 +10,11 @@ public struct RegionFile: Sendable, Equatable {
     public var box: InputRegion?
     /// The VNN-LIB property's label.
     public var label: Int?
+    /// The classes the VNN-LIB property says must stay below the label (nil: all the others).
+    public var others: [Int]?
 
-    public init(center: [Double], box: InputRegion? = nil, label: Int? = nil) {
-        self.center = center; self.box = box; self.label = label
+    public init(center: [Double], box: InputRegion? = nil, label: Int? = nil, others: [Int]? = nil) {
+        self.center = center; self.box = box; self.label = label; self.others = others
     }
 
     /// Reads `path` for a network with `inputSize` inputs (and `outputSize` outputs, which a
@@ -30,7 +32,7 @@ public struct RegionFile: Sendable, Equatable {
                                  found: "\(property.outputCount)")
             }
             let mid = zip(property.region.lower, property.region.upper).map { ($0 + $1) / 2 }
-            return RegionFile(center: mid, box: property.region, label: property.label)
+            return RegionFile(center: mid, box: property.region, label: property.label, others: property.others)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, expected: "a readable file", found: "none")

@@ -70,6 +70,9 @@ public enum SessionEvent: Sendable, Equatable {
     case trainingStarted(time: String, run: Int, parameters: TrainingParameters)
     case trainingEpoch(run: Int, record: EpochRecord)
     case trainingFinished(time: String, run: Int, summary: TrainingSummary)
+    /// A certification run (`v` in the workbench), written once when it ends (also when
+    /// cancelled). A new event type: logs written before it existed load unchanged.
+    case certifyFinished(time: String, run: Int, record: CertifyRecord)
     case sessionEnd(time: String)
 
     public var typeName: String {
@@ -85,6 +88,7 @@ public enum SessionEvent: Sendable, Equatable {
         case .trainingStarted: "training_started"
         case .trainingEpoch: "training_epoch"
         case .trainingFinished: "training_finished"
+        case .certifyFinished: "certify_finished"
         case .sessionEnd: "session_end"
         }
     }
@@ -93,7 +97,8 @@ public enum SessionEvent: Sendable, Equatable {
     public var run: Int? {
         switch self {
         case .runStarted(_, let r, _), .progress(let r, _, _, _), .log(let r, _), .iteration(let r, _),
-             .runFinished(_, let r, _), .trainingStarted(_, let r, _), .trainingEpoch(let r, _), .trainingFinished(_, let r, _): r
+             .runFinished(_, let r, _), .trainingStarted(_, let r, _), .trainingEpoch(let r, _), .trainingFinished(_, let r, _),
+             .certifyFinished(_, let r, _): r
         default: nil
         }
     }
@@ -149,6 +154,9 @@ extension SessionEvent: Codable {
         case "training_finished":
             self = .trainingFinished(time: try time(), run: try c.decode(Int.self, forKey: .run),
                                      summary: try c.decode(TrainingSummary.self, forKey: .summary))
+        case "certify_finished":
+            self = .certifyFinished(time: try time(), run: try c.decode(Int.self, forKey: .run),
+                                    record: try c.decode(CertifyRecord.self, forKey: .record))
         case "session_end":
             self = .sessionEnd(time: try time())
         default:
@@ -185,6 +193,8 @@ extension SessionEvent: Codable {
             try c.encode(run, forKey: .run); try c.encode(record, forKey: .record)
         case .trainingFinished(let time, let run, let summary):
             try c.encode(time, forKey: .time); try c.encode(run, forKey: .run); try c.encode(summary, forKey: .summary)
+        case .certifyFinished(let time, let run, let record):
+            try c.encode(time, forKey: .time); try c.encode(run, forKey: .run); try c.encode(record, forKey: .record)
         case .sessionEnd(let time):
             try c.encode(time, forKey: .time)
         }
@@ -225,6 +235,7 @@ extension SessionEvent {
         case .note(_, let t): .note(time: time, text: t)
         case .trainingStarted(_, let r, let p): .trainingStarted(time: time, run: r, parameters: p)
         case .trainingFinished(_, let r, let sum): .trainingFinished(time: time, run: r, summary: sum)
+        case .certifyFinished(_, let r, let rec): .certifyFinished(time: time, run: r, record: rec)
         case .sessionEnd: .sessionEnd(time: time)
         case .progress, .log, .iteration, .trainingEpoch: self
         }

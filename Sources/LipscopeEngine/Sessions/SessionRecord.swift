@@ -59,6 +59,8 @@ public struct SessionRecord: Sendable {
     public var networks: [SessionNetwork] = []
     public var runs: [SessionRun] = []
     public var trainings: [SessionTraining] = []
+    /// Certification runs (`v` in the workbench), in log order.
+    public var certifications: [CertifyRecord] = []
     public var notes: [String] = []
     /// From the reader: why the log stopped early, if it did.
     public var problem: String?
@@ -94,6 +96,8 @@ public struct SessionRecord: Sendable {
                 if let i = trainingIndex[run] { trainings[i].epochs.append(record) }
             case .trainingFinished(_, let run, let summary):
                 if let i = trainingIndex[run] { trainings[i].summary = summary }
+            case .certifyFinished(_, _, let record):
+                certifications.append(record)
             case .sessionEnd(let time):
                 ended = time
             }

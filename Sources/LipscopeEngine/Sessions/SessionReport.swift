@@ -9,7 +9,8 @@ public enum SessionReport {
         out.append("- lipscope \(session.version ?? "?"), started \(session.started ?? "?")"
                    + (session.ended.map { ", ended \($0)" } ?? ", no end recorded"))
         out.append("- \(session.runs.count) runs (\(session.finishedRuns.count) finished) on \(session.networkNames.count) network(s)"
-                   + (session.trainings.isEmpty ? "" : ", \(session.trainings.count) training run(s)"))
+                   + (session.trainings.isEmpty ? "" : ", \(session.trainings.count) training run(s)")
+                   + (session.certifications.isEmpty ? "" : ", \(session.certifications.count) certify run(s)"))
         if let problem = session.problem {
             out.append("- **Recovered log:** \(problem)")
         }
@@ -19,6 +20,9 @@ public enum SessionReport {
         }
         for training in session.trainings {
             out += trainingSection(training)
+        }
+        if !session.certifications.isEmpty {
+            out += certifySection(session.certifications)
         }
         if !session.notes.isEmpty {
             out += ["## Notes", ""] + session.notes.map { "- \($0)" } + [""]
@@ -118,6 +122,20 @@ public enum SessionReport {
     }
 
     /// One training run: its settings (as a command line), each epoch, and how it ended.
+    /// One row per certification run (`v`): its region, label, verdict and the worst class.
+    static func certifySection(_ records: [CertifyRecord]) -> [String] {
+        var out = ["## Certify runs", "",
+                   "| network | region | label | method | verdict | classes holding | lowest margin over the region (class) | time |",
+                   "|---|---|---:|---|---|---:|---:|---:|"]
+        for r in records {
+            let worst = r.classes.min { $0.lowerMargin < $1.lowerMargin }
+            out.append("| \(r.network) | \(r.region.description) | \(r.label) | \(r.method) | **\(r.outcome)**"
+                       + (r.replayedFrom.map { " (from \($0))" } ?? "") + " | \(r.classes.filter(\.holds).count)/\(r.others.count) | "
+                       + (worst.map { "\(number($0.lowerMargin)) (\($0.other))" } ?? "—") + " | \(seconds(r.seconds)) |")
+        }
+        return out + [""]
+    }
+
     static func trainingSection(_ t: SessionTraining) -> [String] {
         let p = t.parameters
         var out = ["## Training run \(t.id)", "",
