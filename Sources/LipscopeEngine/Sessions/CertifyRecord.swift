@@ -17,13 +17,6 @@ public struct CertifyRecord: Codable, Sendable, Equatable {
             self.center = center; self.radius = radius; self.lower = lower; self.upper = upper; self.source = source
         }
 
-        /// The certifier's box.
-        public func inputRegion() throws -> InputRegion {
-            if let center, let radius { return try InputRegion(center: center, radius: radius) }
-            guard let lower, let upper else { throw RegionError("a certify region needs center and radius, or lower and upper") }
-            return try InputRegion(lower: lower, upper: upper)
-        }
-
         /// "ball r=0.03 around x.json", "box of prop_7.vnnlib".
         public var description: String {
             let name = source ?? "a point"
