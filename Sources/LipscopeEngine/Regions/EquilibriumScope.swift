@@ -37,10 +37,16 @@ public struct EquilibriumScope: Sendable {
             let local = try LocalScope(request, parsed: parsed, network: ff)
             guard local.isLocal else { return nil }
             return try EquilibriumScope(feedforward: local)
-        case .graph:
-            let set = (InputRegion.options + LocalScope.options).map(\.key).filter { parsed.isSet($0) }
+        case .graph(let g):
+            // A chain graph is a feedforward net; other graphs would need the embedded network
+            // in topological order (interval propagation over the DAG), not written yet.
+            if let chain = g.chain {
+                let local = try LocalScope(request, parsed: parsed, network: chain)
+                return local.isLocal ? try EquilibriumScope(feedforward: local) : nil
+            }
+            let set = LocalScope.options.map(\.key).filter { parsed.isSet($0) }
             guard set.isEmpty else {
-                throw MethodFailure("--\(set[0]) is not supported for graph networks by \(parsed.method) yet (regions and margins of graphs: not implemented); use it on a feedforward chain or an implicit net")
+                throw MethodFailure("option '\(set[0])': regions and margins are not supported by \(parsed.method) on graphs with skip connections or branches yet (chains of layers and implicit nets take them)")
             }
             return nil
         }
