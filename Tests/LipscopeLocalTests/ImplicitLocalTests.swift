@@ -194,6 +194,34 @@ import LipscopeLinearAlgebra
         }
     }
 
+    /// A = [[0, 2], [−2, 0]]: no weighting contracts (⌈A⌉ has abscissa 2), but 2I − A − Aᵀ ≻ 0,
+    /// so only the global implicit-SDP certificate proves well-posedness: implicit-sdp computes it
+    /// first and then uses the box (which the ReLUs' saturation lets the check prove here);
+    /// contraction has no proof, keeps the global slopes and says why.
+    @Test func wellPosednessFromTheGlobalSDPWhenContractionCannotProveIt() throws {
+        let net = ImplicitNetwork(name: "skew", A: Matrix(rowArrays: [[0, 2], [-2, 0]]), B: Matrix(rowArrays: [[1, 0], [0, 1]]),
+                                  C: Matrix(rowArrays: [[1, 1]]), D: Matrix(rowArrays: [[0, 0]]), bias: [0.1, -0.1], activation: .relu)
+        let global = try #require(Self.run(ImplicitSDPBound(), net, .l2).value)
+        let local = Self.run(ImplicitSDPBound(), net, .l2, LocalBoundTests.ball([0.5, 0.5], 0.1))
+        #expect(local.certified && local.details["fixed_point_box"] != nil, "\(local.details)")
+        #expect(local.details["well_posed_by"].map { "\($0)" }?.contains("global implicit-sdp certificate") == true, "\(local.details)")
+        let sampled = try #require(Self.run(SamplingBound(), net, .l2, LocalBoundTests.ball([0.5, 0.5], 0.1)).value)
+        let l = try #require(local.value)
+        #expect(l <= global * (1 + 1e-5) && l >= sampled * (1 - 1e-9), "local \(l), global \(global), sampled \(sampled)")
+        let region = try InputRegion(center: [0.5, 0.5], radius: 0.1)
+        let box = try FixedPointBox.compute(net, region: region).get()
+        var rng = SeededGenerator(seed: 4)
+        for _ in 0..<200 {
+            let u = (0..<2).map { region.lower[$0] + (region.upper[$0] - region.lower[$0]) * rng.uniform(0, 1) }
+            let solved = net.fixedPoint(input: u, tolerance: 1e-13, maxIterations: 100_000)
+            #expect(solved.converged)
+            let x = solved.state
+            #expect(zip(x, zip(box.lower, box.upper)).allSatisfy { $1.0 - 1e-9 <= $0 && $0 <= $1.1 + 1e-9 }, "\(x) vs \(box)")
+        }
+        let contraction = Self.run(ContractionBound(weighted: true), net, .linf, LocalBoundTests.ball([0.5, 0.5], 0.1))
+        #expect(contraction.value == nil && contraction.details["local_fallback"] != nil)
+    }
+
     @Test func badRegionsGiveClearErrorsNamingTheOption() throws {
         let net = try Self.implicit("implicit_n8")
         for (norm, method) in Self.methods + [(.l2, SamplingBound())] {

@@ -20,7 +20,7 @@ extension ImplicitSDPBound {
         var global: BoundResult?
         if scope.needsWellPosedness {
             var plain = request
-            plain.options = request.options.filter { key, _ in !LocalScope.options.contains { $0.key == key } }
+            plain.options = request.options.filter { key, _ in !InputRegion.options.contains { $0.key == key } }   // keeps a margin
             let g = try run(plain, context: context)
             global = g
             if g.certified {
