@@ -72,8 +72,11 @@ struct CertifyCommand: ParsableCommand {
         let method = Certifier.Method(rawValue: method)!
         let loaded = try NetworkLoader.load(path: network)
         guard let net = loaded.layerChain else {
+            // Implicit nets: the certifier's bound propagation is layer by layer; their local
+            // margin constants come from `bound` (fixed-point box + local slopes) instead.
             throw InputError(file: network, expected: "a feedforward network (a chain of layers)",
-                             found: loaded.kindName == "graph" ? "a graph with skip connections or branches (the region bounds work layer by layer)" : "an implicit network")
+                             found: loaded.kindName == "graph" ? "a graph with skip connections or branches (the region bounds work layer by layer)"
+                                 : "an implicit network (certify does not take implicit nets yet; bound each margin over the ball instead: lipscope bound NET --method contraction-weighted --norm inf --option center=… --option radius=ε --option margin=c,j, and f_c(x₀) − f_j(x₀) > L·ε certifies class c against j)")
         }
         var problem: Certifier.Problem
         var searchCenter: [Double]?

@@ -36,9 +36,9 @@ import LipscopeSolvers
         // The SDP options, then the region and margin options every local method declares.
         #expect(e.expected == "one of the options solver, chordal, split, reduce, scale, gap, time_limit, center, radius, lower, upper, margin")
         #expect(e.description == "lipsdp-neuron: option 'solvr': expected one of the options solver, chordal, split, reduce, scale, gap, time_limit, center, radius, lower, upper, margin, found 'solvr'")
-        // A method without options refuses any key, saying it takes none.
-        let none = try #require(error(ContractionBound(weighted: false), ["cliques": "dense"]))
-        #expect(none.expected == "no options (contraction takes none)")
+        // Contraction takes only the region and margin options.
+        let region = try #require(error(ContractionBound(weighted: false), ["cliques": "dense"]))
+        #expect(region.expected == "one of the options center, radius, lower, upper, margin")
     }
 
     @Test func badChoice() throws {

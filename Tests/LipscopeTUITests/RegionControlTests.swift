@@ -8,7 +8,7 @@ import LipscopeLinearAlgebra
 /// The region control: a loaded center or VNN-LIB box goes, as options, to the runs of the
 /// methods that take a region; the radius keys step it; g switches back to global.
 @Suite struct RegionControlTests {
-    static let methods: [any BoundMethod] = [NaiveBound(), LipSDPBound(.neuron), ImplicitSDPBound()]
+    static let methods: [any BoundMethod] = [NaiveBound(), LipSDPBound(.neuron), GlobalOnly()]
 
     static func startOptions(_ effects: [Effect]) -> [String: String]? {
         for e in effects { if case .start(_, _, let request) = e { return request.options } }
@@ -45,9 +45,9 @@ import LipscopeLinearAlgebra
     @Test func methodsWithoutRegionOptionsStayGlobal() {
         var s = loadedState(methods: Self.methods)
         s.send(.regionLoaded(path: "/work/x0.json", file: RegionFile(center: [0.5, -0.25])))
-        // The implicit SDP takes no region (global only): a loaded region must not reach its request.
-        for _ in 0..<Self.methods.count where s.selectedMethodID != "implicit-sdp" { s.press(.down) }
-        #expect(s.selectedMethodID == "implicit-sdp")
+        // A method without region options (global only): a loaded region must not reach its request.
+        for _ in 0..<Self.methods.count where s.selectedMethodID != "global-only" { s.press(.down) }
+        #expect(s.selectedMethodID == "global-only")
         let options = Self.startOptions(s.press(.enter))
         #expect(options != nil && options?["center"] == nil && options?["radius"] == nil)
     }
@@ -105,5 +105,17 @@ import LipscopeLinearAlgebra
         #expect(RegionControl.step(0.04, up: false) == 0.03)
         #expect(RegionControl.step(1, up: true) == 1)
         #expect(RegionControl.step(0.0001, up: false) == 0.0001)
+    }
+}
+
+/// An ℓ2 method declaring no options (every shipped ℓ2 method now takes a region).
+struct GlobalOnly: BoundMethod {
+    let id = "global-only"
+    let label = "Global only"
+    let kind = BoundKind.upper
+    let norms: [Norm] = [.l2]
+    func applicability(_ request: BoundRequest) -> Applicability { .applicable }
+    func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        result(request, value: 1, certified: true)
     }
 }

@@ -10,6 +10,8 @@ public struct ContractionBound: BoundMethod {
     public var label: String { weighted ? "Contraction (weighted)" : "Contraction" }
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]
+    /// An input region and/or a margin make it a local bound (Regions/LocalContraction.swift).
+    public var options: [MethodOption] { LocalScope.options }
 
     public init(weighted: Bool) { self.weighted = weighted }
 
@@ -26,15 +28,24 @@ public struct ContractionBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        if let scope = try EquilibriumScope.ifLocal(request, parsed: try parseOptions(request)) {
+            return try runLocal(request, scope: scope, context: context)
+        }
         if case .graph(let g) = request.network { return try runGraph(g, request, context: context) }
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
+        return try bound(system, request, details: [:], context: context)
+    }
+
+    /// The bound of one system (the network's, or a region's row-scaled one), its details added to `extra`.
+    func bound(_ system: EquilibriumSystem, _ request: BoundRequest, details extra: [String: JSONValue],
+               context: JobContext) throws -> BoundResult {
         let analysis = try ContractionAnalysis(system)
-        var details: [String: JSONValue] = [
+        var details: [String: JSONValue] = extra.merging([
             "mu_inf": .number(analysis.plainMeasure),
             "best_weighted_mu": .number(analysis.metzlerAbscissa),
-            "well_posed": .bool(analysis.metzlerAbscissa < 1),
-        ]
+        ]) { a, _ in a }
+        if extra["well_posed"] == nil { details["well_posed"] = .bool(analysis.metzlerAbscissa < 1) }
         if !weighted {
             guard analysis.plainMeasure < 1 else {
                 details["reason"] = .string("μ∞(A) = \(analysis.plainMeasure) ≥ 1: not contractive in the plain ℓ∞ norm")

@@ -80,8 +80,11 @@ public struct SamplingBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         let parsed = try parseOptions(request)
         if !parsed.explicit.isEmpty {
+            if case .implicit(let imp) = request.network {
+                return try runLocal(request, parsed: parsed, implicit: imp, context: context)
+            }
             guard let ff = request.network.layerChain else {
-                throw MethodFailure("an input region or margin needs a chain of layers (a feedforward network)")
+                throw MethodFailure("an input region or margin needs a chain of layers or an implicit network; this graph has skip connections or branches (regions of graphs: not implemented)")
             }
             return try runLocal(request, scope: try LocalScope(request, parsed: parsed, network: ff), context: context)
         }

@@ -6,11 +6,32 @@ extension SamplingBound {
     /// (uniform, and vertices, where ReLU patterns change most), then a random local search
     /// clamped to the region. Without a region (a margin only) it samples as the global run does.
     func runLocal(_ request: BoundRequest, scope: LocalScope, context: JobContext) throws -> BoundResult {
-        let net = scope.network
-        let evaluator = Evaluator(.feedforward(net), norm: request.norm)
-        let n = net.inputSize
+        try runLocal(request, network: .feedforward(scope.network), region: scope.region, details: scope.details, context: context)
+    }
+
+    /// An implicit net over a region and/or for a margin: the same search, every Jacobian taken
+    /// at the solved fixed point (`ImplicitNetwork.jacobian`), so it needs no fixed-point box.
+    func runLocal(_ request: BoundRequest, parsed: ParsedOptions, implicit full: ImplicitNetwork, context: JobContext) throws -> BoundResult {
+        let region = try InputRegion.from(parsed, inputSize: full.inputSize)
+        var net = full
+        var details: [String: JSONValue] = [:]
+        if let (c, j) = try LocalScope.margin(request, parsed: parsed, outputCount: full.outputSize) {
+            net.C = Matrix(rows: 1, columns: full.C.columns, storage: (0..<full.C.columns).map { full.C[c, $0] - full.C[j, $0] })
+            net.D = Matrix(rows: 1, columns: full.D.columns, storage: (0..<full.D.columns).map { full.D[c, $0] - full.D[j, $0] })
+            net.outputBias = [full.outputBias[c] - full.outputBias[j]]
+            details["margin"] = .string("f_\(c) − f_\(j)")
+        } else if let j = request.output {
+            net.C = full.C.selectingRows([j]); net.D = full.D.selectingRows([j]); net.outputBias = [full.outputBias[j]]
+        }
+        if let region { details["region"] = .string(EquilibriumScope.describe(region)) }
+        return try runLocal(request, network: .implicit(net), region: region, details: details, context: context)
+    }
+
+    func runLocal(_ request: BoundRequest, network: Network, region: InputRegion?, details scopeDetails: [String: JSONValue],
+                  context: JobContext) throws -> BoundResult {
+        let evaluator = Evaluator(network, norm: request.norm)
+        let n = network.inputSize
         var rng = SeededGenerator(seed: request.seed)
-        let region = scope.region
         func draw(_ s: Int) -> [Double] {
             guard let region else {
                 let scale = Self.scales[s % Self.scales.count]
@@ -60,7 +81,7 @@ extension SamplingBound {
             chains.removeAll { $0.radius < 1e-6 * step0 }
             if step % 25 == 24 { context.iteration(step / 25 + 1, [Metric("samples", Double(evaluated)), Metric("best", best)]) }
         }
-        var details = scope.details
+        var details = scopeDetails
         details["witness"] = .numbers(bestInput)
         details["samples"] = .number(Double(evaluated))
         details["note"] = .string("lower bound: the induced norm of the true Jacobian at the witness input" + (region == nil ? "" : ", a point of the region"))

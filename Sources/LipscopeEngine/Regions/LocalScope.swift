@@ -18,20 +18,7 @@ public struct LocalScope: Sendable {
 
     public init(_ request: BoundRequest, parsed: ParsedOptions, network full: FeedforwardNetwork) throws {
         let region = try InputRegion.from(parsed, inputSize: full.inputSize)
-        var margin: (Int, Int)?
-        if let words = parsed.list("margin"), parsed.isSet("margin") {
-            let m = full.outputSize
-            guard words.count == 2, let c = Int(words[0]), let j = Int(words[1]),
-                  (0..<m).contains(c), (0..<m).contains(j), c != j else {
-                throw OptionError(method: parsed.method, key: "margin",
-                                  expected: "two different output indices \"c,j\" in 0..<\(m)", found: words.joined(separator: ","))
-            }
-            guard request.output == nil else {
-                throw OptionError(method: parsed.method, key: "margin", expected: "no --output together with a margin",
-                                  found: "output \(request.output!)")
-            }
-            margin = (c, j)
-        }
+        let margin = try Self.margin(request, parsed: parsed, outputCount: full.outputSize)
         self.region = region
         self.margin = margin
         if let (c, j) = margin {
@@ -44,6 +31,22 @@ public struct LocalScope: Sendable {
         } else {
             slopes = SlopeIntervals(global: full)
         }
+    }
+
+    /// The `margin` option as (c, j), nil when unset; errors name the option (shared with the
+    /// equilibrium methods' scope).
+    static func margin(_ request: BoundRequest, parsed: ParsedOptions, outputCount m: Int) throws -> (c: Int, j: Int)? {
+        guard let words = parsed.list("margin"), parsed.isSet("margin") else { return nil }
+        guard words.count == 2, let c = Int(words[0]), let j = Int(words[1]),
+              (0..<m).contains(c), (0..<m).contains(j), c != j else {
+            throw OptionError(method: parsed.method, key: "margin",
+                              expected: "two different output indices \"c,j\" in 0..<\(m)", found: words.joined(separator: ","))
+        }
+        guard request.output == nil else {
+            throw OptionError(method: parsed.method, key: "margin", expected: "no --output together with a margin",
+                              found: "output \(request.output!)")
+        }
+        return (c, j)
     }
 
     /// A scope from slopes already computed (certify computes the region's bounds once for all classes).

@@ -9,7 +9,8 @@ import LipscopeLinearAlgebra
 /// written this way (A strictly block lower triangular) gives exactly LipSDP-Neuron.
 public struct ImplicitSDPBound: BoundMethod {
     public let id = "implicit-sdp"
-    public var options: [MethodOption] { StandardOptions.sdp }
+    /// Plus an input region and/or a margin (Regions/LocalImplicitSDP.swift).
+    public var options: [MethodOption] { StandardOptions.sdp + LocalScope.options }
     public let label = "Implicit SDP"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]
@@ -42,22 +43,37 @@ public struct ImplicitSDPBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        let options = try SDPMethodOptions(self, request)
+        if let scope = try EquilibriumScope.ifLocal(request, parsed: try parseOptions(request)) {
+            return try runLocal(request, scope: scope, options: options, context: context)
+        }
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
-        let options = try SDPMethodOptions(self, request)
+        return try bound(system, slopes: nil, request, options: options, details: [:], context: context)
+    }
+
+    /// The certified LMI bound of one system, with per-state slope intervals (nil: all [0, 1]).
+    func bound(_ system: EquilibriumSystem, slopes: [SlopeInterval]?, _ request: BoundRequest, options: SDPMethodOptions,
+               details extra: [String: JSONValue], context: JobContext) throws -> BoundResult {
         if system.stateSize == 0 {
             let norm = try LinearAlgebra.spectralNorm(system.D)
             return result(request, value: RoundingMargin.inflate(norm, operations: 2 * (system.D.rows + system.D.columns) + 2),
-                          certified: true, details: ["certificate": .string("affine map: spectral norm with a rounding margin")])
+                          certified: true, details: extra.merging(["certificate": .string("affine map: spectral norm with a rounding margin")]) { a, _ in a })
         }
-        let original = SlopeLMI.equilibrium(system)
+        // A diagonal power-of-two rescaling of the states keeps every slope interval, so the
+        // balanced form takes the same per-state intervals.
+        var original = SlopeLMI.equilibrium(system)
+        if let slopes { original.slopes = slopes }
         var forms = [original]
-        if options.balanceLayers, let balanced = SlopeLMI.balancedEquilibrium(system) { forms.insert(balanced, at: 0) }
+        if options.balanceLayers, var balanced = SlopeLMI.balancedEquilibrium(system) {
+            if let slopes { balanced.slopes = slopes }
+            forms.insert(balanced, at: 0)
+        }
         if options.reduceInput { forms = try forms.map { try $0.reducingInput() ?? $0 } }
         let outcome = try SDPDriver.solveAndCertify(solveForms: forms, original: original, input: .uniform,
                                                     chordal: false, options: options, context: context)
         let g = outcome.solverInput.first ?? 0
-        var details = outcome.details
+        var details = outcome.details.merging(extra) { a, _ in a }
         details["g_solver"] = .number(g)
         details["solver_value"] = .number(max(0, g).squareRoot())
         guard let certified = outcome.certifiedInput?.first else {
