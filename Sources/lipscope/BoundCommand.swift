@@ -26,7 +26,7 @@ struct BoundCommand: ParsableCommand {
         let net = try NetworkLoader.load(path: network)
         let method = method.method
         let progress = ProgressLine(label: method.id)
-        let result = Job.run(method, try options.requests()(net, norm), sink: { progress.handle($0) })
+        let result = Job.run(method, try options.requests(for: net)(net, norm), sink: { progress.handle($0) })
         if options.json {
             print(Display.json(result))
         } else {

@@ -29,7 +29,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let net = try NetworkLoader.load(path: network)
-        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: try options.requests(),
+        let comparison = Comparison.run(net, norms: norm.map { [$0] } ?? Norm.allCases, request: try options.requests(for: net),
                                         budget: budget.seconds, include: Set(include.map(\.method.id)))
         if options.json {
             print(Display.json(comparison))

@@ -118,8 +118,10 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("option"), parsing: .singleValue, help: OptionHelp.generic(), transform: OptionAssignment.parse)
     var option: [OptionAssignment] = []
 
+    @OptionGroup var region: RegionFlags
+
     /// The keys that have a flag of their own (the rest are reached through `--option`).
-    static let dedicatedKeys = ["solver", "chordal", "split", "cliques", "max_lp_nonzeros", "max_sdp_moments"]
+    static let dedicatedKeys = ["solver", "chordal", "split", "cliques", "max_lp_nonzeros", "max_sdp_moments", "center", "radius", "margin"]
 
     /// The method options as the engine reads them (`BoundRequest.options`), from the flags and
     /// every `--option`. The same key twice with different values is a usage error.
@@ -145,15 +147,21 @@ struct RunOptions: ParsableArguments {
     /// what was found.
     func check(for methods: [any BoundMethod]) throws {
         do {
-            try SharedOptions.check(try rawOptions(), for: methods)
+            var raw = try rawOptions()
+            for (key, value) in region.placeholderOptions {
+                if raw[key] != nil { throw ValidationError("option '\(key)' is set twice: by its flag and by --option") }
+                raw[key] = value
+            }
+            try SharedOptions.check(raw, for: methods)
         } catch let error as OptionError {
             throw ValidationError(error.description)
         }
     }
 
-    /// Requests with these settings (check the options first with `check`).
-    func requests() throws -> @Sendable (Network, Norm) -> BoundRequest {
-        let raw = try rawOptions()
+    /// Requests with these settings for `network` (check the options first with `check`); the
+    /// region flags' files are read here, against the network's input and output counts.
+    func requests(for network: Network) throws -> @Sendable (Network, Norm) -> BoundRequest {
+        let raw = try rawOptions().merging(try region.options(for: network)) { _, flag in flag }
         let (degree, output, seed) = (degree, output?.index, seed)
         return { network, norm in
             BoundRequest(network: network, norm: norm, degree: degree, output: output, seed: seed, options: raw)

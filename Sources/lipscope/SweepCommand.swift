@@ -49,7 +49,7 @@ struct SweepCommand: ParsableCommand {
         }
         let list = degrees.flatMap(Self.parseDegrees) ?? Array(lowest...(lowest + 2))
         var results: [BoundResult] = []
-        let makeRequest = try options.requests()
+        let makeRequest = try options.requests(for: net)
         for k in list {
             var request = makeRequest(net, norm)
             request.degree = k

@@ -27,7 +27,16 @@ public struct Comparison: Sendable, Codable {
         var results: [BoundResult] = []
         for norm in norms {
             let planned = plan(network, norm: norm, request: make, methods: methods)
+            // A region or margin asks a local question: a method that only answers the global one
+            // says so instead of putting a global bound in a table of local ones.
+            let localKeys = Set(make(network, norm).options.keys).intersection(["center", "lower", "margin"])
             for (method, request, predicted) in planned {
+                if let key = localKeys.sorted().first(where: { method.option($0) == nil }) {
+                    let what = key == "margin" ? "a margin" : "an input region"
+                    results.append(method.result(request, value: nil, certified: false, status: .notApplicable,
+                                                 details: ["reason": .string("\(method.id) takes no \(what): its bound is global only")]))
+                    continue
+                }
                 // A method that does not apply says so (too_large says more than over_budget).
                 if let budget, let predicted, predicted.seconds > budget, !include.contains(method.id),
                    Job.optionError(method, request) == nil, method.applicability(request) == .applicable {
