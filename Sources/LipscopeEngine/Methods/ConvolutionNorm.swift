@@ -51,8 +51,16 @@ enum ConvolutionNorm {
         let useOutputs = costOut <= costIn
         // M: rows are the Gram's indices, in CSR; mPosition maps a row to its band position.
         let m = useOutputs ? t : transpose(t)
+        let position: [Int] = (0..<m.rows).map { useOutputs ? outputPosition($0) : inputPosition($0) }
+        return try bandedGramNorm(m, position: position, side: useOutputs ? "outputs" : "inputs", checkCancelled: checkCancelled)
+    }
+
+    /// ‖M‖₂ ≤ upper for a sparse M whose Gram matrix M Mᵀ is banded once its rows are put at
+    /// `position` (a permutation of 0..<M.rows): the banded Cholesky bisection above. nil when no
+    /// t within a factor 5 of the Lanczos estimate passes.
+    static func bandedGramNorm(_ m: SparseMatrix, position: [Int], side: String,
+                               checkCancelled: () throws -> Void = {}) throws -> Bound? {
         let n = m.rows
-        let position: [Int] = (0..<n).map { useOutputs ? outputPosition($0) : inputPosition($0) }
         // Columns of M (CSC) to enumerate the pairs sharing a column.
         let mt = transpose(m)
         var bandwidth = 0
@@ -127,8 +135,7 @@ enum ConvolutionNorm {
             if holds(mid) { upper = mid } else { low = mid }
         }
         let norm = (upper + buildError).squareRoot() * (1 + 2 * Double.ulpOfOne)
-        return Bound(upper: norm, estimate: estimate.squareRoot(), side: useOutputs ? "outputs" : "inputs",
-                     size: n, bandwidth: bandwidth, checks: checks)
+        return Bound(upper: norm, estimate: estimate.squareRoot(), side: side, size: n, bandwidth: bandwidth, checks: checks)
     }
 
     static func transpose(_ a: SparseMatrix) -> SparseMatrix {

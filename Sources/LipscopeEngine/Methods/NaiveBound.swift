@@ -38,6 +38,10 @@ public struct NaiveBound: BoundMethod {
                    let bound = try ConvolutionNorm.spectralNorm(conv, checkCancelled: context.checkCancelled) {
                     norm = bound.upper
                     structured.append("layer \(k + 1): convolution, banded Cholesky on the \(bound.side) Gram (n \(bound.size), band \(bound.bandwidth), \(bound.checks) checks)")
+                } else if case .sparse(let w) = layer.weight {
+                    let sparse = try SparseSpectralNorm.upperBound(w, checkCancelled: context.checkCancelled)
+                    norm = sparse.upper
+                    structured.append("layer \(k + 1): sparse, \(sparse.how)")
                 } else {
                     norm = try LinearAlgebra.spectralNorm(layer.weight.dense)
                 }
