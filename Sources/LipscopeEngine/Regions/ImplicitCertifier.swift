@@ -105,9 +105,13 @@ public enum ImplicitCertifier {
         return WellPosedness(proof: nil, note: "well-posedness not proven (\(why)): without one fixed point per input neither the fixed-point box nor the contraction bound says anything, so the verdict stays unknown")
     }
 
+    /// `progress` sees the stages and each class once its lower bound is final, as the feedforward
+    /// certifier reports them (`Certifier.Progress`); a listener that throws stops the run there.
     public static func certify(_ p: Problem, method: Method, attack: Bool = true, seed: UInt64 = 1,
-                               wellPosedness known: WellPosedness? = nil) throws -> Outcome {
+                               wellPosedness known: WellPosedness? = nil,
+                               progress: ((Certifier.Progress) throws -> Void)? = nil) throws -> Outcome {
         let start = Date()
+        let report = progress ?? { _ in }
         let net = p.network
         let m = net.outputSize
         guard p.region.dimension == net.inputSize else {
@@ -126,14 +130,17 @@ public enum ImplicitCertifier {
                               lipschitzMargins: none, sources: [String](repeating: "none", count: k),
                               unstableNeurons: net.stateSize, seconds: 0, counterexample: nil, note: nil, wellPosedBy: nil)
         var notes: [String] = []
+        try report(.phase("proving well-posedness"))
         let posed = known ?? wellPosedness(net)
         guard let proof = posed.proof else {
+            for q in 0..<k { try report(.settled(index: q, margin: -.infinity, bound: .nan, lowerMargin: -.infinity)) }
             outcome.note = posed.note
             outcome.seconds = Date().timeIntervalSince(start)
             return outcome
         }
         outcome.wellPosedBy = proof
 
+        try report(.phase("bounding the fixed points of the region"))
         // Certified margins at the center: the proven box of the single point x₀.
         switch FixedPointBox.compute(net, region: try InputRegion(lower: center, upper: center)) {
         case .success(let point):
@@ -159,6 +166,7 @@ public enum ImplicitCertifier {
         }
 
         if method.usesLipschitz {
+            try report(.phase("contraction bounds"))
             for (q, j) in p.others.enumerated() {
                 let scope = try EquilibriumScope(implicit: net, region: p.region, margin: (p.label, j), output: nil,
                                                  wellPosedBy: proof, knownBox: regionBox)
@@ -183,14 +191,22 @@ public enum ImplicitCertifier {
             if b >= l { outcome.lowerMargins[q] = b; outcome.sources[q] = "box" }
             else { outcome.lowerMargins[q] = l; outcome.sources[q] = "lipschitz" }
         }
+        // Positive classes are final now; the others after the attack.
+        for q in 0..<k where outcome.lowerMargins[q] > 0 {
+            try report(.settled(index: q, margin: outcome.margins[q], bound: outcome.bounds[q], lowerMargin: outcome.lowerMargins[q]))
+        }
         if outcome.lowerMargins.allSatisfy({ $0 > 0 }) {
             outcome.verdict = .holds
         } else if attack {
+            try report(.phase("attack"))
             let targets = p.others.indices.filter { outcome.lowerMargins[$0] <= 0 }.map { p.others[$0] }
             if let found = Self.attack(p, targets: targets, seed: seed) {
                 outcome.verdict = .violated
                 outcome.counterexample = found
             }
+        }
+        for q in 0..<k where !(outcome.lowerMargins[q] > 0) {
+            try report(.settled(index: q, margin: outcome.margins[q], bound: outcome.bounds[q], lowerMargin: outcome.lowerMargins[q]))
         }
         var unique: [String] = []
         for n in notes where !unique.contains(n) { unique.append(n) }
