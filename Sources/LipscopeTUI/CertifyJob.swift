@@ -9,6 +9,8 @@ public enum CertifyUpdate: Sendable {
     /// Class `others[index]` settled with these certified lower bounds of f_c − f_j.
     case settled(index: Int, margin: Double, bound: Double, lowerMargin: Double)
     case finished(Certifier.Outcome)
+    /// The end of an implicit net's run.
+    case finishedImplicit(ImplicitCertifier.Outcome)
     case cancelled(seconds: Double)
     case failed(message: String, seconds: Double)
 }
@@ -32,6 +34,8 @@ public struct CertifyJob: Sendable {
 
     /// The method the workbench certifies with: the CLI's default (the tightest).
     public static let method = Certifier.Method.standard
+    /// For implicit nets: the CLI's default for them.
+    public static let implicitMethod = ImplicitCertifier.Method.standard
 
     /// "certify label 3 r=0.03".
     public var title: String { "certify label \(record.label) \(record.region.tag)" }

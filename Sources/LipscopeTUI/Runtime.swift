@@ -227,6 +227,13 @@ final class Runtime {
             cn_block_sigwinch(&old)
             Self.certify(run, problem, method: method, seed: seed, token: token, inbox: inbox)
             cn_restore_sigmask(&old)
+        case .startImplicitCertify(let run, let problem, let method, let seed):
+            let token = CancellationToken()
+            certifications[run] = token
+            var old = sigset_t()
+            cn_block_sigwinch(&old)
+            Self.certifyImplicit(run, problem, method: method, seed: seed, token: token, inbox: inbox)
+            cn_restore_sigmask(&old)
         case .log(let event):
             if case .runFinished(_, let run, _) = event { jobs[run] = nil }
             if case .trainingFinished(_, let run, _) = event { trainings[run] = nil }
@@ -368,6 +375,32 @@ final class Runtime {
                     }
                 }
                 post(.finished(outcome))
+            } catch is CancelledError {
+                post(.cancelled(seconds: (ContinuousClock.now - start).seconds))
+            } catch {
+                post(.failed(message: String(describing: error), seconds: (ContinuousClock.now - start).seconds))
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// `certify` for an implicit net: the same thread, listener and ends.
+    static func certifyImplicit(_ run: Int, _ problem: ImplicitCertifier.Problem, method: ImplicitCertifier.Method, seed: UInt64,
+                                token: CancellationToken, inbox: Inbox) {
+        let thread = Thread {
+            let post: @Sendable (CertifyUpdate) -> Void = { inbox.post(.certify(run: run, $0)) }
+            let start = ContinuousClock.now
+            do {
+                let outcome = try ImplicitCertifier.certify(problem, method: method, seed: seed) { progress in
+                    if token.isCancelled { throw CancelledError() }
+                    switch progress {
+                    case .phase(let phase): post(.phase(phase))
+                    case .settled(let k, let margin, let bound, let lower):
+                        post(.settled(index: k, margin: margin, bound: bound, lowerMargin: lower))
+                    }
+                }
+                post(.finishedImplicit(outcome))
             } catch is CancelledError {
                 post(.cancelled(seconds: (ContinuousClock.now - start).seconds))
             } catch {

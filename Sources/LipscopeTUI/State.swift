@@ -53,6 +53,8 @@ public enum Effect: Sendable {
     /// Certify on a thread (`Certifier.certify` with a progress listener that also checks the
     /// cancel switch) and answer with `.certify` events.
     case startCertify(run: Int, problem: Certifier.Problem, method: Certifier.Method, seed: UInt64)
+    /// The same for an implicit (equilibrium) net (`ImplicitCertifier.certify`).
+    case startImplicitCertify(run: Int, problem: ImplicitCertifier.Problem, method: ImplicitCertifier.Method, seed: UInt64)
     /// Append to the session log (the runtime stamps `time`).
     case log(SessionEvent)
     case loadNetwork(path: String)

@@ -9,8 +9,24 @@ extension Update {
     static func certifyProblem(_ s: WorkbenchState) -> Result<(Certifier.Problem, CertifyRecord.Region), CertifyRefusal> {
         guard let net = s.network else { return .failure("no network loaded — o opens one") }
         guard let chain = net.network.layerChain else {
-            return .failure("certify needs a feedforward network (a chain of layers); \(net.summary.name) is \(net.summary.kind)")
+            return .failure("certify needs a feedforward network (a chain of layers) or an implicit one; \(net.summary.name) is \(net.summary.kind)")
         }
+        return certifyRegion(s, outputs: chain.outputSize).map { found in
+            (Certifier.Problem(network: chain, region: found.region, label: found.label, others: found.others), found.record)
+        }
+    }
+
+    /// The same for an implicit net (nil when the loaded network is not one).
+    static func implicitCertifyProblem(_ s: WorkbenchState) -> Result<(ImplicitCertifier.Problem, CertifyRecord.Region), CertifyRefusal>? {
+        guard let loaded = s.network, case .implicit(let net) = loaded.network else { return nil }
+        return certifyRegion(s, outputs: net.outputSize).map { found in
+            (ImplicitCertifier.Problem(network: net, region: found.region, label: found.label, others: found.others), found.record)
+        }
+    }
+
+    /// The region, label and other classes `v` certifies, or why not.
+    static func certifyRegion(_ s: WorkbenchState, outputs: Int)
+        -> Result<(region: InputRegion, label: Int, others: [Int], record: CertifyRecord.Region), CertifyRefusal> {
         guard s.region.file != nil else {
             return .failure("certify needs a region — l loads a center point (.json, .txt) or a .vnnlib property")
         }
@@ -20,8 +36,7 @@ extension Update {
         }
         do {
             guard let (region, record) = try s.region.certifyRegion() else { return .failure("no region") }
-            let others = s.region.others(outputs: chain.outputSize)
-            return .success((Certifier.Problem(network: chain, region: region, label: label, others: others), record))
+            return .success((region, label, s.region.others(outputs: outputs), record))
         } catch {
             return .failure(CertifyRefusal(String(describing: error)))
         }
@@ -32,20 +47,33 @@ extension Update {
             error(&s, "a run is active — Esc or c cancels it")
             return []
         }
-        let problem: Certifier.Problem, region: CertifyRecord.Region
-        switch certifyProblem(s) {
-        case .failure(let why): error(&s, why.text); return []
-        case .success(let found): (problem, region) = found
+        let label: Int, others: [Int], region: CertifyRecord.Region, method: String, effect: (Int) -> Effect
+        if let implicit = implicitCertifyProblem(s) {
+            switch implicit {
+            case .failure(let why): error(&s, why.text); return []
+            case .success(let (problem, found)):
+                (label, others, region, method) = (problem.label, problem.others, found, CertifyJob.implicitMethod.rawValue)
+                let seed = s.seed
+                effect = { .startImplicitCertify(run: $0, problem: problem, method: CertifyJob.implicitMethod, seed: seed) }
+            }
+        } else {
+            switch certifyProblem(s) {
+            case .failure(let why): error(&s, why.text); return []
+            case .success(let (problem, found)):
+                (label, others, region, method) = (problem.label, problem.others, found, CertifyJob.method.rawValue)
+                let seed = s.seed
+                effect = { .startCertify(run: $0, problem: problem, method: CertifyJob.method, seed: seed) }
+            }
         }
         let id = s.nextRunID
         s.nextRunID += 1
-        let record = CertifyRecord(network: s.network!.summary.name, label: problem.label, others: problem.others,
-                                   method: CertifyJob.method.rawValue, region: region, verdict: .unknown, status: .finished,
+        let record = CertifyRecord(network: s.network!.summary.name, label: label, others: others,
+                                   method: method, region: region, verdict: .unknown, status: .finished,
                                    classes: [], seconds: 0)
         s.certify = CertifyJob(id: id, record: record, startedAt: s.clock)
         s.showsCertify = true
-        info(&s, "\(s.certify!.title): certifying over the \(s.region.description) (\(CertifyJob.method.rawValue))… Esc cancels")
-        return [.startCertify(run: id, problem: problem, method: CertifyJob.method, seed: s.seed)]
+        info(&s, "\(s.certify!.title): certifying over the \(s.region.description) (\(method))… Esc cancels")
+        return [effect(id)]
     }
 
     static func cancelCertify(_ s: inout WorkbenchState) -> [Effect] {
@@ -76,6 +104,15 @@ extension Update {
             job.record.seconds = o.seconds
             job.record.note = o.note
             job.record.domains = o.method == .bab ? o.domains : nil
+            job.record.counterexample = o.counterexample.map { .init(other: $0.winner, input: $0.input, outputs: $0.outputs) }
+        case .finishedImplicit(let o):
+            job.record.classes = job.record.others.indices.map {
+                .init(other: job.record.others[$0], margin: o.margins[$0], bound: o.bounds[$0], lowerMargin: o.lowerMargins[$0])
+            }
+            job.record.verdict = o.verdict
+            job.record.seconds = o.seconds
+            job.record.note = o.note
+            job.record.domains = nil
             job.record.counterexample = o.counterexample.map { .init(other: $0.winner, input: $0.input, outputs: $0.outputs) }
         case .cancelled(let seconds):
             job.record.status = .cancelled

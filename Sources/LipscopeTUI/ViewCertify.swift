@@ -29,6 +29,7 @@ extension View {
              + (job.running ? (job.phase ?? "starting") : r.summary), verdictStyle)
         // The Lipschitz methods certify from L_cj; the others bound the margin directly.
         let lipschitz = Certifier.Method(rawValue: r.method)?.usesLipschitz == true
+            || ImplicitCertifier.Method(rawValue: r.method)?.usesLipschitz == true
         line(Format.pad("class", 6) + Format.pad("at center ≥", 14, right: true) + Format.pad("over region ≥", 15, right: true)
              + (lipschitz ? Format.pad("L", 12, right: true) : "") + "  ", Style(.title, bold: true))
         for other in r.others {

@@ -85,11 +85,48 @@ import LipscopeTestSupport
         #expect(s.message?.text == "the region is off (global) — g switches it on; certify needs a ball or a box")
     }
 
-    @Test func onlyFeedforwardNetworksAreCertified() throws {
-        let implicit = try NetworkLoader.load(path: Fixtures.path("testnets/implicit_n5.json"))
-        var s = loadedState(network: implicit)
+    @Test func graphsWithSkipConnectionsAreNotCertified() throws {
+        let graph = try NetworkLoader.load(path: Fixtures.path("vnncomp2021/resnet_2b.onnx"))
+        var s = loadedState(network: graph)
         #expect(Self.start(s.press(.char("v"))) == nil)
-        #expect(s.message?.text.hasPrefix("certify needs a feedforward network (a chain of layers)") == true, "\(s.message?.text ?? "")")
+        #expect(s.message?.text.hasPrefix("certify needs a feedforward network (a chain of layers) or an implicit one") == true, "\(s.message?.text ?? "")")
+    }
+
+    /// An implicit net is certified as `lipscope certify` does it (ImplicitCertifier, its default
+    /// method equilibrium, seed 1): the start effect carries the problem, the classes settle in
+    /// the live pane, and the verdict and lower margins equal the CLI's.
+    @Test func implicitNetIsCertifiedLikeTheCLI() throws {
+        let path = Fixtures.path("testnets/implicit_n8.json")
+        var s = loadedState(network: try NetworkLoader.load(path: path))
+        s.send(.regionLoaded(path: "/work/x0.json", file: RegionFile(center: [0.1, -0.2, 0.3])))
+        while s.region.label != 1 { s.press(.char("L")) }
+        var found: (run: Int, problem: ImplicitCertifier.Problem, method: ImplicitCertifier.Method, seed: UInt64)?
+        for e in s.press(.char("v")) {
+            if case .startImplicitCertify(let run, let problem, let method, let seed) = e { found = (run, problem, method, seed) }
+        }
+        let start = try #require(found, "\(s.message?.text ?? "")")
+        #expect(start.method == .equilibrium && start.seed == 1 && start.problem.label == 1 && start.problem.others == [0])
+        #expect(start.problem.region == (try InputRegion(center: [0.1, -0.2, 0.3], radius: 0.03)))
+        #expect(s.screenText.contains("certify label 1 r=0.03: 0/1 classes, 0 hold — running"))
+        var updates: [CertifyUpdate] = []
+        let outcome = try ImplicitCertifier.certify(start.problem, method: start.method, seed: start.seed) { progress in
+            switch progress {
+            case .phase(let phase): updates.append(.phase(phase))
+            case .settled(let k, let m, let b, let l): updates.append(.settled(index: k, margin: m, bound: b, lowerMargin: l))
+            }
+        }
+        for update in updates { s.send(.certify(run: start.run, update)) }
+        #expect(s.certify?.progressText == "certify label 1 r=0.03: 1/1 classes, 1 hold")
+        let end = s.send(.certify(run: start.run, .finishedImplicit(outcome)))
+        #expect(outcome.verdict == .holds)
+        #expect(s.message?.text == "certify label 1 r=0.03 (equilibrium): holds — 1/1 classes hold, \(Format.seconds(outcome.seconds))")
+        let record = try #require(Self.logged(end))
+        #expect(record.method == "equilibrium" && record.verdict == .holds && record.domains == nil)
+        #expect(record.classes == [.init(other: 0, margin: outcome.margins[0], bound: outcome.bounds[0], lowerMargin: outcome.lowerMargins[0])])
+        let cli = try Self.cli([path, "--center", "0.1,-0.2,0.3", "--label", "1", "--radius", "0.03"])
+        #expect(cli["verdict"] as? String == "holds" && cli["method"] as? String == "equilibrium")
+        let lower = try #require(cli["lower_margins"] as? [Double])
+        #expect(lower.count == 1 && abs(lower[0] - outcome.lowerMargins[0]) <= 1e-9 * max(1, abs(lower[0])))
     }
 
     /// The tiny net over a ball: the start effect is the CLI's problem (label, other classes, the
@@ -308,9 +345,20 @@ import LipscopeTestSupport
         let cancelled = try #require(runtime.state.certify)
         #expect(cancelled.id != done.id && cancelled.record.status == .cancelled && !runtime.state.isRunning)
 
+        // An implicit net runs on the same kind of thread (ImplicitCertifier).
+        let implicitPath = Fixtures.path("testnets/implicit_n8.json")
+        runtime.dispatch(.networkLoaded(path: implicitPath, network: try NetworkLoader.load(path: implicitPath), sha256: nil))
+        runtime.dispatch(.regionLoaded(path: "/work/x1.json", file: RegionFile(center: [0.1, -0.2, 0.3], label: 1)))
+        runtime.dispatch(.key(.char("v")))
+        #expect(runtime.state.runningCertify != nil)
+        settle()
+        let implicit = try #require(runtime.state.certify)
+        #expect(!implicit.running && implicit.record.status == .finished && implicit.record.verdict == .holds)
+        #expect(implicit.record.method == "equilibrium" && runtime.certifications.isEmpty)
+
         runtime.finish()
         let log = try #require(runtime.logPath)
         let record = try SessionRecord.read(path: log)
-        #expect(record.problem == nil && record.certifications == [done.record, cancelled.record])
+        #expect(record.problem == nil && record.certifications == [done.record, cancelled.record, implicit.record])
     }
 }

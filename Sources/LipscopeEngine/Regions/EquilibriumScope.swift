@@ -53,10 +53,20 @@ public struct EquilibriumScope: Sendable {
     }
 
     init(_ request: BoundRequest, parsed: ParsedOptions, implicit net: ImplicitNetwork, wellPosedBy: String?) throws {
+        try self.init(implicit: net, region: try InputRegion.from(parsed, inputSize: net.inputSize),
+                      margin: try LocalScope.margin(request, parsed: parsed, outputCount: net.outputSize),
+                      output: request.output, wellPosedBy: wellPosedBy)
+    }
+
+    /// The scope of an implicit net for a region and/or margin given directly. `knownBox` is the
+    /// region's fixed-point box when the caller already computed it (the certifier shares one box
+    /// across its classes); it is used only together with a proof of well-posedness.
+    init(implicit net: ImplicitNetwork, region: InputRegion?, margin: (c: Int, j: Int)?, output: Int?, wellPosedBy: String?,
+         knownBox: Result<FixedPointBox, FixedPointBox.Failure>? = nil) throws {
         guard let full = EquilibriumSystem(net) else { throw MethodFailure("an activation has a negative slope") }
-        region = try InputRegion.from(parsed, inputSize: net.inputSize)
-        margin = try LocalScope.margin(request, parsed: parsed, outputCount: net.outputSize)
-        system = Self.restrict(full, output: request.output, margin: margin)
+        self.region = region
+        self.margin = margin
+        system = Self.restrict(full, output: output, margin: margin)
         let (alpha, beta) = net.activation.slopeBounds
         let global = SlopeIntervals.Interval(alpha: alpha / beta, beta: 1)
         var d: [String: JSONValue] = [:]
@@ -76,7 +86,7 @@ public struct EquilibriumScope: Sendable {
         }
         needsWellPosedness = false
         d["well_posed_by"] = .string(proof)
-        switch FixedPointBox.compute(net, region: region) {
+        switch knownBox ?? FixedPointBox.compute(net, region: region) {
         case .failure(let why):
             d["local_fallback"] = .string("global slopes used: \(why.description)")
             slopes = Array(repeating: global, count: net.stateSize); box = nil
