@@ -27,7 +27,8 @@ public struct SamplingBound: BoundMethod {
     struct Evaluator {
         let network: Network
         let norm: Norm
-        let denseWeights: [Matrix]
+        /// The layers' weights as stored (sparse ones stay sparse).
+        let weights: [WeightMatrix]
         /// W₁W₁ᵀ when the ℓ2 norm is asked and the input is wider than the first layer:
         /// ‖G W₁‖₂² = λmax(G (W₁W₁ᵀ) Gᵀ) skips the widest product for every sample.
         let firstLayerGram: Matrix?
@@ -38,18 +39,18 @@ public struct SamplingBound: BoundMethod {
             self.norm = norm
             switch network {
             case .feedforward(let ff):
-                denseWeights = ff.layers.map(\.weight.dense)
-                let w1 = denseWeights[0]
-                firstLayerGram = norm == .l2 && ff.layers.count > 1 && w1.columns > w1.rows ? w1 * w1.transposed : nil
-                let flops = ff.layers.reduce(0) { $0 + $1.weight.rows * $1.weight.columns }
+                weights = ff.layers.map(\.weight)
+                let w1 = ff.layers[0].weight
+                firstLayerGram = norm == .l2 && ff.layers.count > 1 && w1.columns > w1.rows ? w1.dense * w1.dense.transposed : nil
+                let flops = ff.layers.reduce(0) { $0 + $1.weight.nonzeroCount }
                 costPerSample = flops * (1 + ff.outputSize)
             case .implicit(let imp):
-                denseWeights = []
+                weights = []
                 firstLayerGram = nil
                 let n = imp.stateSize
                 costPerSample = 200 * n * n + n * n * n / 3 + n * imp.inputSize * imp.outputSize
             case .graph(let g):
-                denseWeights = []
+                weights = []
                 firstLayerGram = nil
                 // A forward pass, then one (outputs × rows) · W product per edge.
                 costPerSample = g.nodes.reduce(0) { $0 + $1.inputs.reduce(0) { $0 + $1.weight.nonzeroCount } } * (1 + g.outputSize)
@@ -61,14 +62,14 @@ public struct SamplingBound: BoundMethod {
             switch network {
             case .feedforward(let ff):
                 if let gram = firstLayerGram {
-                    return try ff.jacobians(at: xs, denseWeights: denseWeights, throughFirstLayer: false).map { g in
+                    return try ff.jacobians(at: xs, weights: weights, throughFirstLayer: false).map { g in
                         guard let g else { return nil }
                         let m = g * gram * g.transposed
                         let top = m.rows == 1 ? m[0, 0] : try LinearAlgebra.symmetricEigenvalues(m).last ?? 0
                         return max(0, top).squareRoot()
                     }
                 }
-                return try ff.jacobians(at: xs, denseWeights: denseWeights).map { try $0.map(norm.induced) }
+                return try ff.jacobians(at: xs, weights: weights).map { try $0.map(norm.induced) }
             case .implicit(let imp):
                 return try xs.map { try imp.jacobian(at: $0).map(norm.induced) }
             case .graph(let g):
@@ -109,9 +110,18 @@ public struct SamplingBound: BoundMethod {
         var evaluated = 0
         var iteration = 0
 
+        // Batches sized so the stacked Jacobians (batch·outputs × widest layer) stay near 64 MB:
+        // a line walk can return thousands of points at once.
+        let widest = max(1, network.layerChain?.layers.map(\.weight.columns).max() ?? n)
+        let chunk = max(1, min(256, (64 << 20) / (8 * max(1, network.outputSize) * widest)))
         func values(at xs: [[Double]]) throws -> [Double?] {
             evaluated += xs.count
-            return try evaluator.norms(xs)
+            var out: [Double?] = []
+            out.reserveCapacity(xs.count)
+            for start in stride(from: 0, to: xs.count, by: chunk) {
+                out += try evaluator.norms(Array(xs[start..<min(xs.count, start + chunk)]))
+            }
+            return out
         }
 
         let batchSize = 256
@@ -167,7 +177,7 @@ public struct SamplingBound: BoundMethod {
         // neighbour per neuron), so sampling stays a quick lower bound at any size.
         let walkLimit = evaluated + max(evaluated, Int(budget / Double(max(evaluator.costPerSample, 1))))
         // Piecewise linear nets: visit every linear region on lines through the best inputs.
-        if let walk = LineWalk(network) {
+        if var walk = LineWalk(network) {
             candidates.sort { $0.value > $1.value }
             // Lines reach far past their start: regions that are thin near the data can be
             // cones that only widen far out.
@@ -176,6 +186,8 @@ public struct SamplingBound: BoundMethod {
             for start in starts {
                 try context.checkCancelled()
                 for _ in 0..<Self.lineWalkDirections where evaluated < walkLimit {
+                    // A line through a big net crosses thousands of regions: stop it at the budget.
+                    walk.maxSegments = max(16, min(4000, walkLimit - evaluated))
                     let d = (0..<n).map { _ in rng.gaussian() }
                     let norm = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
                     guard norm > 0 else { continue }

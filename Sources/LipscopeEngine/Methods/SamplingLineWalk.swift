@@ -7,14 +7,15 @@ import LipscopeLinearAlgebra
 /// (random sampling misses thin regions, and the true Jacobian is constant inside each one).
 struct LineWalk {
     let network: FeedforwardNetwork
-    let weights: [Matrix]
+    /// Sparse layers stay sparse: a walk evaluates every layer once per segment.
+    let weights: [WeightMatrix]
     /// Segments per line at most (a line through a big net can cross very many regions).
     var maxSegments = 4000
 
     init?(_ network: Network) {
         guard let ff = network.layerChain, ff.layers.allSatisfy({ $0.activation.isPiecewiseLinear }) else { return nil }
         self.network = ff
-        weights = ff.layers.map(\.weight.dense)
+        weights = ff.layers.map(\.weight)
     }
 
     /// Midpoints of the segments of x₀ + t·d, t ∈ [−T, T], one per linear region crossed.
@@ -37,7 +38,7 @@ struct LineWalk {
         var h = x, dh = d
         var best = Double.infinity
         for (k, layer) in network.layers.enumerated() {
-            let v = weights[k] * h, dv = weights[k] * dh
+            let v = weights[k].apply(h), dv = weights[k].apply(dh)
             let isLast = k == network.layers.count - 1
             var nh = [Double](repeating: 0, count: v.count), ndh = nh
             for i in v.indices {
@@ -68,8 +69,8 @@ extension LineWalk {
         var dz = Matrix.identity(n)   // ∂h/∂x of the current layer's input
         var points: [[Double]] = []
         for (k, layer) in network.layers.enumerated() where k < network.layers.count - 1 {
-            let v = weights[k] * h
-            let a = weights[k] * dz       // rows: ∂z_i/∂x on x's region
+            let v = weights[k].apply(h)
+            let a = weights[k].times(dz)       // rows: ∂z_i/∂x on x's region
             var slopes = [Double](repeating: 0, count: v.count)
             var next = slopes
             for i in v.indices {

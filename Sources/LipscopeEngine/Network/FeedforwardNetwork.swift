@@ -94,14 +94,20 @@ public struct FeedforwardNetwork: Sendable, Equatable {
     /// when input b sits on a kink.
     /// With `throughFirstLayer: false` entry b is instead G_b with J_b = G_b W₁ (outputs × first
     /// hidden width): for a wide input layer, norms can then be taken without forming J.
-    public func jacobians(at inputs: [[Double]], denseWeights w: [Matrix], throughFirstLayer: Bool = true) -> [Matrix?] {
+    public func jacobians(at inputs: [[Double]], denseWeights: [Matrix], throughFirstLayer: Bool = true) -> [Matrix?] {
+        jacobians(at: inputs, weights: denseWeights.map { .dense($0) }, throughFirstLayer: throughFirstLayer)
+    }
+
+    /// As above with each layer's weight as stored: a sparse layer (conv, lowered MaxPool) costs
+    /// its nonzeros per sample instead of rows × columns.
+    public func jacobians(at inputs: [[Double]], weights w: [WeightMatrix], throughFirstLayer: Bool = true) -> [Matrix?] {
         let batch = inputs.count
         if batch == 0 { return [] }
         var x = Matrix(rows: inputSize, columns: batch, storage: inputs.flatMap { $0 })
         var onKink = [Bool](repeating: false, count: batch)
         var slopes: [[Double]] = []  // per layer, n_k × batch column-major
         for (k, layer) in layers.enumerated() {
-            var v = w[k] * x
+            var v = w[k].times(x)
             let rows = v.rows
             var s = [Double](repeating: 0, count: rows * batch)
             // Unsafe buffers: these loops run once per neuron per sample.
@@ -124,12 +130,13 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         }
         // Stack the per-input running products G_b (m × n_k) as rows b·m ..< (b+1)·m.
         let m = outputSize, last = w.count - 1
-        var g = Matrix(rows: batch * m, columns: w[last].columns)
+        let lastWeight = w[last].dense   // outputs × width: small
+        var g = Matrix(rows: batch * m, columns: lastWeight.columns)
         let gRows = g.rows
         g.storage.withUnsafeMutableBufferPointer { gb in
-            w[last].storage.withUnsafeBufferPointer { wb in
+            lastWeight.storage.withUnsafeBufferPointer { wb in
                 slopes[last].withUnsafeBufferPointer { sb in
-                    for c in 0..<w[last].columns {
+                    for c in 0..<lastWeight.columns {
                         for b in 0..<batch {
                             for r in 0..<m { gb[(b * m + r) + c * gRows] = sb[r + b * m] * wb[r + c * m] }
                         }
@@ -149,7 +156,7 @@ public struct FeedforwardNetwork: Sendable, Equatable {
                     }
                 }
             }
-            if k > 0 || throughFirstLayer { g = g * w[k] }
+            if k > 0 || throughFirstLayer { g = w[k].leftMultiplied(by: g) }
         }
         let width = g.columns
         return (0..<batch).map { b in

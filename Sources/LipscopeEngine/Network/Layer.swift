@@ -37,6 +37,75 @@ public enum WeightMatrix: Sendable, Equatable {
         switch self { case .dense(let m): m * x; case .sparse(let s): s * x }
     }
 
+    /// W·M for a dense M: BLAS for a dense W, one pass over the nonzeros per column of M for a
+    /// sparse one (a conv or lowered MaxPool layer costs its nonzeros, not rows × columns).
+    public func times(_ m: Matrix) -> Matrix {
+        switch self {
+        case .dense(let w): return w * m
+        case .sparse(let s):
+            precondition(s.columns == m.rows)
+            var out = Matrix(rows: s.rows, columns: m.columns)
+            let (mr, orows) = (m.rows, s.rows)
+            out.storage.withUnsafeMutableBufferPointer { ob in
+                m.storage.withUnsafeBufferPointer { mb in
+                    s.rowStart.withUnsafeBufferPointer { start in
+                        s.columnIndex.withUnsafeBufferPointer { cols in
+                            s.values.withUnsafeBufferPointer { vals in
+                                for c in 0..<m.columns {
+                                    let mc = mb.baseAddress! + c * mr
+                                    for i in 0..<orows {
+                                        var sum = 0.0
+                                        for p in start[i]..<start[i + 1] { sum += vals[p] * mc[cols[p]] }
+                                        ob[i + c * orows] = sum
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+
+    /// G·W for a dense G (rows of G times W): BLAS for a dense W; for a sparse one each nonzero
+    /// W_ij adds W_ij·G[:, i] to column j (contiguous columns, cost nonzeros × G's rows).
+    public func leftMultiplied(by g: Matrix) -> Matrix {
+        switch self {
+        case .dense(let w): return g * w
+        case .sparse(let s):
+            precondition(g.columns == s.rows)
+            var out = Matrix(rows: g.rows, columns: s.columns)
+            let gr = g.rows
+            // Blocks of 16 rows of G: the block's slices of G and of the result stay in cache
+            // while every nonzero of W is applied (unblocked, each nonzero streams two whole
+            // columns from memory).
+            let block = 16
+            out.storage.withUnsafeMutableBufferPointer { ob in
+                g.storage.withUnsafeBufferPointer { gb in
+                    s.rowStart.withUnsafeBufferPointer { start in
+                        s.columnIndex.withUnsafeBufferPointer { cols in
+                            s.values.withUnsafeBufferPointer { vals in
+                                for rb in stride(from: 0, to: gr, by: block) {
+                                    let len = min(block, gr - rb)
+                                    for i in 0..<s.rows {
+                                        let gi = gb.baseAddress! + i * gr + rb
+                                        for p in start[i]..<start[i + 1] {
+                                            let v = vals[p]
+                                            let oj = ob.baseAddress! + cols[p] * gr + rb
+                                            for r in 0..<len { oj[r] += v * gi[r] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+
     public var infinityNorm: Double {
         switch self {
         case .dense(let m): m.infinityNorm
