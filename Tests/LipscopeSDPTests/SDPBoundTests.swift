@@ -227,6 +227,22 @@ import LipscopeTestSupport
         }
         #expect(SDPFixtures.relativeError(one.value, second) <= 1e-6)
     }
+
+    /// A margin f_c − f_j is one scalar row: its ℓ∞ → |·| bound sits between the exact margin
+    /// constant (relaxed-exact is exact on tiny_relu_1) and the sum of the two rows' bounds.
+    @Test func marginIsTheDifferenceRow() throws {
+        let net = try Fixtures.load("testnets/tiny_relu_1.json")
+        let margin = SDPFixtures.run("lipsdp-linf", net, norm: .linf, options: ["margin": "0,1"])
+        let exact = SDPFixtures.run("relaxed-exact", net, norm: .linf, options: ["margin": "0,1"])
+        let all = SDPFixtures.run("lipsdp-linf", net, norm: .linf)
+        #expect(margin.certified && margin.details["margin"] == .string("f_0 − f_1"))
+        guard case .array(let per)? = all.details["per_output"], case .number(let r0) = per[0], case .number(let r1) = per[1],
+              let v = margin.value, let e = exact.value else { Issue.record("missing values"); return }
+        #expect(e <= v * (1 + 1e-6), "exact margin constant \(e) > SDP \(v)")
+        #expect(v <= (r0 + r1) * (1 + 1e-6))
+        let both = SDPFixtures.run("lipsdp-linf", net, norm: .linf, output: 0, options: ["margin": "0,1"])
+        #expect(both.status == .failed, "a margin and --output together are refused")
+    }
 }
 
 /// The certificate itself: it passes at the solver's point and refuses points that are not feasible.

@@ -95,7 +95,8 @@ public struct ImplicitSDPBound: BoundMethod {
 /// Also reports √n₀ · (ℓ2 LipSDP-Neuron bound of the row), the naive conversion, in details.
 public struct LipSDPLinfBound: BoundMethod {
     public let id = "lipsdp-linf"
-    public var options: [MethodOption] { StandardOptions.sdp }
+    /// The SDP options and `margin` (a margin is one more scalar output row; regions: not yet).
+    public var options: [MethodOption] { StandardOptions.sdp + LocalScope.options.filter { $0.key == "margin" } }
     public let label = "LipSDP ℓ∞ (direct)"
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.linf]
@@ -118,7 +119,10 @@ public struct LipSDPLinfBound: BoundMethod {
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let options = try SDPMethodOptions(self, request)
-        let outputs = request.output.map { [$0] } ?? Array(0..<full.outputSize)
+        let margin = try LocalScope.margin(request, parsed: try parseOptions(request), outputCount: full.outputSize)
+        // A margin f_c − f_j is the single output row c − j: its |·| bound is the row's bound.
+        let source = margin.map { full.restricted(toMargin: $0.c, minus: $0.j) } ?? full
+        let outputs = margin != nil ? [0] : request.output.map { [$0] } ?? Array(0..<full.outputSize)
         var perOutput: [Double] = [], solverPerOutput: [Double] = [], conversions: [Double] = []
         var certified = true
         var reasons: [String] = []
@@ -127,7 +131,7 @@ public struct LipSDPLinfBound: BoundMethod {
         let n0 = Double(full.inputSize)
         for (done, j) in outputs.enumerated() {
             try context.checkCancelled()
-            let net = full.restricted(toOutput: j)
+            let net = source.restricted(toOutput: j)
             if net.hiddenLayers.isEmpty {
                 let row = net.layers[0].weight.dense
                 let l1 = row.storage.reduce(0) { $0 + abs($1) }
@@ -165,7 +169,7 @@ public struct LipSDPLinfBound: BoundMethod {
         }
         var details: [String: JSONValue] = [
             "per_output": .numbers(perOutput),
-            "outputs": .numbers(outputs.map(Double.init)),
+            "outputs": .numbers(margin == nil ? outputs.map(Double.init) : []),
             "solver_value": .number(solverPerOutput.max() ?? 0),
             "l2_conversion": .number(conversions.max() ?? .infinity),
             "l2_conversion_note": .string("√n₀ · (certified ℓ2 LipSDP-Neuron bound per output row), the naive ℓ2 → ℓ∞ conversion, for comparison"),
@@ -174,6 +178,7 @@ public struct LipSDPLinfBound: BoundMethod {
             if let v = lastDetails[key] { details[key] = v }
         }
         let value = perOutput.max() ?? 0
+        if let (c, j) = margin { details["margin"] = .string("f_\(c) − f_\(j)") }
         if certified {
             details["certificate"] = .string("per output: −M rebuilt with the solver's multipliers (clipped ≥ 0) and μ' = μ + shift, proven positive definite by Cholesky with a rounding margin")
         } else {
