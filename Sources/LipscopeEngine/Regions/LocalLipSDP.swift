@@ -58,7 +58,7 @@ extension ECLipsEPoint {
     static func fast(chain: LayerChain, family: ClosedFormRule.Family, context: JobContext) throws -> ECLipsEPoint? {
         guard !chain.hidden.isEmpty, (chain.widths.max() ?? 0) <= ECLipsEBound.maximumWidth else { return nil }
         let quiet = JobContext(token: context.token, sink: { _ in })
-        guard let outcome = try? ChainRecursion.run(chain, context: quiet, phase: "", rule: ClosedFormRule.rule(family)) else { return nil }
+        guard let outcome = try? ChainRecursion.run(chain, context: quiet, phase: "", choose: ClosedFormRule.rule(family)) else { return nil }
         guard case .success(let cert) = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho, context: quiet) else { return nil }
         let factor = outcome.rho > 0 ? cert.rho / outcome.rho : 1
         return ECLipsEPoint(rho: cert.rho, multipliers: outcome.multipliers.map { $0.map { $0 * factor } },

@@ -18,20 +18,26 @@ enum ChainCertificate {
         var rho: Double
         var margin: Double
         var checks: Int
+        /// Trials shown to fail by the null direction, without a sweep.
+        var screened: Int = 0
     }
 
     /// Certifies ρ' = ρ(1 + t), with every multiplier scaled by the same 1 + t, for the first t of 1e-10, 1e-8, …, `maxRelativeShift` that passes
     /// (refined by bisection), or says why not.
     static func certify(_ chain: LayerChain, multipliers: [[Double]], rho: Double, maxRelativeShift: Double = 0.01,
+                        nullDirection: [[Double]]? = nil,
                         context: JobContext) throws -> Result<Certificate, CertificationFailure> {
         var checks = 0
+        var screened = 0
         var lastFailure = ""
         var lastMargin = 0.0
         func passes(_ factor: Double) throws -> Bool {
             checks += 1
-            switch try check(chain, multipliers: multipliers.map { $0.map { $0 * factor } }, rho: rho * factor, context: context) {
+            var wasScreened = false
+            switch try check(chain, multipliers: multipliers.map { $0.map { $0 * factor } }, rho: rho * factor,
+                             nullDirection: nullDirection, screened: &wasScreened, context: context) {
             case .success(let margin): lastMargin = margin; return true
-            case .failure(let why): lastFailure = why.description; return false
+            case .failure(let why): lastFailure = why.description; if wasScreened { screened += 1 }; return false
             }
         }
         // The chain's point is tight at the last layer, so t = 0 never passes; t = 1e-10 leaves a
@@ -45,11 +51,28 @@ enum ChainCertificate {
         guard let best else {
             return .failure(CertificationFailure(description: "no input term within a factor 1 + \(maxRelativeShift) of ρ = \(rho) (multipliers scaled alike) makes −M provably positive definite: \(lastFailure)"))
         }
-        return .success(Certificate(rho: best.r, margin: lastMargin, checks: checks))
+        return .success(Certificate(rho: best.r, margin: lastMargin, checks: checks, screened: screened))
     }
 
     /// One Cholesky sweep of D(−M)D − cI at (ρ, λ); success returns c.
+    ///
+    /// Storage, not algebra, differs from a dense sweep: a diagonal block of −M (2Λₖ when the next
+    /// layer has αβ = 0, ρI for the input before a ReLU layer) is kept as its diagonal, the
+    /// off-diagonal blocks are formed densely one at a time (and only when a dense triangular
+    /// solve needs them), and the Schur complements are updated and factored in place (dsyrk and
+    /// dpotrf read and write the lower triangle only). Every entry that enters the factorization is
+    /// the same floating-point number as in the dense sweep, computed by the same operations, so
+    /// the rounding analysis above applies unchanged; the squared Frobenius sum of the sparse
+    /// off-diagonal blocks is accumulated over their nonzeros (the zeros add nothing).
+    ///
+    /// With a null direction w (the chain's, `ChainRecursion.Outcome.nullDirection`) the sweep is
+    /// skipped when it provably fails: a sweep that completes on A − cI (A = D(−M)D as built in
+    /// floating point) gives A − cI + ΔA ⪰ 0 with ‖ΔA‖₂ ≤ γ_{n+1}Σ|aᵢᵢ| < c/2, so λ_min(A) > c/2;
+    /// for v = D⁻¹w, vᵀAv = wᵀ(−M)w up to γ_K|w|ᵀ|M||w| (building) and the same again
+    /// (evaluating), so wᵀ(−M)w + 2γ_{K+n}|w|ᵀ|M||w| < (c/2)vᵀv proves λ_min(A) < c/2: that trial
+    /// would fail, and skipping it changes nothing but the time.
     static func check(_ chain: LayerChain, multipliers: [[Double]], rho: Double,
+                      nullDirection: [[Double]]? = nil, screened: inout Bool,
                       context: JobContext) throws -> Result<Double, CertificationFailure> {
         let h = chain.hidden.count
         let lambda = multipliers.map { $0.map { max(0, $0) } }
@@ -58,45 +81,47 @@ enum ChainCertificate {
         let n0 = chain.inputSize
         let widths = chain.widths
         let n = widths.reduce(0, +)
-        // Diagonal blocks (value and absolute), block 0 without ρ.
-        var diag: [Matrix] = []
-        var absDiag: [Matrix] = []
+        // Diagonal blocks: the diagonal `base` (2λ, block 0 without ρ) and, when the block is not
+        // diagonal, its full value and absolute value.
+        var base: [[Double]] = []
+        var dense: [Matrix?] = []
+        var denseAbs: [Matrix?] = []
         for k in 0...h {
-            var d = Matrix(rows: widths[k], columns: widths[k])
-            var a = Matrix(rows: widths[k], columns: widths[k])
-            if k >= 1 {
-                for i in 0..<widths[k] { d[i, i] = 2 * lambda[k - 1][i]; a[i, i] = d[i, i] }
-            }
+            let b: [Double] = k >= 1 ? lambda[k - 1].map { 2 * $0 } : Array(repeating: 0, count: widths[k])
+            var d: Matrix? = nil
+            var a: Matrix? = nil
             if k < h {
                 // + 2Wᵀdiag(αβλ)W of the next hidden layer.
                 let next = chain.hidden[k]
                 let w = (0..<next.width).map { 2 * next.alpha[$0] * next.beta[$0] * lambda[k][$0] }
                 if w.contains(where: { $0 != 0 }) {
                     let wm = next.weight
-                    d = d + Matrix.transposeTimes(wm.scalingRows(by: w), wm)
                     let absW = Matrix(rows: wm.rows, columns: wm.columns, storage: wm.storage.map(abs))
-                    a = a + Matrix.transposeTimes(absW.scalingRows(by: w.map(abs)), absW)
+                    d = Matrix.diagonal(b) + Matrix.transposeTimes(wm.scalingRows(by: w), wm)
+                    a = Matrix.diagonal(b) + Matrix.transposeTimes(absW.scalingRows(by: w.map(abs)), absW)
                 }
             } else {
                 let o = chain.output
-                d = d - Matrix.transposeTimes(o, o)
                 let absO = Matrix(rows: o.rows, columns: o.columns, storage: o.storage.map(abs))
-                a = a + Matrix.transposeTimes(absO, absO)
+                d = Matrix.diagonal(b) - Matrix.transposeTimes(o, o)
+                a = Matrix.diagonal(b) + Matrix.transposeTimes(absO, absO)
             }
-            diag.append(d)
-            absDiag.append(a)
+            base.append(d.map { m in (0..<widths[k]).map { m[$0, $0] } } ?? b)
+            dense.append(d)
+            denseAbs.append(a)
         }
-        // Off-diagonal blocks (k, k−1) = −diag((α+β)λₖ)Wₖ, k = 1…h.
-        let off: [Matrix] = (1...h).map { k in
+        // Off-diagonal blocks (k, k−1) = −diag((α+β)λₖ)Wₖ, k = 1…h: the row factors.
+        let offRow: [[Double]] = (1...h).map { k in
             let layer = chain.hidden[k - 1]
-            return layer.weight.scalingRows(by: (0..<layer.width).map { -(layer.alpha[$0] + layer.beta[$0]) * lambda[k - 1][$0] })
+            return (0..<layer.width).map { -(layer.alpha[$0] + layer.beta[$0]) * lambda[k - 1][$0] }
         }
         // Power-of-two equilibration from the diagonal of −M (input block at ρ).
         var exps: [[Int]] = []
         for k in 0...h {
             var e: [Int] = []
+            e.reserveCapacity(widths[k])
             for i in 0..<widths[k] {
-                let d = diag[k][i, i] + (k == 0 ? rho : 0)
+                let d = base[k][i] + (k == 0 ? rho : 0)
                 guard d > 0, d.isFinite else {
                     return .failure(CertificationFailure(description: "diagonal entry \(i) of block \(k) of −M is \(d) ≤ 0: −M cannot be positive definite with these multipliers"))
                 }
@@ -105,87 +130,206 @@ enum ChainCertificate {
             exps.append(e)
         }
         func scale(_ m: inout Matrix, rows er: [Int], columns ec: [Int]) {
-            for j in 0..<m.columns { for i in 0..<m.rows {
-                let e = er[i] + ec[j]
-                if e != 0 { m[i, j] = scalbn(m[i, j], e) }
-            } }
+            let r = m.rows
+            m.storage.withUnsafeMutableBufferPointer { s in
+                for j in 0..<m.columns { for i in 0..<r {
+                    let e = er[i] + ec[j]
+                    if e != 0 { s[i + j * r] = scalbn(s[i + j * r], e) }
+                } }
+            }
+        }
+        /// The scaled off-diagonal block (k, k−1), dense.
+        func scaledOff(_ k: Int) -> Matrix {
+            let layer = chain.hidden[k - 1]
+            var m = layer.weight.scalingRows(by: offRow[k - 1])
+            scale(&m, rows: exps[k], columns: exps[k - 1])
+            return m
         }
         var sq = 0.0
         var diagonalSum = 0.0
         for k in 0...h {
-            scale(&diag[k], rows: exps[k], columns: exps[k])
-            scale(&absDiag[k], rows: exps[k], columns: exps[k])
-            for j in 0..<widths[k] { for i in 0..<widths[k] {
-                var e = absDiag[k][i, j]
-                if k == 0 && i == j { e += scalbn(rhoMax, 2 * exps[0][i]) }
-                sq += e * e
-            } }
-            for i in 0..<widths[k] { diagonalSum += abs(diag[k][i, i]) + (k == 0 ? scalbn(rhoMax, 2 * exps[0][i]) : 0) }
+            if var d = dense[k], var a = denseAbs[k] {
+                scale(&d, rows: exps[k], columns: exps[k])
+                scale(&a, rows: exps[k], columns: exps[k])
+                dense[k] = d
+                for j in 0..<widths[k] { for i in 0..<widths[k] {
+                    var e = a[i, j]
+                    if k == 0 && i == j { e += scalbn(rhoMax, 2 * exps[0][i]) }
+                    sq += e * e
+                } }
+                for i in 0..<widths[k] { diagonalSum += abs(d[i, i]) + (k == 0 ? scalbn(rhoMax, 2 * exps[0][i]) : 0) }
+            } else {
+                // A diagonal block: its absolute value is itself (2λ ≥ 0, or 0 for the input block).
+                for i in 0..<widths[k] {
+                    let v = scalbn(base[k][i], 2 * exps[k][i])
+                    base[k][i] = v
+                    var e = v
+                    if k == 0 { e += scalbn(rhoMax, 2 * exps[0][i]) }
+                    sq += e * e
+                }
+                for i in 0..<widths[k] { diagonalSum += abs(base[k][i]) + (k == 0 ? scalbn(rhoMax, 2 * exps[0][i]) : 0) }
+            }
+            denseAbs[k] = nil
         }
-        var scaledOff = off
-        for k in 0..<h {
-            scale(&scaledOff[k], rows: exps[k + 1], columns: exps[k])
-            sq += 2 * scaledOff[k].storage.reduce(0) { $0 + $1 * $1 }
+        for k in 1...h {
+            let layer = chain.hidden[k - 1]
+            let r = offRow[k - 1], er = exps[k], ec = exps[k - 1]
+            var s = 0.0
+            if let sparse = layer.sparse {
+                for i in 0..<sparse.rows {
+                    for q in sparse.rowStart[i]..<sparse.rowStart[i + 1] {
+                        let v = scalbn(sparse.values[q] * r[i], er[i] + ec[sparse.columnIndex[q]])
+                        s += v * v
+                    }
+                }
+            } else {
+                let w = layer.weight
+                w.storage.withUnsafeBufferPointer { ws in
+                    for j in 0..<w.columns { for i in 0..<w.rows {
+                        let v = scalbn(ws[i + j * w.rows] * r[i], er[i] + ec[j])
+                        s += v * v
+                    } }
+                }
+            }
+            sq += 2 * s
         }
         try context.checkCancelled()
         let terms = (widths.max() ?? 0) + chain.output.rows + 8
         let buildError = LMICertifier.gamma(terms) * sq.squareRoot()
         let c = 2 * (buildError + LMICertifier.gamma(n + 2) * diagonalSum * 1.01) + Double(n) * Double.leastNormalMagnitude * 1e20
+        if let w = nullDirection, w.count == h + 1, zip(w, widths).allSatisfy({ $0.count == $1 }) {
+            // wᵀ(−M)w and |w|ᵀ|M||w| from the blocks: ρ‖w₀‖² + Σₖ [2λwₖ² + 2αβλpₖ² − 2(α+β)λwₖpₖ]
+            // − ‖W_out w_h‖², pₖ = Wₖwₖ₋₁.
+            var quadratic = 0.0, absolute = 0.0, norm = 0.0
+            for x in w[0] { quadratic += rho * x * x }
+            absolute = quadratic
+            for k in 1...h {
+                let layer = chain.hidden[k - 1]
+                let wa = w[k - 1].map(abs)
+                let p: [Double], pa: [Double]
+                if let sp = layer.sparse {
+                    p = sp * w[k - 1]
+                    pa = (0..<sp.rows).map { i in
+                        var t = 0.0
+                        for q in sp.rowStart[i]..<sp.rowStart[i + 1] { t += abs(sp.values[q]) * wa[sp.columnIndex[q]] }
+                        return t
+                    }
+                } else {
+                    p = layer.weight * w[k - 1]
+                    pa = Matrix(rows: layer.weight.rows, columns: layer.weight.columns, storage: layer.weight.storage.map(abs)) * wa
+                }
+                for i in 0..<widths[k] {
+                    let l = lambda[k - 1][i], x = w[k][i]
+                    let ab = layer.alpha[i] * layer.beta[i], apb = layer.alpha[i] + layer.beta[i]
+                    quadratic += 2 * l * x * x + 2 * ab * l * p[i] * p[i] - 2 * apb * l * x * p[i]
+                    absolute += 2 * l * x * x + 2 * abs(ab) * l * pa[i] * pa[i] + 2 * abs(apb) * l * abs(x) * pa[i]
+                }
+            }
+            let o = chain.output * w[h]
+            let oa = Matrix(rows: chain.output.rows, columns: chain.output.columns, storage: chain.output.storage.map(abs)) * w[h].map(abs)
+            for j in 0..<o.count { quadratic -= o[j] * o[j]; absolute += oa[j] * oa[j] }
+            for k in 0...h { for i in 0..<widths[k] { let v = scalbn(w[k][i], -exps[k][i]); norm += v * v } }
+            let upper = quadratic + 2 * LMICertifier.gamma(terms + n + 8) * absolute
+            if upper.isFinite, norm > 0, norm.isFinite, upper < 0.5 * c * norm {
+                screened = true
+                return .failure(CertificationFailure(description: "the chain's null direction gives λ_min(D(−M)D) ≤ \(upper / norm) < c/2 = \(c / 2): the sweep cannot complete"))
+            }
+        }
+        /// Block k minus cI, dense, ready for the Schur update.
+        func shiftedBlock(_ k: Int) -> Matrix {
+            let w = widths[k]
+            var m: Matrix
+            if let d = dense[k] { m = d } else {
+                m = Matrix(rows: w, columns: w)
+                for i in 0..<w { m.storage[i + i * w] = base[k][i] }
+            }
+            for i in 0..<w { m.storage[i + i * w] -= c }
+            return m
+        }
         // Forward block Cholesky (input first): the order the chain was built in, so every
         // Schur complement is as well conditioned as the chain's Xₖ; ρ' enters the first block,
         // so each trial ρ' repeats the whole sweep.
         do {
             let r = rho
-            var s = diag[0]
-            for i in 0..<n0 { s[i, i] += scalbn(r, 2 * exps[0][i]) - c }
             // A diagonal input block (ReLU-like first layer, αβ = 0) factors entrywise: the same
             // operations dpotrf would do on it, without its n₀³/3 flops on zeros.
-            let isDiagonal = (0..<n0).allSatisfy { j in (0..<n0).allSatisfy { i in i == j || s[i, j] == 0 } }
-            var factorOrNil: Matrix?
-            if isDiagonal {
-                factorOrNil = (0..<n0).allSatisfy { s[$0, $0] > 0 } ? s : nil
-                if factorOrNil != nil { for i in 0..<n0 { factorOrNil![i, i] = s[i, i].squareRoot() } }
+            var diagonalFactor: [Double]? = nil
+            var factor = Matrix(rows: 0, columns: 0)
+            if var s = dense[0] {
+                for i in 0..<n0 { s[i, i] += scalbn(r, 2 * exps[0][i]) - c }
+                let isDiagonal = (0..<n0).allSatisfy { j in (0..<n0).allSatisfy { i in i == j || s[i, j] == 0 } }
+                if isDiagonal {
+                    guard (0..<n0).allSatisfy({ s[$0, $0] > 0 }) else {
+                        return .failure(CertificationFailure(description: "the input block fails the Cholesky with rounding margin \(c)"))
+                    }
+                    diagonalFactor = (0..<n0).map { s[$0, $0].squareRoot() }
+                } else {
+                    guard let l = LinearAlgebra.cholesky(s) else {
+                        return .failure(CertificationFailure(description: "the input block fails the Cholesky with rounding margin \(c)"))
+                    }
+                    factor = l
+                }
             } else {
-                factorOrNil = LinearAlgebra.cholesky(s)
+                let s = (0..<n0).map { base[0][$0] + (scalbn(r, 2 * exps[0][$0]) - c) }
+                guard s.allSatisfy({ $0 > 0 }) else {
+                    return .failure(CertificationFailure(description: "the input block fails the Cholesky with rounding margin \(c)"))
+                }
+                diagonalFactor = s.map { $0.squareRoot() }
             }
-            guard var factor = factorOrNil else {
-                return .failure(CertificationFailure(description: "the input block fails the Cholesky with rounding margin \(c)"))
-            }
+            dense[0] = nil
             for k in 1...h {
                 try context.checkCancelled()
-                var next = diag[k]
-                for i in 0..<widths[k] { next[i, i] -= c }
-                if k == 1 && isDiagonal, let sparse = chain.hidden[0].sparse {
+                var next = shiftedBlock(k)
+                dense[k] = nil
+                let rows = widths[k]
+                if k == 1, let dl = diagonalFactor, let sparse = chain.hidden[0].sparse {
                     // Diagonal input factor and a sparse (conv) first layer: the factor's block
                     // row Fᵢⱼ = offᵢⱼ/lⱼⱼ keeps W₁'s pattern, so its Gram is taken sparse — the
                     // same entries the dense solve gives, summed in another order.
-                    let layer = chain.hidden[0]
+                    let rf = offRow[0]
                     var values = sparse.values
                     for i in 0..<sparse.rows {
-                        let r = -(layer.alpha[i] + layer.beta[i]) * lambda[0][i]
                         for q in sparse.rowStart[i]..<sparse.rowStart[i + 1] {
                             let j = sparse.columnIndex[q]
-                            values[q] = scalbn(sparse.values[q] * r, exps[1][i] + exps[0][j]) / factor[j, j]
+                            values[q] = scalbn(sparse.values[q] * rf[i], exps[1][i] + exps[0][j]) / dl[j]
                         }
                     }
                     let f = SparseMatrix(rows: sparse.rows, columns: sparse.columns, rowStart: sparse.rowStart,
                                          columnIndex: sparse.columnIndex, values: values)
-                    next = next - ChainSparse.scaledGram(f, rowScale: Array(repeating: 1, count: f.rows))
-                } else {
-                    var f: Matrix
-                    if isDiagonal && k == 1 {
-                        // A diagonal factor's triangular solve is a column division.
-                        f = scaledOff[0]
-                        for j in 0..<n0 { let d = factor[j, j]; for i in 0..<f.rows { f[i, j] = f[i, j] / d } }
-                    } else {
-                        f = ChainAlgebra.solveRightLowerTransposed(scaledOff[k - 1], factor)
+                    let g = ChainSparse.scaledGram(f, rowScale: Array(repeating: 1, count: f.rows))
+                    next.storage.withUnsafeMutableBufferPointer { ns in
+                        g.storage.withUnsafeBufferPointer { gs in
+                            for q in 0..<ns.count { ns[q] -= gs[q] }
+                        }
                     }
-                    next = ChainAlgebra.subtractGram(next, f)
+                } else {
+                    var f = scaledOff(k)
+                    if k == 1, let dl = diagonalFactor {
+                        // A diagonal factor's triangular solve is a column division.
+                        f.storage.withUnsafeMutableBufferPointer { fs in
+                            for j in 0..<n0 { let d = dl[j]; for i in 0..<rows { fs[i + j * rows] = fs[i + j * rows] / d } }
+                        }
+                    } else {
+                        f.storage.withUnsafeMutableBufferPointer { fs in
+                            factor.storage.withUnsafeBufferPointer { ls in
+                                BlasKernels.solveRightLowerTransposed(ls.baseAddress!, n: widths[k - 1], fs.baseAddress!, rows: rows)
+                            }
+                        }
+                    }
+                    // Lower triangle of next − F Fᵀ.
+                    f.storage.withUnsafeBufferPointer { fs in
+                        next.storage.withUnsafeMutableBufferPointer { ns in
+                            BlasKernels.subtractGram(fs.baseAddress!, n: rows, k: widths[k - 1], ns.baseAddress!)
+                        }
+                    }
                 }
-                guard let l = LinearAlgebra.cholesky(next) else {
+                diagonalFactor = nil
+                let ok = next.storage.withUnsafeMutableBufferPointer { ns in BlasKernels.choleskyInPlace(ns.baseAddress!, n: rows) }
+                guard ok else {
                     return .failure(CertificationFailure(description: "the Schur complement at hidden layer \(k) fails the Cholesky with rounding margin \(c)"))
                 }
-                factor = l
+                // The strict upper triangle still holds the Schur complement; dtrsm reads the lower only.
+                factor = next
             }
             return .success(c)
         }

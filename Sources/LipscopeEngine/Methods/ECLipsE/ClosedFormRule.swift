@@ -42,30 +42,33 @@ enum ClosedFormRule {
         return try scaled(stage.coupling, scaling: d.map { $0 > 0 ? 1 / $0 : 1 / smallest })
     }
 
-    /// ν = λ_max(C'W' X⁻¹ W'ᵀC') for X = L − (LŶ)(LŶ)ᵀ; nil when X is not positive definite.
-    static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> Double? {
-        let x = ChainRecursion.schurComplement(coupling: stage.coupling, diagonal: l)
-        guard let r = LinearAlgebra.cholesky(x) else { return nil }
-        let z = ChainAlgebra.solveRightLowerTransposed(stage.next, r).scalingRows(by: stage.nextMid)
-        return try ChainAlgebra.topEigenvalue(ChainAlgebra.gram(z))
+    /// ν = λ_max(C'W' X⁻¹ W'ᵀC') for X = L − (LŶ)(LŶ)ᵀ, with the next stage it was read from
+    /// (X normalized by 2^{-e} first, as the recursion does, so ν = 2^{-e}·λ_max of the normalized
+    /// coupling); nil when X is not positive definite.
+    static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> (nu: Double, prepared: ChainRecursion.Prepared)? {
+        guard let p = ChainRecursion.prepare(stage, diagonal: l) else { return nil }
+        return (scalbn(try ChainAlgebra.topEigenvalue(p.nextCoupling), -p.exponent), p)
     }
 
     /// The stage rule of `family`; the reported value is ν of the member taken (best) or 0.
-    static func rule(_ family: Family) -> (ChainRecursion.Stage) throws -> (diagonal: [Double], value: Double) {
+    /// `best` forms both members' next stages to compare them and hands the winner's on.
+    static func rule(_ family: Family) -> (ChainRecursion.Stage) throws -> ChainRecursion.Choice {
         switch family {
         case .eclipse:
-            return { stage in (try eclipseFast(stage), 0) }
+            return { stage in ChainRecursion.Choice(diagonal: try eclipseFast(stage), value: 0) }
         case .best:
             return { stage in
                 let plain = try eclipseFast(stage)
                 let scaled = try jacobi(stage)
-                let nuPlain = try nextCoupling(stage, diagonal: plain)
-                let nuScaled = try nextCoupling(stage, diagonal: scaled)
-                switch (nuPlain, nuScaled) {
-                case let (a?, b?): return b < a ? (scaled, b) : (plain, a)
-                case let (a?, nil): return (plain, a)
-                case let (nil, b?): return (scaled, b)
-                default: return (plain, .nan)
+                let a = try nextCoupling(stage, diagonal: plain)
+                let b = try nextCoupling(stage, diagonal: scaled)
+                switch (a, b) {
+                case let (a?, b?):
+                    return b.nu < a.nu ? .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
+                                       : .init(diagonal: plain, value: a.nu, prepared: a.prepared)
+                case let (a?, nil): return .init(diagonal: plain, value: a.nu, prepared: a.prepared)
+                case let (nil, b?): return .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
+                default: return .init(diagonal: plain, value: .nan)
                 }
             }
         }

@@ -82,7 +82,7 @@ public struct ECLipsEBound: BoundMethod {
             case .fast:
                 let family = parsed.choice("closed_form", as: ClosedFormRule.Family.self) ?? .best
                 details["closed_form"] = .string(family.rawValue)
-                outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: ClosedFormRule.rule(family))
+                outcome = try ChainRecursion.run(chain, context: context, phase: "layers", choose: ClosedFormRule.rule(family))
             case .sdp:
                 if parsed.text("layer_solver") == "sdp" {
                     let backend = parsed.backend(solving: SDPKind.self) ?? SDPBackend.all[0]
@@ -109,13 +109,15 @@ public struct ECLipsEBound: BoundMethod {
         details["stage_values"] = .numbers(outcome.stageValues)
         details["layer_scale_exponents"] = .numbers(outcome.exponents.map(Double.init))
         let certifyStart = ContinuousClock.now
-        let certificate = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho, context: context)
+        let certificate = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho,
+                                                       nullDirection: outcome.nullDirection, context: context)
         details["certify_seconds"] = .number((ContinuousClock.now - certifyStart).seconds)
         switch certificate {
         case .success(let cert):
             details["rho_certified"] = .number(cert.rho)
             details["certificate_margin"] = .number(cert.margin)
             details["certificate_checks"] = .number(Double(cert.checks))
+            details["certificate_screened"] = .number(Double(cert.screened))
             details["certificate"] = .string("the chain's multipliers put into −M of LipSDP-Neuron for the network as given, proven positive definite at ρ' by a block Cholesky with rounding margin")
             let value = RoundingMargin.inflate(cert.rho.squareRoot(), operations: 4)
             return result(request, value: local?.networkBound(value) ?? value, certified: true,
