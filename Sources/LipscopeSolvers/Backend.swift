@@ -10,7 +10,7 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     case csdp
     case clp
     case clpBarrier = "clp-barrier"
-    /// The barrier method written for the LipSDP LMI family (`RankTwoLMI`); it refuses general
+    /// The primal–dual interior-point method written for the LipSDP LMI family (`RankTwoLMI`); it refuses general
     /// SDPs, so `solving(_:)` does not offer it — LipSDP's own option list does.
     case structured
 

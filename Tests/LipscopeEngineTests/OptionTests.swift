@@ -82,7 +82,7 @@ import LipscopeSolvers
     @Test func sdpSettingsDefaultsAndExplicitValues() throws {
         let net = try Fixtures.load("testnets/tiny_relu_1.json")
         let defaults = try SDPMethodOptions(lipsdp, BoundRequest(network: net, norm: .l2))
-        // The structured barrier method is LipSDP's default; chordal=on alone means DSDP.
+        // The structured primal–dual method is LipSDP's default; chordal=on alone means DSDP.
         #expect(defaults.solver.backend == .structured && !defaults.solverExplicit)
         let chordalOn = try SDPMethodOptions(lipsdp, BoundRequest(network: net, norm: .l2, options: ["chordal": "on"]))
         #expect(chordalOn.solver.backend == .dsdp && !chordalOn.solverExplicit)

@@ -76,7 +76,7 @@ import Testing
                 if let current { values.insert(current) }
             }
             // LiPopt-SDP adds its own interior point for the moment SDP ("ipm", its default);
-            // LipSDP-Neuron/-Layer the structured barrier method for their LMI (their default).
+            // LipSDP-Neuron/-Layer the structured primal–dual method for their LMI (their default).
             let own: Set<String> = method.id == "lipopt-sdp" ? ["ipm"]
                 : method.id.hasPrefix("lipsdp-") && method.id != "lipsdp-linf" ? ["structured"] : []
             #expect(values == Set(SolverBackend.solving(.sdp).map(\.name)).union(own), "\(method.id): \(values)")

@@ -26,7 +26,7 @@ public enum StandardOptions {
     /// LipSDP-Neuron / -Layer: the SDP options with the structured backend first (the default).
     public static let lipsdp: [MethodOption] = [
         MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
-                     help: "SDP solver: structured (default: the barrier method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
     ] + sdp.dropFirst()
 
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",
