@@ -362,37 +362,28 @@ final class Runtime {
     /// next stage or class. Exactly one end (`.finished`, `.cancelled` or `.failed`) per run.
     static func certify(_ run: Int, _ problem: Certifier.Problem, method: Certifier.Method, seed: UInt64,
                         token: CancellationToken, inbox: Inbox) {
-        let thread = Thread {
-            let post: @Sendable (CertifyUpdate) -> Void = { inbox.post(.certify(run: run, $0)) }
-            let start = ContinuousClock.now
-            do {
-                let outcome = try Certifier.certify(problem, method: method, seed: seed) { progress in
-                    if token.isCancelled { throw CancelledError() }
-                    switch progress {
-                    case .phase(let phase): post(.phase(phase))
-                    case .settled(let k, let margin, let bound, let lower):
-                        post(.settled(index: k, margin: margin, bound: bound, lowerMargin: lower))
-                    }
-                }
-                post(.finished(outcome))
-            } catch is CancelledError {
-                post(.cancelled(seconds: (ContinuousClock.now - start).seconds))
-            } catch {
-                post(.failed(message: String(describing: error), seconds: (ContinuousClock.now - start).seconds))
-            }
+        certifyOnThread(run, token: token, inbox: inbox) { listener in
+            .finished(try Certifier.certify(problem, method: method, seed: seed, progress: listener))
         }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     /// `certify` for an implicit net: the same thread, listener and ends.
     static func certifyImplicit(_ run: Int, _ problem: ImplicitCertifier.Problem, method: ImplicitCertifier.Method, seed: UInt64,
                                 token: CancellationToken, inbox: Inbox) {
+        certifyOnThread(run, token: token, inbox: inbox) { listener in
+            .finishedImplicit(try ImplicitCertifier.certify(problem, method: method, seed: seed, progress: listener))
+        }
+    }
+
+    /// Runs `work` (one certifier, given the progress listener; it returns the finished update)
+    /// on its own thread and posts its progress and its one end.
+    private static func certifyOnThread(_ run: Int, token: CancellationToken, inbox: Inbox,
+                                        _ work: @escaping @Sendable (_ listener: @escaping (Certifier.Progress) throws -> Void) throws -> CertifyUpdate) {
         let thread = Thread {
             let post: @Sendable (CertifyUpdate) -> Void = { inbox.post(.certify(run: run, $0)) }
             let start = ContinuousClock.now
             do {
-                let outcome = try ImplicitCertifier.certify(problem, method: method, seed: seed) { progress in
+                let finished = try work { progress in
                     if token.isCancelled { throw CancelledError() }
                     switch progress {
                     case .phase(let phase): post(.phase(phase))
@@ -400,7 +391,7 @@ final class Runtime {
                         post(.settled(index: k, margin: margin, bound: bound, lowerMargin: lower))
                     }
                 }
-                post(.finishedImplicit(outcome))
+                post(finished)
             } catch is CancelledError {
                 post(.cancelled(seconds: (ContinuousClock.now - start).seconds))
             } catch {
