@@ -268,6 +268,12 @@ public enum Certifier {
             let p = Problem(network: network, region: try InputRegion(center: center, radius: r), label: label, others: others)
             return try certify(p, method: method, attack: false, search: search, timeLimit: timeLimit).verdict == .holds
         }
+        return try largestRadius(start: start, iterations: iterations, holds: holds)
+    }
+
+    /// Doubling from `start` while `holds` (at most 30 times), then `iterations` bisection steps;
+    /// the returned radius is one `holds` accepted (0 when none). Shared with the implicit certifier.
+    static func largestRadius(start: Double, iterations: Int, holds: (Double) throws -> Bool) throws -> Double {
         var lo = 0.0, hi = start
         var doublings = 0
         while try holds(hi) {

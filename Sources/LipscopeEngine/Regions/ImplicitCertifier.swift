@@ -308,16 +308,6 @@ public enum ImplicitCertifier {
             let p = Problem(network: network, region: try InputRegion(center: center, radius: r), label: label, others: others)
             return try certify(p, method: method, attack: false, wellPosedness: posed).verdict == .holds
         }
-        var lo = 0.0, hi = start
-        var doublings = 0
-        while try holds(hi) {
-            lo = hi; hi *= 2; doublings += 1
-            if doublings == 30 { return lo }
-        }
-        for _ in 0..<iterations {
-            let mid = (lo + hi) / 2
-            if try holds(mid) { lo = mid } else { hi = mid }
-        }
-        return lo
+        return try Certifier.largestRadius(start: start, iterations: iterations, holds: holds)
     }
 }
