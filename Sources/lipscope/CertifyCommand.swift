@@ -168,13 +168,7 @@ struct CertifyCommand: ParsableCommand {
         ]
         if let proof = o.wellPosedBy { object["well_posed_by"] = proof }
         if let width = o.fixedPointBoxWidth { object["fixed_point_box_width"] = width }
-        if let note = o.note { object["note"] = note }
-        if let r = certifiedRadius { object["certified_radius"] = r }
-        if let ce = o.counterexample {
-            object["counterexample"] = ["input": ce.input, "outputs": ce.outputs, "class": ce.winner] as [String: Any]
-        }
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return finish(object, note: o.note, certifiedRadius: certifiedRadius, counterexample: o.counterexample)
     }
 
     static func describe(_ o: ImplicitCertifier.Outcome, problem: ImplicitCertifier.Problem, certifiedRadius: Double?) -> String {
@@ -216,6 +210,19 @@ struct CertifyCommand: ParsableCommand {
         return values
     }
 
+    /// The fields both kinds of certifier share at the end of the JSON object, then the text.
+    static func finish(_ object: [String: Any], note: String?, certifiedRadius: Double?,
+                       counterexample: Certifier.Counterexample?) -> String {
+        var object = object
+        if let note { object["note"] = note }
+        if let r = certifiedRadius { object["certified_radius"] = r }
+        if let ce = counterexample {
+            object["counterexample"] = ["input": ce.input, "outputs": ce.outputs, "class": ce.winner] as [String: Any]
+        }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func json(_ o: Certifier.Outcome, problem: Certifier.Problem, certifiedRadius: Double?) -> String {
         func num(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
         var object: [String: Any] = [
@@ -225,13 +232,7 @@ struct CertifyCommand: ParsableCommand {
             "unstable_neurons": o.unstableNeurons, "seconds": o.seconds, "certificate": o.method.certificate,
         ]
         if o.method == .bab { object["domains"] = o.domains }
-        if let note = o.note { object["note"] = note }
-        if let r = certifiedRadius { object["certified_radius"] = r }
-        if let ce = o.counterexample {
-            object["counterexample"] = ["input": ce.input, "outputs": ce.outputs, "class": ce.winner] as [String: Any]
-        }
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return finish(object, note: o.note, certifiedRadius: certifiedRadius, counterexample: o.counterexample)
     }
 
     static func describe(_ o: Certifier.Outcome, problem: Certifier.Problem, certifiedRadius: Double?) -> String {
