@@ -96,24 +96,12 @@ extension Update {
             job.record.classes.append(.init(other: job.record.others[k], margin: margin, bound: bound, lowerMargin: lower))
             return []
         case .finished(let o):
-            // The outcome is authoritative: every class, in the certifier's order.
-            job.record.classes = job.record.others.indices.map {
-                .init(other: job.record.others[$0], margin: o.margins[$0], bound: o.bounds[$0], lowerMargin: o.lowerMargins[$0])
-            }
-            job.record.verdict = o.verdict
-            job.record.seconds = o.seconds
-            job.record.note = o.note
-            job.record.domains = o.method == .bab ? o.domains : nil
-            job.record.counterexample = o.counterexample.map { .init(other: $0.winner, input: $0.input, outputs: $0.outputs) }
+            job.record.finish(margins: o.margins, bounds: o.bounds, lowerMargins: o.lowerMargins, verdict: o.verdict,
+                              seconds: o.seconds, note: o.note, domains: o.method == .bab ? o.domains : nil,
+                              counterexample: o.counterexample)
         case .finishedImplicit(let o):
-            job.record.classes = job.record.others.indices.map {
-                .init(other: job.record.others[$0], margin: o.margins[$0], bound: o.bounds[$0], lowerMargin: o.lowerMargins[$0])
-            }
-            job.record.verdict = o.verdict
-            job.record.seconds = o.seconds
-            job.record.note = o.note
-            job.record.domains = nil
-            job.record.counterexample = o.counterexample.map { .init(other: $0.winner, input: $0.input, outputs: $0.outputs) }
+            job.record.finish(margins: o.margins, bounds: o.bounds, lowerMargins: o.lowerMargins, verdict: o.verdict,
+                              seconds: o.seconds, note: o.note, domains: nil, counterexample: o.counterexample)
         case .cancelled(let seconds):
             job.record.status = .cancelled
             job.record.seconds = seconds

@@ -110,4 +110,18 @@ public struct CertifyRecord: Codable, Sendable, Equatable {
 
     /// "holds: 9/9 classes hold".
     public var summary: String { "\(outcome): \(detail)" }
+
+    /// Records a finished run. The outcome is authoritative: every class, in the certifier's
+    /// order (the live `settled` updates may have come in any order).
+    public mutating func finish(margins: [Double], bounds: [Double], lowerMargins: [Double], verdict: Certifier.Verdict,
+                                seconds: Double, note: String?, domains: Int?, counterexample: Certifier.Counterexample?) {
+        classes = others.indices.map {
+            .init(other: others[$0], margin: margins[$0], bound: bounds[$0], lowerMargin: lowerMargins[$0])
+        }
+        self.verdict = verdict
+        self.seconds = seconds
+        self.note = note
+        self.domains = domains
+        self.counterexample = counterexample.map { .init(other: $0.winner, input: $0.input, outputs: $0.outputs) }
+    }
 }
