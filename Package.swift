@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Exact integers for the emptiness certificates of `exact` over all of Rⁿ.
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CLapack", path: "Sources/CLapack"),
@@ -52,6 +54,7 @@ let package = Package(
             dependencies: [
                 "LipscopeLinearAlgebra", "LipscopeSolvers", "ONNXProto", "CZlib", "CClpExt", "CCbcExt",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "BigInt", package: "BigInt"),
             ]
         ),
         .target(name: "LipscopeTUI", dependencies: ["LipscopeEngine", "CNcurses"]),
@@ -112,7 +115,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LipscopeExactTests",
-            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra"],
+            dependencies: ["LipscopeTestSupport", "LipscopeEngine", "LipscopeSolvers", "LipscopeLinearAlgebra",
+                           .product(name: "BigInt", package: "BigInt")],
             path: "Tests/LipscopeExactTests"
         ),
         .testTarget(

@@ -61,12 +61,11 @@ import LipscopeEngine
         let x = w.compactMap { if case .number(let v) = $0 { v } else { nil } }
         let j = try #require(network.jacobian(at: x))
         #expect(abs(try c.norm.induced(j) - lower) <= 1e-12 * lower)
-        if c.radius == nil && !r.certified {
-            // Over all of Rⁿ pruned regions are proven empty inside a huge ℓ∞ ball.
-            guard case .number(let radius)? = r.details["certified_radius"] else { Issue.record("no radius"); return }
-            #expect(radius >= 1e6, "\(c): certified radius \(radius)")
-            guard case .number(let safe)? = r.details["certified_upper"] else { Issue.record("no certified_upper"); return }
-            #expect(safe >= got)
+        if c.radius == nil {
+            // Over all of Rⁿ every pruned region is proven empty by an exact Farkas certificate.
+            #expect(r.certified, "\(c): \(r.details["upper_certificate"] ?? .null)")
+            #expect(r.details["regions_empty_uncertified"] == .number(0), "\(c)")
+            #expect(r.details["certified_upper"] == nil && r.details["certified_radius"] == nil, "\(c)")
         }
         if let b = Self.box(network, radius: c.radius) {
             #expect(x.indices.allSatisfy { b.lower[$0] <= x[$0] && x[$0] <= b.upper[$0] })

@@ -140,16 +140,19 @@ public struct ExactBound: BoundMethod {
             "leaves": .number(Double(out.leaves)),
             "open_nodes": .number(Double(out.openNodes)),
             "regions_empty_certified": .number(Double(out.emptyCertified)),
+            "regions_empty_exact": .number(Double(out.emptyExact)),
             "regions_empty_uncertified": .number(Double(out.emptyUncertified)),
             "stopped_by": .string(out.stop),
             "upper_from": .string(upperFrom),
             "region": s.region.map { .object(["lower": .numbers($0.lower), "upper": .numbers($0.upper)]) } ?? .string("global"),
             "upper_certificate": .string(upperFrom != "pattern search"
                 ? "\(upperFrom)'s own certificate (re-verified LMI), lower than the pattern search's bound"
+                : certified && s.region == nil
+                ? "slope-box norms of every open or bound-closed node with rounding margins; every pruned region shown empty over all of Rⁿ by an exact Farkas certificate (λ ≥ 0, Σλᵢaᵢ = 0, Σλᵢbᵢ ≤ 0 checked in exact rational arithmetic on the region's affine forms, computed exactly from the network's doubles)"
                 : certified
                 ? "slope-box norms of every open or bound-closed node with rounding margins; every pruned region shown empty by LP multipliers checked with a rounding margin"
                 : s.region == nil
-                    ? "slope-box norms with rounding margins; \(out.emptyUncertified) regions were pruned as empty, which over all of Rⁿ floating point cannot prove: their multipliers prove them empty inside the ℓ∞ ball of radius certified_radius, so the value is certified as the constant over that ball; certified_upper keeps them and is a certified global bound"
+                    ? "slope-box norms with rounding margins; \(out.emptyExact) pruned regions were proven empty by exact Farkas certificates, but \(out.emptyUncertified) were not (no exact certificate found in the time given to proofs): their multipliers prove them empty inside the ℓ∞ ball of radius certified_radius, so the value is certified as the constant over that ball; certified_upper keeps them and is a certified global bound"
                     : "slope-box norms with rounding margins, but \(out.emptyUncertified) regions were pruned as empty on CLP's word; certified_upper keeps them and is certified"),
             "lower_certificate": .string("‖J(witness)‖ of the true Jacobian recomputed at the witness input"),
         ]

@@ -33,7 +33,11 @@ struct PatternSearch {
         var certifiedUpper = Double.infinity
         var nodes = 0
         var leaves = 0
+        /// Pruned regions proven empty: in floating point with rounding margins (inside a box),
+        /// and by exact Farkas certificates (over all of Rⁿ).
         var emptyCertified = 0
+        var emptyExact = 0
+        /// Pruned on CLP's word alone (no proof found in the time given to proofs).
         var emptyUncertified = 0
         /// Over all of Rⁿ: every pruned region is proven empty inside this ℓ∞ ball of inputs.
         var emptyRadius = Double.infinity
@@ -49,6 +53,16 @@ struct PatternSearch {
         /// Decided by branching (a row of the region LP), not implied by interval bounds.
         var branched: [Bool]
         var bound: Double
+    }
+
+    /// A region CLP found empty whose floating-point proof failed (always so over all of
+    /// Rⁿ): kept until the exact proof is tried after the search.
+    struct PrunedRegion {
+        var bits: [Int8]
+        var branched: [Bool]
+        var multipliers: [Double]
+        var bound: Double
+        var radius: Double
     }
 
     let net: PiecewiseLinearNet
@@ -68,7 +82,8 @@ struct PatternSearch {
                         branched: .init(repeating: false, count: net.neuronCount), bound: .infinity)
         root.bound = (try? nodeBound(root)) ?? .infinity
         heap.push(root)
-        var closedMax = 0.0, uncertainMax = 0.0
+        var closedMax = 0.0
+        var unproven: [PrunedRegion] = []
         var lastReport = -1.0
         var iteration = settings.iterationOffset
         func report(force: Bool) {
@@ -101,9 +116,13 @@ struct PatternSearch {
                 continue
             }
             switch lp.solve(rows: rows, inputSize: net.inputSize, box: region) {
-            case .empty(let certified, let radius):
-                if certified { out.emptyCertified += 1 } else { out.emptyUncertified += 1; uncertainMax = max(uncertainMax, bound) }
-                if region == nil { out.emptyRadius = min(out.emptyRadius, radius) }
+            case .empty(let certified, let radius, let multipliers):
+                if certified {
+                    out.emptyCertified += 1
+                } else {
+                    unproven.append(PrunedRegion(bits: current.bits, branched: current.branched, multipliers: multipliers,
+                                                 bound: bound, radius: radius))
+                }
                 report(force: false)
                 continue
             case .interior(let x, _):
@@ -127,10 +146,36 @@ struct PatternSearch {
         }
         out.openNodes = heap.count
         out.upper = max(closedMax, heap.top?.bound ?? 0)
+        let uncertainMax = proveEmpty(unproven, out: &out, context: context)
         out.certifiedUpper = max(out.upper, uncertainMax)
         if heap.isEmpty && out.stop != "cancelled" { out.stop = "gap" }
         report(force: true)
         return out
+    }
+
+    /// Exact proofs for the regions pruned on CLP's word, those with the highest bounds first
+    /// (they are the ones that could raise the upper side), within a time budget. Returns the
+    /// largest bound among the regions left unproven (0 when all are proven).
+    func proveEmpty(_ pruned: [PrunedRegion], out: inout Outcome, context: JobContext) -> Double {
+        guard !pruned.isEmpty else { return 0 }
+        let forms = region == nil ? ExactAffineForms(net) : nil
+        let deadline = context.elapsed + max(1, settings.timeLimit / 4)
+        var unprovenMax = 0.0
+        for p in pruned.sorted(by: { $0.bound > $1.bound }) {
+            if let forms, !context.isCancelled, context.elapsed < deadline {
+                let support = FarkasCertificate.support(of: p.multipliers)
+                let rows = forms.rows(bits: p.bits, branched: p.branched, selecting: Set(support))
+                if rows.count == support.count,
+                   FarkasCertificate.proveNoInterior(support.map { rows[$0]! }, guess: support.map { p.multipliers[$0] }) {
+                    out.emptyExact += 1
+                    continue
+                }
+            }
+            out.emptyUncertified += 1
+            unprovenMax = max(unprovenMax, p.bound)
+            if region == nil { out.emptyRadius = min(out.emptyRadius, p.radius) }
+        }
+        return unprovenMax
     }
 
     // MARK: Node pieces

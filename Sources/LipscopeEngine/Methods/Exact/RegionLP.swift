@@ -11,7 +11,8 @@ import Foundation
 /// and the row multipliers y ≥ 0 prove it: max over the box of Σ yᵢ sᵢ(aᵢ·x + bᵢ) < 0 is
 /// checked here in floating point with a rounding margin, so a pruned region is a certificate,
 /// not the LP solver's word. Over all of Rⁿ that check needs Σ yᵢ sᵢ aᵢ = 0 exactly, which
-/// floating point cannot show, so there emptiness stays CLP's verdict (reported uncertified).
+/// floating point cannot show: there the multipliers are returned, and `FarkasCertificate`
+/// turns them into an exact proof on the exact rows.
 struct RegionLP {
     /// One strict inequality a·x + b > 0 (the sign already folded in), with the magnitudes
     /// |a|, |b| of its terms, whose rounding errors it carries.
@@ -26,8 +27,9 @@ struct RegionLP {
         /// t* > 0: x is at distance ≥ t* from every hyperplane of the region.
         case interior(x: [Double], depth: Double)
         /// t* ≤ 0; `certified` when the multipliers passed the rounding-safe check. Over all
-        /// of Rⁿ, `radius` is how far the multipliers prove the region empty (ℓ∞ ball).
-        case empty(certified: Bool, radius: Double)
+        /// of Rⁿ, `radius` is how far the multipliers prove the region empty (ℓ∞ ball) in
+        /// floating point; `multipliers` (one per input row) guide the exact proof.
+        case empty(certified: Bool, radius: Double, multipliers: [Double])
         /// CLP did not finish; the region must be kept.
         case unknown
     }
@@ -36,15 +38,18 @@ struct RegionLP {
     let operations: Int
 
     func solve(rows: [Row], inputSize n: Int, box: InputRegion?) -> Outcome {
-        var kept: [Row] = []
-        for row in rows {
+        var kept: [Row] = [], keptIndex: [Int] = []
+        for (index, row) in rows.enumerated() {
             if row.a.allSatisfy({ $0 == 0 }) {
                 // A neuron constant on the region: its sign is that of b.
                 if row.b > 0 { continue }
                 let proven = row.b + margin(row.absB) < 0
-                return .empty(certified: proven, radius: proven ? .infinity : 0)
+                var unit = [Double](repeating: 0, count: rows.count)
+                unit[index] = 1
+                return .empty(certified: proven, radius: proven ? .infinity : 0, multipliers: unit)
             }
             kept.append(row)
+            keptIndex.append(index)
         }
         if kept.isEmpty {
             return .interior(x: box?.center ?? [Double](repeating: 0, count: n), depth: 1)
@@ -78,9 +83,13 @@ struct RegionLP {
             if let box { x = box.clamp(x) }
             return .interior(x: x, depth: depth)
         }
-        let prices = Array(UnsafeBufferPointer(start: Clp_getRowPrice(model), count: m))
-        if let box { return .empty(certified: proveEmpty(kept, multipliers: prices.map(abs), box: box), radius: 0) }
-        return .empty(certified: false, radius: emptyRadius(kept, multipliers: prices.map(abs)))
+        let prices = Array(UnsafeBufferPointer(start: Clp_getRowPrice(model), count: m)).map(abs)
+        var multipliers = [Double](repeating: 0, count: rows.count)
+        for (i, index) in keptIndex.enumerated() { multipliers[index] = prices[i] }
+        if let box {
+            return .empty(certified: proveEmpty(kept, multipliers: prices, box: box), radius: 0, multipliers: multipliers)
+        }
+        return .empty(certified: false, radius: emptyRadius(kept, multipliers: prices), multipliers: multipliers)
     }
 
     /// Over all of Rⁿ: with g = Σ yᵢaᵢ ≈ 0 and c = Σ yᵢbᵢ < 0, an interior point x has
