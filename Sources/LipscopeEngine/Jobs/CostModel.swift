@@ -45,6 +45,9 @@ enum CostModel {
     static let momentDSDPFactor = 17.0
     /// CLP's barrier on LiPopt's LP: 2.3 s for ≈ 1e6 nonzeros.
     static let lpSecondsPerNonzero = 2.3e-6
+    /// implicit-sdp's closed-form point on a graph past the solvers' limit: dominated by building
+    /// and factoring the dense LMI (resnet_2b, n = 9 316: 27.6 s, with one Cholesky).
+    static let graphClosedFormCubic = 3.4e-11
     /// Below this the prediction is "instant" and reads as such.
     static let floor = 1e-3
     /// Fixed costs that dominate on small networks: building and starting an SDP or LP solve,
@@ -156,6 +159,10 @@ extension ImplicitSDPBound {
     public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
         let sizes = CostModel.equilibriumSizes(request.network)
         let n = Double(sizes.state + min(sizes.inputs, sizes.state))
+        if case .graph = request.network, Int(n) > Self.maximumDimension {
+            return CostModel.seconds(CostModel.graphClosedFormCubic * n * n * n,
+                                     String(format: "closed-form point, then the dense LMI of size %.0f built and factored", n))
+        }
         let solver = CostModel.solverFactor(request)
         return CostModel.seconds(CostModel.sdpOverhead + solver.factor * CostModel.dsdpNeuronCubic * n * n * n,
                                  String(format: "LMI of size %.0f, %@", n, solver.name))

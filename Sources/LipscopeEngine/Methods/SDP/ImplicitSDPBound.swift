@@ -28,7 +28,14 @@ public struct ImplicitSDPBound: BoundMethod {
             let n = g.hiddenNeuronCount
             let dimension = n + min(g.inputSize, n + g.outputSize)
             if dimension > Self.maximumDimension {
-                return .tooLarge("LMI of dimension \(dimension) = \(n) hidden neurons (the graph's equilibrium state) + \(dimension - n) input directions (limit \(Self.maximumDimension))")
+                // Beyond the solvers' reach a closed-form point of the same LMI, certified the
+                // same way, still gives a bound (GraphClosedForm.swift).
+                if let why = GraphClosedForm.refusal(g) {
+                    return .tooLarge("LMI of dimension \(dimension) = \(n) hidden neurons (the graph's equilibrium state) + \(dimension - n) input directions (limit \(Self.maximumDimension)); \(why)")
+                }
+                if LocalScope.options.contains(where: { request.options[$0.key] != nil }) {
+                    return .tooLarge("LMI of dimension \(dimension) (limit \(Self.maximumDimension)); the closed-form point is for the global bound")
+                }
             }
             return .applicable
         }
@@ -49,7 +56,59 @@ public struct ImplicitSDPBound: BoundMethod {
         }
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
+        if case .graph(let g) = request.network,
+           system.stateSize + min(system.B.columns, system.stateSize + system.D.rows) > Self.maximumDimension {
+            return try closedFormBound(g, request, context: context)
+        }
         return try bound(system, slopes: nil, request, options: options, details: [:], context: context)
+    }
+
+    /// A graph too large for the SDP solvers: the closed-form point of the same LMI
+    /// (ECLipsE-Fast's rule carried to the DAG), certified by the same Cholesky check.
+    func closedFormBound(_ original: NetworkGraph, _ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        if let why = GraphClosedForm.refusal(original) { throw MethodFailure(why) }
+        let graph = GraphClosedForm.withSingleOutputNode(original)
+        guard var system = EquilibriumSystem(graph) else { throw MethodFailure("no equilibrium form") }
+        if let j = request.output { system = system.restricted(toOutput: j) }
+        var details: [String: JSONValue] = ["solver": .string("graph-closed-form"),
+                                            "lmi_dimension": .number(Double(system.stateSize + system.B.columns))]
+        guard let point = try GraphClosedForm.point(system, graph: graph, isCancelled: { context.isCancelled }) else {
+            try context.checkCancelled()
+            details["reason"] = .string("the closed form's pivots lost positive definiteness")
+            return result(request, value: nil, certified: false, status: .failed, details: details)
+        }
+        context.log("implicit-sdp: closed-form point g = \(point.inputTerm); certifying the \(system.stateSize + system.B.columns)-dimensional LMI")
+        details["g_closed_form"] = .number(point.inputTerm)
+        details["node_multipliers"] = .numbers(point.nodeMultipliers)
+        let lmi = SlopeLMI.equilibrium(system)
+        // The point sits on the LMI's boundary (the output block is singular there). Scaling Λ
+        // and g by 1 + δ with the output term fixed adds δ(M + CᵀC), strictly positive in
+        // that direction: one Cholesky then usually suffices (each costs seconds at this size).
+        let interior = 1.002
+        let outcome = try LMICertifier.certify(lmi, base: [Double](repeating: interior * point.inputTerm, count: lmi.inputSize),
+                                               groupMultipliers: point.stateMultipliers.map { interior * $0 },
+                                               checkCancelled: { try context.checkCancelled() })
+        switch outcome {
+        case .failure(let why):
+            details["reason"] = .string("not certified: \(why)")
+            return result(request, value: point.inputTerm.squareRoot(), certified: false, details: details)
+        case .success(let c):
+            let g = c.inputDiagonal.max() ?? point.inputTerm
+            details["g_certified"] = .number(g)
+            details["well_posed"] = .bool(true)
+            details["certificate"] = .string("a feasible point of the implicit LMI from block Schur complements in topological order (one multiplier per node, ECLipsE-Fast's rule), the LMI rebuilt densely and proven positive definite by Cholesky with a rounding margin")
+            let value = RoundingMargin.inflate(g.squareRoot(), operations: 4)
+            // A feasible point, not the optimum: it may land above the naive product (seen on
+            // x + relu(x), √5 against 2). Then the naive bound, certified on its own, is reported.
+            let naive = try NaiveBound().run(BoundRequest(network: request.network, norm: .l2, output: request.output), context: context)
+            if naive.certified, let n = naive.value, n < value {
+                details["closed_form_value"] = .number(value)
+                details["note"] = .string("the closed-form point's certified bound \(value) is above the naive product; the naive product (its own certificate) is reported")
+                return result(request, value: n, certified: true, details: details)
+            }
+            details["naive"] = naive.value.map(JSONValue.number) ?? .null
+            return result(request, value: value, certified: true, details: details)
+        }
     }
 
     /// The certified LMI bound of one system, with per-state slope intervals (nil: all [0, 1]).
