@@ -4,7 +4,7 @@ import LipscopeLinearAlgebra
 extension SamplingBound {
     /// A lower bound on the local constant: the largest ‖J(x)‖ over seeded points of the region
     /// (uniform, and vertices, where ReLU patterns change most), then a random local search
-    /// clamped to the region. Without a region (a margin only) it samples as the global run does.
+    /// clamped to the region, then (piecewise linear nets) region hopping inside the region. Without a region (a margin only) it samples as the global run does.
     func runLocal(_ request: BoundRequest, scope: LocalScope, context: JobContext) throws -> BoundResult {
         try runLocal(request, network: .feedforward(scope.network), region: scope.region, details: scope.details, context: context)
     }
@@ -80,6 +80,17 @@ extension SamplingBound {
             }
             chains.removeAll { $0.radius < 1e-6 * step0 }
             if step % 25 == 24 { context.iteration(step / 25 + 1, [Metric("samples", Double(evaluated)), Metric("best", best)]) }
+        }
+        // Piecewise linear nets: hop across hyperplanes to regions (inside the input region)
+        // with larger Jacobians, from the best distinct patterns of the samples.
+        if case .feedforward(let ff) = network,
+           let hop = LowerBoundAscent.hop(ff, norm: request.norm, region: region,
+                                          from: [bestInput] + chains.map(\.x) + candidates.map(\.x),
+                                          isCancelled: { context.isCancelled }) {
+            try context.checkCancelled()
+            evaluated += hop.lps
+            if hop.value > best { best = hop.value; bestInput = hop.x }
+            context.iteration(200 / 25 + 1, [Metric("region_lps", Double(hop.lps)), Metric("best", best)])
         }
         var details = scopeDetails
         details["witness"] = .numbers(bestInput)
