@@ -64,6 +64,12 @@ public struct ContractionBound: BoundMethod {
             return result(request, value: nil, certified: false, status: .notContractive, details: details)
         }
         let search = try analysis.optimizeWeights(context: context)
+        details["candidates"] = .object(search.candidates.mapValues { .number($0) })
+        if search.weights.isEmpty {
+            // The absolute path product won (A nilpotent): no η, no μ_η.
+            details["certificate"] = .string("‖D‖∞ + max row of |C|(I − |A|)⁻¹|B| (A strictly lower triangular: a finite sum of non-negative products, rounding bounded)")
+            return result(request, value: search.bound, certified: true, iterations: search.evaluations, details: details)
+        }
         details["eta"] = .numbers(search.weights)
         details["weighted_mu"] = .number(analysis.weightedMeasure(search.weights))
         details["candidates"] = .object(search.candidates.mapValues { .number($0) })
@@ -211,7 +217,31 @@ struct ContractionAnalysis {
             return b
         }
         if try Self.searchLevels(evaluate) { best.candidates["eta_level_search"] = best.bound }
+        if let product = absoluteProductBound() {
+            best.candidates["absolute_path_product"] = product
+            if product < best.bound { best.bound = product; best.weights = [] }
+        }
         return best
+    }
+
+    /// A feedforward net's equilibrium (A strictly lower triangular, so nilpotent): the finite
+    /// Neumann series gives |J| ≤ |D| + |C|(I − |A|)⁻¹|B| entrywise for every slope diagonal in
+    /// [0, I], so ‖J‖∞ ≤ ‖D‖∞ + maxᵢ(|C|v)ᵢ with v = (I − |A|)⁻¹|B|1 by forward substitution —
+    /// the bound the graph form computes (GraphContraction.absoluteProductBound), here from the
+    /// dense matrices. nil for an A with entries on or above the diagonal.
+    func absoluteProductBound() -> Double? {
+        let n = system.stateSize
+        guard n > 0 else { return nil }
+        for j in 0..<n { for i in 0...j where system.A[i, j] != 0 { return nil } }
+        var v = inputRowSums
+        for i in 0..<n {
+            var sum = v[i]
+            for j in 0..<i { sum += offDiagonal[i, j] * v[j] }
+            v[i] = sum
+        }
+        let rows = (0..<system.C.rows).map { r in (0..<n).reduce(0.0) { $0 + abs(system.C[r, $1]) * v[$1] } }
+        let ops = 2 * (2 * n + system.B.columns + system.C.rows) + 8
+        return RoundingMargin.inflate(feedthroughNorm + (rows.max() ?? 0), operations: ops)
     }
 
     /// Minimizes f(log u) over the levels t = α + (1 − α)u, u ∈ (0, 1): a scan of

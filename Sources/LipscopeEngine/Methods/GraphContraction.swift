@@ -121,6 +121,30 @@ struct GraphContraction {
         return eta
     }
 
+    /// A being nilpotent, (I − ΦA)⁻¹Φ = Σₖ (ΦA)ᵏΦ is a finite sum for every slope diagonal
+    /// 0 ≤ Φ ≤ I, so |J| ≤ |D| + |C| (I − |A|)⁻¹ |B| entrywise and ‖J‖∞ ≤ ‖D‖∞ + maxᵢ (|C| v)ᵢ
+    /// with v = (I − |A|)⁻¹ |B| 1 by forward substitution — the path sum of absolute products,
+    /// never above the naive graph bound (which takes norms edge by edge). This is the weighted
+    /// bound's limit without its 1/(1 − μ_η) factor. Every term is non-negative, so rounding
+    /// only scales the result by at most (1 + u) per operation along the longest sum.
+    func absoluteProductBound() -> Double {
+        var v = inputRowSums
+        for k in 0..<(offsets.count - 1) {
+            for e in hiddenEdges where e.target == k {
+                let term = e.magnitude * block(v, e.source)
+                for i in term.indices { v[offsets[k] + i] += term[i] }
+            }
+        }
+        var rows = [Double](repeating: 0, count: outputCount)
+        for e in outputEdges {
+            let term = e.magnitude * block(v, e.source)
+            for i in term.indices { rows[i] += term[i] }
+        }
+        let ops = 2 * (stateSize + outputCount + inputRowSums.count + hiddenEdges.reduce(0) { $0 + $1.magnitude.columns }
+                       + outputEdges.reduce(0) { $0 + $1.magnitude.columns }) + 8
+        return RoundingMargin.inflate(feedthroughNorm + (rows.max() ?? 0), operations: ops)
+    }
+
     /// The bound minimized over η, as ContractionAnalysis.optimizeWeights with α(⌈A⌉) = 0.
     func optimizeWeights(context: JobContext) throws -> ContractionAnalysis.WeightSearch {
         let n = stateSize
@@ -140,6 +164,9 @@ struct GraphContraction {
             return b
         }
         if try ContractionAnalysis.searchLevels(evaluate) { best.candidates["eta_level_search"] = best.bound }
+        let product = absoluteProductBound()
+        best.candidates["absolute_path_product"] = product
+        if product < best.bound { best.bound = product; best.weights = [] }
         return best
     }
 }
@@ -169,6 +196,12 @@ extension ContractionBound {
         guard search.bound.isFinite else {
             details["reason"] = .string("no weights certified μ_η(A) < 1 (rounding)")
             return result(request, value: nil, certified: false, status: .notContractive, details: details)
+        }
+        if search.weights.isEmpty {
+            // The absolute path product won: no η, no μ_η (A nilpotent makes the sum finite).
+            details["certificate"] = .string("‖D‖∞ + max row of |C|(I − |A|)⁻¹|B| (A nilpotent: a finite sum of non-negative products, rounding bounded)")
+            details["candidates"] = .object(search.candidates.mapValues { .number($0) })
+            return result(request, value: search.bound, certified: true, iterations: search.evaluations, details: details)
         }
         if analysis.stateSize <= 10_000 { details["eta"] = .numbers(search.weights) }
         details["weighted_mu"] = .number(analysis.weightedMeasure(search.weights))
