@@ -17,9 +17,10 @@ struct PatternSearch {
         /// Undecided neurons up to which a node's bound enumerates its slope box exactly.
         var enumerationLimit = 6
         var seed: UInt64 = 1
-        /// A lower bound found before the search (the MILP's incumbent): its witness input,
-        /// whose true Jacobian is recomputed here before it counts.
-        var incumbentWitness: [Double]? = nil
+        /// Lower bounds found before the search (the MILP's incumbent, sampling's best): their
+        /// witness inputs, whose true Jacobians are recomputed here (inside the region) before
+        /// they count.
+        var incumbentWitnesses: [[Double]] = []
         /// Iterations already streamed by an earlier phase of the same run.
         var iterationOffset = 0
     }
@@ -74,7 +75,9 @@ struct PatternSearch {
         var out = Outcome()
         let lp = RegionLP(operations: net.productRoundingOperations)
         seedLowerBound(&out)
-        if let x = settings.incumbentWitness { try? offer(x, node: nil, to: &out) }
+        for x in settings.incumbentWitnesses where x.count == net.inputSize {
+            try? offer(region.map { $0.clamp(x) } ?? x, node: nil, to: &out)
+        }
         var heap = NodeHeap()
         // The root's own bound, so that a run cancelled before its first node still has a
         // finite upper side.
