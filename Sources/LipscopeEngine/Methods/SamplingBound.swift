@@ -41,7 +41,11 @@ public struct SamplingBound: BoundMethod {
             case .feedforward(let ff):
                 weights = ff.layers.map(\.weight)
                 let w1 = ff.layers[0].weight
-                firstLayerGram = norm == .l2 && ff.layers.count > 1 && w1.columns > w1.rows ? w1.dense * w1.dense.transposed : nil
+                // Through the Gram a sample costs outputs·rows² instead of outputs·(W₁ as
+                // stored): worth it for a dense W₁ wider than tall, rarely for a sparse
+                // (convolution) one, whose rows² dwarfs its nonzeros.
+                let stored = w1.isSparse ? w1.nonzeroCount : w1.rows * w1.columns
+                firstLayerGram = norm == .l2 && ff.layers.count > 1 && w1.rows * w1.rows < stored ? w1.dense * w1.dense.transposed : nil
                 let flops = ff.layers.reduce(0) { $0 + $1.weight.nonzeroCount }
                 costPerSample = flops * (1 + ff.outputSize)
             case .implicit(let imp):
@@ -73,7 +77,7 @@ public struct SamplingBound: BoundMethod {
             case .implicit(let imp):
                 return try xs.map { try imp.jacobian(at: $0).map(norm.induced) }
             case .graph(let g):
-                return try xs.map { try g.jacobian(at: $0).map(norm.induced) }
+                return try g.jacobians(at: xs).map { try $0.map(norm.induced) }
             }
         }
     }
