@@ -131,8 +131,14 @@ public struct SamplingBound: BoundMethod {
         // activations) the random samples and the local search share all of it.
         let walks = LineWalk(network) != nil
         let randomEnd = (walks ? 0.4 : 0.7) * timeLimit
-        let localEnd = (walks ? 0.55 : 1.0) * timeLimit
-        let walkEnd = 0.8 * timeLimit, climbEnd = 0.95 * timeLimit
+        var localEnd = (walks ? 0.55 : 1.0) * timeLimit
+        let climbEnd = 0.95 * timeLimit
+        // One climb step's neighbours cost a product with an inputs × inputs matrix per layer,
+        // and fresh rows × inputs matrices (counted as 8 multiply-adds an entry): when that
+        // alone would not fit in the climb's share, the climb is skipped and the walks take
+        // its share.
+        let neighbourFlops = Double(n) * Double(network.layerChain?.layers.dropLast().reduce(0) { $0 + $1.weight.nonzeroCount + 8 * $1.weight.rows } ?? 0)
+        let walkEnd = (neighbourFlops / CostModel.loopFlopsPerSecond < 0.15 * timeLimit ? 0.8 : 0.95) * timeLimit
         var stoppedByTime = false
         func timeUp(_ until: Double) -> Bool {
             if context.elapsed >= until { stoppedByTime = true; return true }
@@ -141,8 +147,8 @@ public struct SamplingBound: BoundMethod {
 
         // Batches sized so the stacked Jacobians (batch·outputs × widest layer) stay near 64 MB:
         // a line walk can return thousands of points at once. Costly samples come in smaller
-        // batches (≈ 2e8 multiply-adds each) so the clock is looked at often.
-        let batchSize = max(16, min(256, Int(2e8 / Double(max(evaluator.costPerSample, 1)))))
+        // batches (≈ 5e7 multiply-adds each) so the clock is looked at often.
+        let batchSize = max(4, min(256, Int(5e7 / Double(max(evaluator.costPerSample, 1)))))
         let widest: Int
         switch network {
         case .graph(let g) where network.layerChain == nil: widest = max(n, g.nodes.map(\.size).max() ?? 1)
@@ -211,7 +217,10 @@ public struct SamplingBound: BoundMethod {
         }
 
         // Local search: random steps around the best few points, shrinking on failure; the
-        // chains advance together so each step is one batched evaluation.
+        // chains advance together so each step is one batched evaluation. When the clock
+        // already cut the random phase, the net is big: there the local search is what finds
+        // the best values (measured on the conv nets), so it takes the walks' first half too.
+        if stoppedByTime && walks { localEnd = 0.7 * timeLimit }
         candidates.sort { $0.value > $1.value }
         var chains = candidates.prefix(5).map { (x: $0.x, value: $0.value, radius: 0.1 * $0.scale, scale: $0.scale) }
         let stepsPerStart = max(50, min(400, perGroup / 2))
@@ -268,7 +277,9 @@ public struct SamplingBound: BoundMethod {
         }
         // Piecewise linear nets: climb from region to neighbouring region (across one
         // hyperplane at a time) while the Jacobian's norm grows, from the best few inputs.
-        if let walk = LineWalk(network) {
+        let climbFits = neighbourFlops / CostModel.loopFlopsPerSecond < climbEnd - context.elapsed
+        if !climbFits && walks { stoppedByTime = true }
+        if climbFits, let walk = LineWalk(network) {
             candidates.sort { $0.value > $1.value }
             var climbers: [(x: [Double], value: Double)] = [(bestInput, best)] + stride(from: 0, to: min(candidates.count, 640), by: 10).map { (candidates[$0].x, candidates[$0].value) }
             climbing: for c in climbers.indices where evaluated < walkLimit {

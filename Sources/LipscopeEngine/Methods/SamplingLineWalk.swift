@@ -74,7 +74,8 @@ extension LineWalk {
         for (k, layer) in network.layers.enumerated() where k < network.layers.count - 1 {
             if k > 0 && stop() { break }
             let v = weights[k].apply(h)
-            let a = weights[k].times(dz)       // rows: ∂z_i/∂x on x's region
+            // rows: ∂z_i/∂x on x's region (W₁ itself at the first layer: W₁·I, no product)
+            let a = k == 0 ? weights[0].dense : weights[k].times(dz)
             var slopes = [Double](repeating: 0, count: v.count)
             var next = slopes
             for i in v.indices {
