@@ -1,5 +1,5 @@
 import Foundation
-import LipscopeEngine
+@testable import LipscopeEngine
 import LipscopeLinearAlgebra
 import LipscopeTestSupport
 import Testing
@@ -106,6 +106,52 @@ import Testing
         let naive = try #require(Run.bound(net, "naive", norm: .l2).value)
         let sampling = try #require(Run.bound(net, "sampling", norm: .l2).value)
         #expect(sampling <= value && value < naive / 5, "sampling \(sampling), implicit-sdp \(value), naive \(naive)")
+    }
+
+    /// The batched graph Jacobians (stacked adjoints, what sampling evaluates) are the
+    /// one-input-at-a-time Jacobians, on resnet_2b (sparse conv edges, a skip, dense Gemms).
+    @Test func resnet2bBatchedJacobiansAreTheOneByOneJacobians() throws {
+        let net = try Fixtures.load("vnncomp2021/resnet_2b.onnx")
+        guard case .graph(let g) = net else { Issue.record("expected a graph"); return }
+        var rng = SeededGenerator(seed: 5)
+        let xs = (0..<3).map { k in (0..<g.inputSize).map { _ in [1.0, 10, 0.1][k] * rng.gaussian() } }
+        let batched = g.jacobians(at: xs)
+        #expect(batched.count == 3)
+        for (x, b) in zip(xs, batched) {
+            let one = try #require(g.jacobian(at: x)), j = try #require(b)
+            #expect(j.rows == 10 && j.columns == 3072)
+            #expect(relativeGap(j.storage, one.storage) < 1e-12)
+        }
+    }
+
+    /// A residual net's conv edges carry no convolution annotation: the sparse-norm path finds a
+    /// pixel-major order of the rows (channels = a divisor of the row count) and its banded
+    /// Cholesky proof is an upper bound within 1e-9 of the dense SVD's value.
+    @Test func resnet2bConvEdgeNormIsCertifiedAndTight() throws {
+        let net = try Fixtures.load("vnncomp2021/resnet_2b.onnx")
+        guard case .graph(let g) = net, case .sparse(let w) = g.nodes[2].inputs[0].weight else {
+            Issue.record("expected a sparse conv edge into node 2"); return
+        }
+        #expect(w.rows == 1024 && w.columns == 1024)
+        let bound = try SparseSpectralNorm.upperBound(w)
+        let svd = try LinearAlgebra.spectralNorm(w.dense)
+        #expect(bound.upper >= svd && bound.upper <= svd * (1 + 1e-9), "\(bound.upper) vs SVD \(svd)")
+        #expect(bound.how.contains("pixel-major"), "\(bound.how)")
+    }
+
+    /// Sampling stopped by its clock right after the first batch: the stop is reported, the
+    /// value is the best of that batch, which the full run (same seed, same first batch) can only
+    /// exceed, and it stays a lower bound (≤ 2 on y = x + relu(x)).
+    @Test func samplingCutByTheClockKeepsALowerBound() throws {
+        let net = try Files.load("onnx/synthetic_residual.onnx")
+        #expect(SamplingBound().option("time_limit")?.defaultValue == String(SamplingBound.defaultTimeLimit))
+        let short = Job.run(SamplingBound(), BoundRequest(network: net, norm: .l2, options: ["time_limit": "1e-9"]))
+        let full = Job.run(SamplingBound(), BoundRequest(network: net, norm: .l2, options: ["time_limit": "1e9"]))
+        #expect(short.details["stopped_by"] == .string("time limit") && full.details["stopped_by"] == .string("work budget"))
+        guard case .number(let shortSamples) = short.details["samples"], case .number(let fullSamples) = full.details["samples"],
+              let s = short.value, let f = full.value else { Issue.record("no samples or value"); return }
+        #expect(shortSamples >= 1 && shortSamples < fullSamples)
+        #expect(s > 0 && s <= f && f <= 2 * (1 + 1e-12), "short \(s), full \(f)")
     }
 
     /// tiny_relu_1 (2-5-6-2 chain) rewritten in the JSON graph form, each node fed by the one

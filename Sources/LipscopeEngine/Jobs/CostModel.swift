@@ -106,8 +106,11 @@ extension NaiveBound {
 extension SamplingBound {
     public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
         // A fixed budget of forward/backward evaluations (SamplingBound's 4e8 flops for the
-        // samples, as much again for the line walks) whatever the network.
-        CostModel.seconds(8e8 / CostModel.loopFlopsPerSecond, "a fixed budget of ≈ 8e8 multiply-adds")
+        // samples, as much again for the line walks) whatever the network, capped by its
+        // wall-clock limit (what big nets reach).
+        let limit = (try? parseOptions(request).double("time_limit")) ?? Self.defaultTimeLimit
+        return CostModel.seconds(min(8e8 / CostModel.loopFlopsPerSecond, limit),
+                                 String(format: "a fixed budget of ≈ 8e8 multiply-adds, at most time_limit %g s", limit))
     }
 }
 

@@ -9,8 +9,10 @@ import LipscopeLinearAlgebra
 /// within a kernel's reach. λ_max(G) ≤ t is then proved by a banded Cholesky factorization
 /// (n·b² work) of tI − G − cI, whose success means tI − G ⪰ 0 once c covers the rounding of
 /// the factorization (bounded a posteriori from the factor, see `holds`). G's own rounding adds ‖ΔG‖₂ ≤ γ_K ‖|M|‖₁‖|M|‖∞ (K terms per entry). t is found by
-/// bisection starting from a Lanczos estimate; the estimate is never the answer, only the
-/// Cholesky-checked t is. Never a power-iteration value (which could be low).
+/// bisection starting from a Lanczos estimate (first tried at estimate + 1.25c, which passes
+/// once Lanczos has converged, then halved down to a bracket of c/4: about four
+/// factorizations); the estimate is never the answer, only the Cholesky-checked t is. Never a
+/// power-iteration value (which could be low).
 enum ConvolutionNorm {
     struct Bound {
         /// Certified: ‖T‖₂ ≤ upper.
@@ -74,13 +76,22 @@ enum ConvolutionNorm {
         }
         let ld = bandwidth + 1
         var gram = [Double](repeating: 0, count: ld * n)  // lower band of G in pixel-major order
-        for k in 0..<mt.rows {
-            let lo = mt.rowStart[k], hi = mt.rowStart[k + 1]
-            for p in lo..<hi {
-                let i = position[mt.columnIndex[p]], vi = mt.values[p]
-                for q in lo..<hi {
-                    let j = position[mt.columnIndex[q]]
-                    if i >= j { gram[(i - j) + j * ld] += vi * mt.values[q] }
+        // Column by column of M: its entries sorted by position, each pair (i ≥ j) once.
+        var entries: [(position: Int, value: Double)] = []
+        gram.withUnsafeMutableBufferPointer { g in
+            for k in 0..<mt.rows {
+                let lo = mt.rowStart[k], hi = mt.rowStart[k + 1]
+                entries.removeAll(keepingCapacity: true)
+                for p in lo..<hi { entries.append((position[mt.columnIndex[p]], mt.values[p])) }
+                entries.sort { $0.position < $1.position }
+                entries.withUnsafeBufferPointer { e in
+                    for a in 0..<e.count {
+                        let i = e[a].position, vi = e[a].value
+                        for b in 0...a {
+                            let j = e[b].position
+                            g[(i - j) + j * ld] += vi * e[b].value
+                        }
+                    }
                 }
             }
         }
@@ -90,6 +101,15 @@ enum ConvolutionNorm {
         let buildError = gamma(termsPerEntry + 2) * rowSums * columnSums
         let estimate = try lanczosTop(m, mt, steps: min(n, 150))
         var checks = 0
+        var a = [Double](repeating: 0, count: gram.count)
+        /// The margin c of `holds(t)` (it grows with t through the largest diagonal entry).
+        func margin(_ t: Double) -> (c: Double, largest: Double) {
+            var largest = 0.0
+            for j in 0..<n { largest = max(largest, abs(t - gram[j * ld])) }
+            let c = 1.5 * gamma(bandwidth + 2) * Double(bandwidth + 1) * largest + 4 * Double.ulpOfOne * largest
+                + Double(n) * Double.leastNormalMagnitude * 1e20
+            return (c, largest)
+        }
         /// tI − G ⪰ 0, proved: with A = tI − G − cI, a completed factorization gives
         /// A + ΔA = L̂L̂ᵀ ⪰ 0 with |ΔA| ≤ γ_{b+2}|L̂||L̂ᵀ| (Higham, Thm 10.3; inner products of at
         /// most b + 1 terms), so ‖ΔA‖₂ ≤ γ_{b+2} ‖|L̂|‖₁‖|L̂|‖∞, computed from the factor afterwards
@@ -97,12 +117,8 @@ enum ConvolutionNorm {
         /// The a-posteriori bound is ~(b+1)·max aᵢᵢ instead of Demmel's Σ aᵢᵢ: n/b times smaller.
         func holds(_ t: Double) -> Bool {
             checks += 1
-            var a = gram
-            for idx in 0..<a.count { a[idx] = -a[idx] }
-            var largest = 0.0
-            for j in 0..<n { largest = max(largest, abs(t + a[j * ld])) }
-            let c = 1.5 * gamma(bandwidth + 2) * Double(bandwidth + 1) * largest + 4 * Double.ulpOfOne * largest
-                + Double(n) * Double.leastNormalMagnitude * 1e20
+            for idx in 0..<a.count { a[idx] = -gram[idx] }
+            let (c, largest) = margin(t)
             for j in 0..<n { a[j * ld] += t - c }
             guard let l = LinearAlgebra.bandedCholesky(n: n, bandwidth: bandwidth, band: a) else { return false }
             var rows = [Double](repeating: 0, count: n), columns = [Double](repeating: 0, count: n)
@@ -119,17 +135,29 @@ enum ConvolutionNorm {
         let base = max(estimate, Double.leastNormalMagnitude)
         var low = base * (1 - 1e-9)
         var high: Double? = nil
-        var step = 1e-12
-        while step < 4 {
-            try checkCancelled()
-            let t = base * (1 + step)
-            if holds(t) { high = t; break }
-            low = t
-            step *= 100
+        // First t just past the estimate plus the margin the check subtracts: with a converged
+        // estimate it passes, and [estimate, t] is already only a few margins wide.
+        let first = base + 1.25 * margin(base).c + 1e-13 * base
+        if holds(first) {
+            high = first
+            low = base
+        } else {
+            low = first
+            var step = 1e-10
+            while step < 4 {
+                try checkCancelled()
+                let t = base * (1 + step)
+                if t > first {
+                    if holds(t) { high = t; break }
+                    low = t
+                }
+                step *= 100
+            }
         }
         guard var upper = high else { return nil }
-        // Tighten to a relative width of 1e-13 (the margin's scale): a few factorizations.
-        while (upper - low) > 1e-13 * upper {
+        // Tighten to a relative width of 1e-13 or a quarter of the margin c, whichever is
+        // wider: the proved t is at least λ_max + c, so a narrower bracket gains nothing.
+        while (upper - low) > max(1e-13 * upper, 0.25 * margin(upper).c) {
             try checkCancelled()
             let mid = (low + upper) / 2
             if holds(mid) { upper = mid } else { low = mid }
@@ -156,7 +184,8 @@ enum ConvolutionNorm {
         return SparseMatrix(rows: a.columns, columns: a.rows, rowStart: counts, columnIndex: cols, values: vals)
     }
 
-    /// Top eigenvalue estimate of M Mᵀ by Lanczos with full reorthogonalization.
+    /// Top eigenvalue estimate of M Mᵀ by Lanczos with full reorthogonalization, stopped early
+    /// once the top Ritz value has settled (only an estimate: the Cholesky checks prove the bound).
     static func lanczosTop(_ m: SparseMatrix, _ mt: SparseMatrix, steps: Int) throws -> Double {
         let n = m.rows
         var rng = SeededGenerator(seed: 17)
@@ -165,6 +194,14 @@ enum ConvolutionNorm {
         v = v.map { $0 / norm }
         var basis: [[Double]] = [v]
         var alphas: [Double] = [], betas: [Double] = []
+        func topRitz() throws -> Double {
+            let k = alphas.count
+            var tri = Matrix(rows: k, columns: k)
+            for i in 0..<k { tri[i, i] = alphas[i] }
+            for i in 0..<min(betas.count, k - 1) { tri[i + 1, i] = betas[i]; tri[i, i + 1] = betas[i] }
+            return max(0, try LinearAlgebra.symmetricEigenvalues(tri).last ?? 0)
+        }
+        var settled = -1.0
         for k in 0..<steps {
             var w = m * (mt * basis[k])
             let alpha = zip(w, basis[k]).reduce(0) { $0 + $1.0 * $1.1 }
@@ -177,13 +214,15 @@ enum ConvolutionNorm {
             }
             norm = (w.reduce(0) { $0 + $1 * $1 }).squareRoot()
             if k == steps - 1 || norm <= 1e-12 * max(abs(alpha), 1e-300) { break }
+            if k >= 29 && k % 10 == 9 {
+                // Every 10 steps past 30: stop when the top Ritz value moved less than 1e-15.
+                let top = try topRitz()
+                if abs(top - settled) <= 1e-15 * top { break }
+                settled = top
+            }
             betas.append(norm)
             basis.append(w.map { $0 / norm })
         }
-        let k = alphas.count
-        var tri = Matrix(rows: k, columns: k)
-        for i in 0..<k { tri[i, i] = alphas[i] }
-        for i in 0..<min(betas.count, k - 1) { tri[i + 1, i] = betas[i]; tri[i, i + 1] = betas[i] }
-        return max(0, try LinearAlgebra.symmetricEigenvalues(tri).last ?? 0)
+        return try topRitz()
     }
 }

@@ -18,11 +18,13 @@ struct LineWalk {
         weights = ff.layers.map(\.weight)
     }
 
-    /// Midpoints of the segments of x₀ + t·d, t ∈ [−T, T], one per linear region crossed.
-    func midpoints(from x0: [Double], direction d: [Double], reach T: Double) -> [[Double]] {
+    /// Midpoints of the segments of x₀ + t·d, t ∈ [−T, T], one per linear region crossed (the
+    /// first ones only once `stop` says so: a segment costs a forward pass).
+    func midpoints(from x0: [Double], direction d: [Double], reach T: Double, stop: () -> Bool = { false }) -> [[Double]] {
         var points: [[Double]] = []
         var t = -T
         while t < T && points.count < maxSegments {
+            if points.count % 16 == 15 && stop() { break }
             let x = zip(x0, d).map { $0 + t * $1 }
             let step = distanceToNextKink(at: x, direction: d)
             let end = min(T, t + step)
@@ -62,15 +64,18 @@ struct LineWalk {
 extension LineWalk {
     /// For each hidden neuron with a kink, a point just across its hyperplane from x (the
     /// hyperplane of the linear region x is in): the neighbouring regions of x's region, or
-    /// whatever region the step lands in. Steps overshoot by `overshoot` (relative).
-    func neighbours(of x: [Double], overshoot: Double = 1e-6) -> [[Double]] {
+    /// whatever region the step lands in. Steps overshoot by `overshoot` (relative). Layer by
+    /// layer (each costs a product with an inputs × inputs matrix); `stop` ends it early.
+    func neighbours(of x: [Double], overshoot: Double = 1e-6, stop: () -> Bool = { false }) -> [[Double]] {
         let n = x.count
         var h = x
         var dz = Matrix.identity(n)   // ∂h/∂x of the current layer's input
         var points: [[Double]] = []
         for (k, layer) in network.layers.enumerated() where k < network.layers.count - 1 {
+            if k > 0 && stop() { break }
             let v = weights[k].apply(h)
-            let a = weights[k].times(dz)       // rows: ∂z_i/∂x on x's region
+            // rows: ∂z_i/∂x on x's region (W₁ itself at the first layer: W₁·I, no product)
+            let a = k == 0 ? weights[0].dense : weights[k].times(dz)
             var slopes = [Double](repeating: 0, count: v.count)
             var next = slopes
             for i in v.indices {

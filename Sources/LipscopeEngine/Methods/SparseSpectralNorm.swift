@@ -9,7 +9,9 @@ import LipscopeLinearAlgebra
 /// 2. A small component takes the dense SVD (as every dense layer does).
 /// 3. A large one is ordered by Cuthill–McKee on the graph of its Gram matrix (rows sharing a
 ///    column), which for a convolution finds a wavefront ordering with a band of a few kernel
-///    reaches, and goes to the banded-Cholesky proof of `ConvolutionNorm.bandedGramNorm` when
+///    reaches, or pixel-major (its rows read as a channel-major tensor, every divisor of the
+///    row count tried as the channel count) when that band is narrower (often half: a conv
+///    edge of a residual graph), and goes to the banded-Cholesky proof of `ConvolutionNorm.bandedGramNorm` when
 ///    that band is cheaper than the dense SVD; otherwise the dense SVD.
 enum SparseSpectralNorm {
     struct Outcome {
@@ -24,39 +26,42 @@ enum SparseSpectralNorm {
     static func upperBound(_ w: SparseMatrix, checkCancelled: () throws -> Void = {}) throws -> Outcome {
         let parts = components(w)
         var worst = 0.0
-        var banded = 0, dense = 0
+        var banded: [String] = [], dense = 0
         for (rows, columns) in parts {
             try checkCancelled()
             let block = submatrix(w, rows: rows, columns: columns)
-            let (norm, usedBand) = try componentNorm(block, checkCancelled: checkCancelled)
-            if usedBand { banded += 1 } else { dense += 1 }
+            let (norm, band) = try componentNorm(block, checkCancelled: checkCancelled)
+            if let band { banded.append(band) } else { dense += 1 }
             worst = max(worst, norm)
         }
         var how = "\(parts.count) connected block\(parts.count == 1 ? "" : "s") (largest \(parts.map { $0.0.count }.max() ?? 0) rows)"
-        if banded > 0 { how += ", \(banded) by banded Cholesky on a Cuthill–McKee-ordered Gram" }
+        if !banded.isEmpty {
+            let kinds = Set(banded).sorted().joined(separator: "; ")
+            how += ", \(banded.count) by banded Cholesky on the Gram (\(kinds))"
+        }
         if dense > 0 { how += ", \(dense) by dense SVD" }
         return Outcome(upper: worst, how: how)
     }
 
-    /// The norm of one connected block, and whether the banded proof gave it.
-    static func componentNorm(_ m: SparseMatrix, checkCancelled: () throws -> Void) throws -> (Double, Bool) {
+    /// The norm of one connected block, and how the banded proof gave it (nil: dense SVD).
+    static func componentNorm(_ m: SparseMatrix, checkCancelled: () throws -> Void) throws -> (Double, String?) {
         if min(m.rows, m.columns) <= denseLimit || m.nonzeroCount == 0 {
-            return (try LinearAlgebra.spectralNorm(m.dense), false)
+            return (try LinearAlgebra.spectralNorm(m.dense), nil)
         }
         // The side with the smaller banded cost n·b² (either Gram has the same top eigenvalue).
         let mt = ConvolutionNorm.transpose(m)
-        let sides = [(m, "outputs"), (mt, "inputs")].map { (matrix, side) -> (SparseMatrix, String, [Int], Double) in
-            let order = cuthillMcKee(matrix)
-            let b = Double(gramBandwidth(matrix, position: order))
-            return (matrix, side, order, Double(matrix.rows) * b * b)
+        let sides = [(m, mt, "outputs"), (mt, m, "inputs")].map { (matrix, transposed, side) -> (SparseMatrix, String, [Int], Double) in
+            let order = narrowestOrder(matrix, transposed: transposed)
+            let b = Double(order.bandwidth)
+            return (matrix, "\(side) Gram, \(order.name) order", order.position, Double(matrix.rows) * b * b)
         }
         let best = sides.min { $0.3 < $1.3 }!
         let denseCost = 4 * Double(m.rows) * Double(m.columns) * Double(min(m.rows, m.columns))
         if best.3 < denseCost,
            let bound = try ConvolutionNorm.bandedGramNorm(best.0, position: best.2, side: best.1, checkCancelled: checkCancelled) {
-            return (bound.upper, true)
+            return (bound.upper, best.1)
         }
-        return (try LinearAlgebra.spectralNorm(m.dense), false)
+        return (try LinearAlgebra.spectralNorm(m.dense), nil)
     }
 
     /// The row and column sets of the connected components of W's bipartite graph (rows without
@@ -101,13 +106,33 @@ enum SparseSpectralNorm {
         return SparseMatrix(rows: rows.count, columns: columns.count, triplets: triplets)
     }
 
+    /// The row order with the narrowest Gram band among Cuthill–McKee's and the pixel-major
+    /// orders of M's rows read as a channel-major tensor with C channels, for every divisor C of
+    /// the row count: a convolution's rows are such a tensor, and pixel-major puts interacting
+    /// rows within a few kernel reaches (Cuthill–McKee's level sets can be twice as wide).
+    static func narrowestOrder(_ m: SparseMatrix, transposed mt: SparseMatrix) -> (position: [Int], bandwidth: Int, name: String) {
+        var best = cuthillMcKee(m, transposed: mt)
+        var band = gramBandwidth(transposed: mt, position: best)
+        var name = "Cuthill–McKee"
+        let n = m.rows
+        for c in 2..<max(2, n) where n % c == 0 && band > 0 {
+            let plane = n / c
+            let position = (0..<n).map { r in (r % plane) * c + r / plane }
+            let b = gramBandwidth(transposed: mt, position: position)
+            if b < band { band = b; best = position; name = "pixel-major (\(c) channels)" }
+        }
+        return (best, band, name)
+    }
+
     /// position[row] for the Cuthill–McKee order of M's rows on the graph of M Mᵀ (two rows are
     /// neighbours when they share a column), from a pseudo-peripheral start (two sweeps).
-    static func cuthillMcKee(_ m: SparseMatrix) -> [Int] {
-        let mt = ConvolutionNorm.transpose(m)
+    static func cuthillMcKee(_ m: SparseMatrix, transposed mt: SparseMatrix) -> [Int] {
         func sweep(from start: Int) -> [Int] {
             var order: [Int] = [start]
             var seen = [Bool](repeating: false, count: m.rows)
+            // A column once expanded has put all its rows in the order: expanding it again adds
+            // nothing, so each column is read once (O(nonzeros), not O(Σ column counts²)).
+            var expanded = [Bool](repeating: false, count: m.columns)
             seen[start] = true
             var head = 0
             while order.count < m.rows {
@@ -120,6 +145,8 @@ enum SparseSpectralNorm {
                 head += 1
                 for p in m.rowStart[r]..<m.rowStart[r + 1] {
                     let c = m.columnIndex[p]
+                    if expanded[c] { continue }
+                    expanded[c] = true
                     for q in mt.rowStart[c]..<mt.rowStart[c + 1] {
                         let r2 = mt.columnIndex[q]
                         if !seen[r2] { seen[r2] = true; order.append(r2) }
@@ -135,9 +162,8 @@ enum SparseSpectralNorm {
         return position
     }
 
-    /// The half-bandwidth of M Mᵀ with rows at `position`.
-    static func gramBandwidth(_ m: SparseMatrix, position: [Int]) -> Int {
-        let mt = ConvolutionNorm.transpose(m)
+    /// The half-bandwidth of M Mᵀ with rows at `position`, from Mᵀ (its rows are M's columns).
+    static func gramBandwidth(transposed mt: SparseMatrix, position: [Int]) -> Int {
         var bandwidth = 0
         for c in 0..<mt.rows where mt.rowStart[c + 1] > mt.rowStart[c] {
             var lo = Int.max, hi = Int.min

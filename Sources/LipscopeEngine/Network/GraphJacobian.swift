@@ -70,3 +70,89 @@ extension NetworkGraph {
         }
     }
 }
+
+extension NetworkGraph {
+    /// The true Jacobians at many inputs at once (nil entries on a kink), as `jacobian(at:)`
+    /// gives them one by one: the forward pass is one product per edge for the whole batch, and
+    /// the backward pass stacks the inputs' adjoints (row b·m + r: output r of input b), so each
+    /// nonzero of a sparse edge is read once per batch instead of once per input.
+    public func jacobians(at inputs: [[Double]]) -> [Matrix?] {
+        let batch = inputs.count
+        if batch == 0 { return [] }
+        if batch == 1 { return [jacobian(at: inputs[0])] }
+        let x = Matrix(rows: inputSize, columns: batch, storage: inputs.flatMap { $0 })
+        var onKink = [Bool](repeating: false, count: batch)
+        var h: [Matrix] = []      // node outputs, size × batch column-major
+        var slopes: [[Double]] = []
+        h.reserveCapacity(nodes.count)
+        slopes.reserveCapacity(nodes.count)
+        for node in nodes {
+            var v: Matrix? = nil
+            for edge in node.inputs {
+                let from: Matrix
+                switch edge.source { case .input: from = x; case .node(let j): from = h[j] }
+                let term = edge.weight.times(from)
+                v = v.map { $0 + term } ?? term
+            }
+            var out = v!
+            let rows = node.size
+            var s = [Double](repeating: 0, count: rows * batch)
+            out.storage.withUnsafeMutableBufferPointer { vb in
+                s.withUnsafeMutableBufferPointer { sb in
+                    node.bias.withUnsafeBufferPointer { bias in
+                        for b in 0..<batch {
+                            for i in 0..<rows {
+                                let z = vb[i + b * rows] + bias[i]
+                                if node.activation.isKink(z) { onKink[b] = true }
+                                sb[i + b * rows] = node.activation.derivative(z)
+                                vb[i + b * rows] = node.activation.apply(z)
+                            }
+                        }
+                    }
+                }
+            }
+            h.append(out)
+            slopes.append(s)
+        }
+        let m = nodes[nodes.count - 1].size
+        let stackedRows = batch * m
+        var adjoint = [Matrix?](repeating: nil, count: nodes.count)
+        var seed = Matrix(rows: stackedRows, columns: m)
+        for b in 0..<batch { for r in 0..<m { seed[b * m + r, r] = 1 } }
+        adjoint[nodes.count - 1] = seed
+        var result: Matrix? = nil
+        for k in stride(from: nodes.count - 1, through: 0, by: -1) {
+            guard var g = adjoint[k] else { continue }
+            adjoint[k] = nil
+            let width = g.columns
+            g.storage.withUnsafeMutableBufferPointer { gb in
+                slopes[k].withUnsafeBufferPointer { sb in
+                    for c in 0..<width {
+                        for b in 0..<batch {
+                            let sc = sb[c + b * width]
+                            for r in 0..<m { gb[(b * m + r) + c * stackedRows] *= sc }
+                        }
+                    }
+                }
+            }
+            for edge in nodes[k].inputs {
+                let term = edge.weight.leftMultiplied(by: g)
+                switch edge.source {
+                case .input: result = result.map { $0 + term } ?? term
+                case .node(let j): adjoint[j] = adjoint[j].map { $0 + term } ?? term
+                }
+            }
+        }
+        let full = result ?? Matrix(rows: stackedRows, columns: inputSize)
+        return (0..<batch).map { b in
+            if onKink[b] { return nil }
+            var j = Matrix(rows: m, columns: inputSize)
+            full.storage.withUnsafeBufferPointer { fb in
+                j.storage.withUnsafeMutableBufferPointer { jb in
+                    for c in 0..<inputSize { for r in 0..<m { jb[r + c * m] = fb[(b * m + r) + c * stackedRows] } }
+                }
+            }
+            return j
+        }
+    }
+}

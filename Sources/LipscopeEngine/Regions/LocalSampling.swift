@@ -47,9 +47,15 @@ extension SamplingBound {
         var candidates: [(value: Double, x: [Double])] = []
         var evaluated = 0
         var drawn = 0
+        // The wall clock (`time_limit`): the draws stop at 0.7 of it (after one batch at least),
+        // the local search at all of it; costly samples come in smaller batches.
+        let timeLimit = (try? parseOptions(request).double("time_limit")) ?? Self.defaultTimeLimit
+        var stoppedByTime = false
+        let batchSize = max(4, min(256, Int(5e7 / Double(max(evaluator.costPerSample, 1)))))
         while drawn < samples {
             try context.checkCancelled()
-            let count = min(256, samples - drawn)
+            if drawn > 0 && context.elapsed >= 0.7 * timeLimit { stoppedByTime = true; break }
+            let count = min(batchSize, samples - drawn)
             let xs = (0..<count).map { draw(drawn + $0) }
             drawn += count
             evaluated += count
@@ -65,6 +71,7 @@ extension SamplingBound {
         var chains = candidates.prefix(5).map { (x: $0.x, value: $0.value, radius: step0) }
         for step in 0..<200 where !chains.isEmpty {
             try context.checkCancelled()
+            if context.elapsed >= timeLimit { stoppedByTime = true; break }
             let trials = chains.map { chain in
                 let moved = chain.x.map { $0 + chain.radius * rng.gaussian() }
                 return region?.clamp(moved) ?? moved
@@ -95,6 +102,8 @@ extension SamplingBound {
         var details = scopeDetails
         details["witness"] = .numbers(bestInput)
         details["samples"] = .number(Double(evaluated))
+        details["stopped_by"] = .string(stoppedByTime ? "time limit" : "work budget")
+        details["time_limit"] = .number(timeLimit)
         details["note"] = .string("lower bound: the induced norm of the true Jacobian at the witness input" + (region == nil ? "" : ", a point of the region"))
         return result(request, value: best, certified: false, iterations: evaluated, details: details)
     }
