@@ -93,7 +93,7 @@ extension SamplingBound {
         if case .feedforward(let ff) = network,
            let hop = LowerBoundAscent.hop(ff, norm: request.norm, region: region,
                                           from: [bestInput] + chains.map(\.x) + candidates.map(\.x),
-                                          isCancelled: { context.isCancelled }) {
+                                          isCancelled: { context.isCancelled || context.elapsed >= timeLimit }) {
             try context.checkCancelled()
             evaluated += hop.lps
             if hop.value > best { best = hop.value; bestInput = hop.x }
