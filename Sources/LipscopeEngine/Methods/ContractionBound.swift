@@ -63,7 +63,11 @@ public struct ContractionBound: BoundMethod {
             details["reason"] = .string("the Metzler majorant of A has spectral abscissa \(analysis.metzlerAbscissa) ≥ 1: no diagonal weighting makes the ℓ∞ measure < 1")
             return result(request, value: nil, certified: false, status: .notContractive, details: details)
         }
-        let search = try analysis.optimizeWeights(context: context)
+        // A net given as implicit keeps the paper's bound (its published and oracle values are
+        // of that formula); a feedforward net's own equilibrium form also gets the path product.
+        let isImplicit: Bool
+        if case .implicit = request.network { isImplicit = true } else { isImplicit = false }
+        let search = try analysis.optimizeWeights(context: context, pathProduct: !isImplicit)
         details["candidates"] = .object(search.candidates.mapValues { .number($0) })
         if search.weights.isEmpty {
             // The absolute path product won (A nilpotent): no η, no μ_η.
@@ -189,7 +193,7 @@ struct ContractionAnalysis {
 
     /// Minimizes the bound over η: exact at each level t = μ_η, a scan and golden-section search
     /// over t ∈ (α(⌈A⌉), 1); the plain and Perron weights are kept as candidates.
-    func optimizeWeights(context: JobContext) throws -> WeightSearch {
+    func optimizeWeights(context: JobContext, pathProduct: Bool = false) throws -> WeightSearch {
         let n = system.stateSize
         let ones = [Double](repeating: 1, count: n)
         var best = WeightSearch(weights: ones, bound: .infinity, candidates: [:], evaluations: 0)
@@ -217,7 +221,7 @@ struct ContractionAnalysis {
             return b
         }
         if try Self.searchLevels(evaluate) { best.candidates["eta_level_search"] = best.bound }
-        if let product = absoluteProductBound() {
+        if pathProduct, let product = absoluteProductBound() {
             best.candidates["absolute_path_product"] = product
             if product < best.bound { best.bound = product; best.weights = [] }
         }
