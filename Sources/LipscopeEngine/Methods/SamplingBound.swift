@@ -321,6 +321,18 @@ public struct SamplingBound: BoundMethod {
             iteration += 1
             context.iteration(iteration, [Metric("region_lps", Double(hop.lpCount)), Metric("best", best)])
         }
+        // Smooth nets: gradient ascent of ‖J(x)‖ from the best input and the best distinct samples.
+        if network.hasSmoothActivation, !timeUp(timeLimit) {
+            candidates.sort { $0.value > $1.value }
+            let starts = [bestInput] + candidates.map(\.x)
+            if let ascent = LowerBoundAscent.gradientAscent(network, norm: request.norm, region: nil, from: starts,
+                                                            stop: { context.isCancelled || context.elapsed >= timeLimit }) {
+                evaluated += ascent.jacobians
+                if ascent.value > best { best = ascent.value; bestInput = ascent.x; bestPhase = "gradient ascent" }
+                iteration += 1
+                context.iteration(iteration, [Metric("samples", Double(evaluated)), Metric("best", best)])
+            }
+        }
         context.emit(.progress(phase: "sampling", done: 2 * Self.scales.count + 1, total: 2 * Self.scales.count + 1))
         return result(request, value: best, certified: false, iterations: evaluated,
                       details: ["witness": .numbers(bestInput), "samples": .number(Double(evaluated)),

@@ -68,6 +68,16 @@ public enum Network: Sendable, Equatable {
         }
     }
 
+    /// A hidden activation that is not piecewise linear (tanh, sigmoid, ELU, …): there ‖J(x)‖
+    /// varies smoothly and gradient ascent improves a sampled lower bound.
+    public var hasSmoothActivation: Bool {
+        switch self {
+        case .feedforward(let n): n.layers.contains { !$0.activation.isPiecewiseLinear }
+        case .implicit(let n): !n.activation.isPiecewiseLinear
+        case .graph(let g): g.nodes.contains { !$0.activation.isPiecewiseLinear }
+        }
+    }
+
     public func jacobian(at x: [Double]) -> Matrix? {
         switch self {
         case .feedforward(let n): n.jacobian(at: x)

@@ -99,6 +99,15 @@ extension SamplingBound {
             if hop.value > best { best = hop.value; bestInput = hop.x }
             context.iteration(200 / 25 + 1, [Metric("region_lps", Double(hop.lps)), Metric("best", best)])
         }
+        // Smooth nets: gradient ascent of ‖J(x)‖ inside the region from the best inputs.
+        if network.hasSmoothActivation, context.elapsed < timeLimit,
+           let ascent = LowerBoundAscent.gradientAscent(network, norm: request.norm, region: region,
+                                                        from: [bestInput] + chains.map(\.x) + candidates.map(\.x),
+                                                        stop: { context.isCancelled || context.elapsed >= timeLimit }) {
+            try context.checkCancelled()
+            evaluated += ascent.jacobians
+            if ascent.value > best, region?.contains(ascent.x) ?? true { best = ascent.value; bestInput = ascent.x }
+        }
         var details = scopeDetails
         details["witness"] = .numbers(bestInput)
         details["samples"] = .number(Double(evaluated))
