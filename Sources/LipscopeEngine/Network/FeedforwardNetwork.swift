@@ -108,23 +108,7 @@ public struct FeedforwardNetwork: Sendable, Equatable {
         var slopes: [[Double]] = []  // per layer, n_k × batch column-major
         for (k, layer) in layers.enumerated() {
             var v = w[k].times(x)
-            let rows = v.rows
-            var s = [Double](repeating: 0, count: rows * batch)
-            // Unsafe buffers: these loops run once per neuron per sample.
-            v.storage.withUnsafeMutableBufferPointer { vb in
-                s.withUnsafeMutableBufferPointer { sb in
-                    layer.bias.withUnsafeBufferPointer { bias in
-                        for b in 0..<batch {
-                            for i in 0..<rows {
-                                let z = vb[i + b * rows] + bias[i]
-                                if layer.activation.isKink(z) { onKink[b] = true }
-                                sb[i + b * rows] = layer.activation.derivative(z)
-                                vb[i + b * rows] = layer.activation.apply(z)
-                            }
-                        }
-                    }
-                }
-            }
+            let s = layer.activation.applyToBatch(&v, bias: layer.bias, onKink: &onKink)
             x = v
             slopes.append(s)
         }
@@ -145,30 +129,10 @@ public struct FeedforwardNetwork: Sendable, Equatable {
             }
         }
         for k in stride(from: last - 1, through: 0, by: -1) {
-            let width = g.columns
-            g.storage.withUnsafeMutableBufferPointer { gb in
-                slopes[k].withUnsafeBufferPointer { sb in
-                    for c in 0..<width {
-                        for b in 0..<batch {
-                            let sc = sb[c + b * width]
-                            for r in 0..<m { gb[(b * m + r) + c * gRows] *= sc }
-                        }
-                    }
-                }
-            }
+            StackedJacobians.scaleColumns(&g, by: slopes[k], batch: batch, outputs: m)
             if k > 0 || throughFirstLayer { g = w[k].leftMultiplied(by: g) }
         }
-        let width = g.columns
-        return (0..<batch).map { b in
-            if onKink[b] { return nil }
-            var j = Matrix(rows: m, columns: width)
-            g.storage.withUnsafeBufferPointer { gb in
-                j.storage.withUnsafeMutableBufferPointer { jb in
-                    for c in 0..<width { for r in 0..<m { jb[r + c * m] = gb[(b * m + r) + c * gRows] } }
-                }
-            }
-            return j
-        }
+        return StackedJacobians.unstack(g, batch: batch, outputs: m, onKink: onKink)
     }
 
     /// diag(s_L) W_L ⋯ diag(s₁) W₁, evaluated from the output side so the running matrix
@@ -195,5 +159,31 @@ extension FeedforwardNetwork {
             layers.append(Layer(weight: w, activation: k == widths.count - 1 ? .identity : .relu))
         }
         return FeedforwardNetwork(name: name, inputSize: widths[0], layers: layers)
+    }
+}
+
+extension Activation {
+    /// On a size × batch block of pre-activations without their bias (column-major, one
+    /// sample a column), in place: adds the bias, applies the activation, flags the samples
+    /// with a neuron on a kink, and returns the slopes (same layout). Unsafe buffers: this runs
+    /// once per neuron per sample in every batched Jacobian.
+    func applyToBatch(_ v: inout Matrix, bias: [Double], onKink: inout [Bool]) -> [Double] {
+        let rows = v.rows, batch = v.columns
+        var s = [Double](repeating: 0, count: rows * batch)
+        v.storage.withUnsafeMutableBufferPointer { vb in
+            s.withUnsafeMutableBufferPointer { sb in
+                bias.withUnsafeBufferPointer { bias in
+                    for b in 0..<batch {
+                        for i in 0..<rows {
+                            let z = vb[i + b * rows] + bias[i]
+                            if isKink(z) { onKink[b] = true }
+                            sb[i + b * rows] = derivative(z)
+                            vb[i + b * rows] = apply(z)
+                        }
+                    }
+                }
+            }
+        }
+        return s
     }
 }

@@ -95,22 +95,7 @@ extension NetworkGraph {
                 v = v.map { $0 + term } ?? term
             }
             var out = v!
-            let rows = node.size
-            var s = [Double](repeating: 0, count: rows * batch)
-            out.storage.withUnsafeMutableBufferPointer { vb in
-                s.withUnsafeMutableBufferPointer { sb in
-                    node.bias.withUnsafeBufferPointer { bias in
-                        for b in 0..<batch {
-                            for i in 0..<rows {
-                                let z = vb[i + b * rows] + bias[i]
-                                if node.activation.isKink(z) { onKink[b] = true }
-                                sb[i + b * rows] = node.activation.derivative(z)
-                                vb[i + b * rows] = node.activation.apply(z)
-                            }
-                        }
-                    }
-                }
-            }
+            let s = node.activation.applyToBatch(&out, bias: node.bias, onKink: &onKink)
             h.append(out)
             slopes.append(s)
         }
@@ -124,17 +109,7 @@ extension NetworkGraph {
         for k in stride(from: nodes.count - 1, through: 0, by: -1) {
             guard var g = adjoint[k] else { continue }
             adjoint[k] = nil
-            let width = g.columns
-            g.storage.withUnsafeMutableBufferPointer { gb in
-                slopes[k].withUnsafeBufferPointer { sb in
-                    for c in 0..<width {
-                        for b in 0..<batch {
-                            let sc = sb[c + b * width]
-                            for r in 0..<m { gb[(b * m + r) + c * stackedRows] *= sc }
-                        }
-                    }
-                }
-            }
+            StackedJacobians.scaleColumns(&g, by: slopes[k], batch: batch, outputs: m)
             for edge in nodes[k].inputs {
                 let term = edge.weight.leftMultiplied(by: g)
                 switch edge.source {
@@ -144,15 +119,6 @@ extension NetworkGraph {
             }
         }
         let full = result ?? Matrix(rows: stackedRows, columns: inputSize)
-        return (0..<batch).map { b in
-            if onKink[b] { return nil }
-            var j = Matrix(rows: m, columns: inputSize)
-            full.storage.withUnsafeBufferPointer { fb in
-                j.storage.withUnsafeMutableBufferPointer { jb in
-                    for c in 0..<inputSize { for r in 0..<m { jb[r + c * m] = fb[(b * m + r) + c * stackedRows] } }
-                }
-            }
-            return j
-        }
+        return StackedJacobians.unstack(full, batch: batch, outputs: m, onKink: onKink)
     }
 }
