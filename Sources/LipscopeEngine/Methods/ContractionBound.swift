@@ -15,7 +15,16 @@ public struct ContractionBound: BoundMethod {
 
     public init(weighted: Bool) { self.weighted = weighted }
 
+    /// Past this many states a feedforward net takes the sparse graph form too: the dense
+    /// analysis computes the Metzler majorant's spectral abscissa by a full eigen-decomposition
+    /// (n³ — half an hour at marabou_cnn_max's 9 872 states), which for a chain is 0 anyway.
+    public static let denseStateLimit = 1000
+
     public func applicability(_ request: BoundRequest) -> Applicability {
+        if case .feedforward(let ff) = request.network, ff.withLinearOutput.hiddenNeuronCount > Self.denseStateLimit {
+            return applicability(BoundRequest(network: .graph(NetworkGraph(ff)), norm: request.norm, output: request.output,
+                                              seed: request.seed, options: request.options))
+        }
         if case .graph(let g) = request.network {
             // Graphs: the equilibrium form stays sparse, by blocks (GraphContraction.swift).
             return g.withLinearOutput.nodes.dropLast().allSatisfy({ $0.activation.slopeBounds.alpha >= 0 })
@@ -32,6 +41,9 @@ public struct ContractionBound: BoundMethod {
             return try runLocal(request, scope: scope, context: context)
         }
         if case .graph(let g) = request.network { return try runGraph(g, request, context: context) }
+        if case .feedforward(let ff) = request.network, ff.withLinearOutput.hiddenNeuronCount > Self.denseStateLimit {
+            return try runGraph(NetworkGraph(ff), request, context: context)
+        }
         guard var system = request.network.equilibriumSystem else { throw MethodFailure("no equilibrium form") }
         if let j = request.output { system = system.restricted(toOutput: j) }
         return try bound(system, request, details: [:], context: context)
