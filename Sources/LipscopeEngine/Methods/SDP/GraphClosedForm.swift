@@ -76,7 +76,7 @@ struct GraphClosedForm {
         }
         // Eliminate the input (pivot g I, g = 1): H_i = E_i,input.
         var lambda = [Double](repeating: 0, count: count)
-        func eliminate(_ k: Int, pivotFactor l: Matrix?, couplings h: [Int: Matrix]) {
+        func eliminate(pivotFactor l: Matrix?, couplings h: [Int: Matrix]) {
             // Z_i = H_ik L⁻ᵀ; P_ij −= Z_i Z_jᵀ for every pair of later neighbours i ≥ j.
             var z: [Int: Matrix] = [:]
             for (i, hi) in h {
@@ -97,21 +97,17 @@ struct GraphClosedForm {
         }
         var inputCouplings: [Int: Matrix] = [:]
         for i in 0..<count { if let b = e[i]?[-1] { inputCouplings[i] = b } }
-        eliminate(-1, pivotFactor: nil, couplings: inputCouplings)
-        for k in 0..<count {
+        eliminate(pivotFactor: nil, couplings: inputCouplings)
+        // Every node but the last (which alone feeds the output, handled below).
+        for k in 0..<(count - 1) {
             if isCancelled() { return nil }
             let g = (p[k]?[k]).map { -1 * $0 } ?? Matrix(rows: widths[k], columns: widths[k])
-            if k == count - 1 {
-                lambda[k] = try lastMultiplier(g, output: block(system.C.transposed, rows: k, columns: 0..<system.C.rows).transposed)
-            } else {
-                let mu = try LinearAlgebra.symmetricEigenvalues(g).last ?? 0
-                lambda[k] = mu > 0 ? 1 / mu : 1
-            }
+            let mu = try LinearAlgebra.symmetricEigenvalues(g).last ?? 0
+            lambda[k] = mu > 0 ? 1 / mu : 1
             let lk = lambda[k]
             var pivot = Matrix.identity(widths[k]).storage.map { 2 * lk * $0 }
             for (idx, v) in g.storage.enumerated() { pivot[idx] -= lk * lk * v }
             let pivotMatrix = Matrix(rows: widths[k], columns: widths[k], storage: pivot)
-            if k == count - 1 { break }
             guard let factor = LinearAlgebra.cholesky(pivotMatrix) else { return nil }
             // Couplings of later nodes to k: H_ik = λ_k P_ik + E_ik.
             var h: [Int: Matrix] = [:]
@@ -125,7 +121,7 @@ struct GraphClosedForm {
                 case (let f?, let o?): h[i] = lk * f + o
                 }
             }
-            eliminate(k, pivotFactor: factor, couplings: h)
+            eliminate(pivotFactor: factor, couplings: h)
             p[k] = nil
         }
         // L² for g = 1 is f(λ_last) = λ_max(C S⁻¹ Cᵀ); the LMI holds with s = 1/f, i.e. with
@@ -133,19 +129,16 @@ struct GraphClosedForm {
         let lastIndex = count - 1
         let gLast = (p[lastIndex]?[lastIndex]).map { -1 * $0 } ?? Matrix(rows: widths[lastIndex], columns: widths[lastIndex])
         let c = block(system.C.transposed, rows: lastIndex, columns: 0..<system.C.rows).transposed
-        let f = try outputGain(gLast, output: c, lambda: lambda[lastIndex])
+        let (lastLambda, f) = try lastMultiplier(gLast, output: c)
+        lambda[lastIndex] = lastLambda
         guard f.isFinite, f > 0 else { return nil }
         let nodes = lambda.map { $0 * f }
         let states = (0..<count).flatMap { [Double](repeating: nodes[$0], count: widths[$0]) }
         return Point(nodeMultipliers: nodes, stateMultipliers: states, inputTerm: f)
     }
 
-    /// λ_max(C (2λI − λ²G)⁻¹ Cᵀ), ∞ when the pivot is not positive definite.
-    static func outputGain(_ g: Matrix, output c: Matrix, lambda: Double) throws -> Double {
-        let (values, vectors) = try LinearAlgebra.symmetricEigen(g)
-        return try gain(values: values, cv: c * vectors, lambda: lambda)
-    }
-
+    /// λ_max(C (2λI − λ²G)⁻¹ Cᵀ) from G = V diag(values) Vᵀ and cv = CV; ∞ when the pivot is
+    /// not positive definite.
     private static func gain(values: [Double], cv: Matrix, lambda: Double) throws -> Double {
         var scaled = cv
         for (j, sigma) in values.enumerated() {
@@ -158,12 +151,13 @@ struct GraphClosedForm {
         return norm * norm
     }
 
-    /// The last node's λ: a golden-section search of the output gain over λ·λ_max(G) ∈ (0, 2).
-    static func lastMultiplier(_ g: Matrix, output c: Matrix) throws -> Double {
+    /// The last node's λ and its output gain f(λ): a golden-section search over
+    /// λ·λ_max(G) ∈ (0, 2) on one eigen-decomposition of G.
+    static func lastMultiplier(_ g: Matrix, output c: Matrix) throws -> (lambda: Double, gain: Double) {
         let (values, vectors) = try LinearAlgebra.symmetricEigen(g)
-        let mu = values.last ?? 0
-        guard mu > 0 else { return 1 }
         let cv = c * vectors
+        let mu = values.last ?? 0
+        guard mu > 0 else { return (1, try gain(values: values, cv: cv, lambda: 1)) }
         func f(_ t: Double) -> Double { (try? gain(values: values, cv: cv, lambda: t / mu)) ?? .infinity }
         var a = 1e-3, b = 2 - 1e-9
         let r = (5.0.squareRoot() - 1) / 2
@@ -173,6 +167,6 @@ struct GraphClosedForm {
             if f1 <= f2 { b = x2; x2 = x1; f2 = f1; x1 = b - r * (b - a); f1 = f(x1) }
             else { a = x1; x1 = x2; f1 = f2; x2 = a + r * (b - a); f2 = f(x2) }
         }
-        return (f1 <= f2 ? x1 : x2) / mu
+        return f1 <= f2 ? (x1 / mu, f1) : (x2 / mu, f2)
     }
 }
