@@ -30,6 +30,11 @@ enum CostModel {
     static let dsdpNeuronCubic = 1.9e-7
     /// LipSDP-Layer has one multiplier a layer: 38.2 s at n = 768.
     static let dsdpLayerCubic = 8.4e-8
+    /// The structured primal–dual (the default solver of lipsdp-neuron/-layer): ≈ 25–30
+    /// iterations of a few dense d³ steps; measured (release, `lipscope bound … --method
+    /// lipsdp-neuron`, whole run): 3.9 s at n = 768 (mnist 256x2), 13 s at 1 280 (256x4), 43 s at
+    /// 1 810 (ERAN 9×200): ≈ 7e-9·n³.
+    static let structuredCubic = 7e-9
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0
     /// ECLipsE's per-layer SDP: 0.29 s a layer at width 80 (2-80×100-2), 1.8 s at 256: c·w^1.58.
@@ -150,6 +155,10 @@ extension LipSDPBound {
     public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
         guard let net = CostModel.feedforward(request) else { return nil }
         let n = Double(CostModel.lipSDPDimension(net))
+        if (request.options["solver"] ?? "structured") == "structured", request.options["chordal"] != "on" {
+            return CostModel.seconds(CostModel.sdpOverhead + CostModel.structuredCubic * n * n * n,
+                                     String(format: "LMI of size %.0f, structured primal–dual: ≈ %.2g·n³ s", n, CostModel.structuredCubic))
+        }
         let solver = CostModel.solverFactor(request)
         let c = variant == .neuron ? CostModel.dsdpNeuronCubic : CostModel.dsdpLayerCubic
         return CostModel.seconds(CostModel.sdpOverhead + solver.factor * c * n * n * n,

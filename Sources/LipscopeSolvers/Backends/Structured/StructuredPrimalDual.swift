@@ -7,8 +7,13 @@ struct PrimalDualSettings {
     var maxIterations = 100
     /// Fraction of the largest feasible step taken.
     var stepFraction = 0.95
-    /// Lanczos steps of the step-length estimate.
-    var lanczosSteps = 40
+    /// Lanczos steps of the step-length estimates: the corrector's step is taken, the predictor's
+    /// only sets σ (Mehrotra's (gap after the predictor / gap)³), so a rougher estimate does.
+    var lanczosSteps = 30
+    var predictorLanczosSteps = 20
+    /// Relative gap and infeasibility at which the run stops (DSDP's default too): ERAN 9×200 took
+    /// 8 more iterations (12 s) to crawl from 6e-8 to 1e-8, for digits √ρ does not show.
+    var tolerance = 1e-7
     /// The start point is c·(ρ, λ) of the given feasible point: S(c·y) = c·S(y) + (c − 1)·CᵀC
     /// has slack also along CᵀC, where ECLipsE's point is tight.
     var startScale = 2.0
@@ -51,26 +56,6 @@ final class StructuredPrimalDual {
 
     private var stop: () -> Bool { { [run] in run.stopRequested } }
 
-    /// (M + diag) factored by Cholesky, with growing diagonal regularization when singular.
-    private func factorSchur(_ h: [Double], _ m: Int) -> [Double]? {
-        var maxDiag = 0.0
-        for i in 0..<m { maxDiag = max(maxDiag, abs(h[i * (m + 1)])) }
-        for shift in [0.0, 1e-14, 1e-12, 1e-10, 1e-8] {
-            var a = h
-            if shift > 0 { for i in 0..<m { a[i * (m + 1)] += shift * maxDiag } }
-            if LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), &a, Int32(m)) == 0 { return a }
-        }
-        return nil
-    }
-
-    private func solveSchur(_ l: [Double], _ b: [Double]) -> [Double]? {
-        var x = b
-        let m = b.count
-        guard LAPACKE_dpotrs(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), 1, l, Int32(m), &x, Int32(m)) == 0,
-              x.allSatisfy(\.isFinite) else { return nil }
-        return x
-    }
-
     /// sym(W) = (W + Wᵀ)/2 in place.
     private func symmetrize(_ w: inout [Double], _ d: Int) {
         for j in 0..<d {
@@ -83,40 +68,26 @@ final class StructuredPrimalDual {
     }
 
     /// Largest step ≤ 1 keeping V + α dV ≻ 0 (V = LLᵀ), by the Lanczos estimate.
-    private func coneStep(_ l: [Double], _ dv: [Double]) -> Double {
-        let lambda = StepLength.smallestEigenvalue(factor: l, direction: dv, dimension: ops.dim, steps: settings.lanczosSteps)
+    private func coneStep(_ l: [Double], _ dv: [Double], steps: Int) -> Double {
+        let lambda = StepLength.smallestEigenvalue(factor: l, direction: dv, dimension: ops.dim, steps: steps)
         return lambda < 0 ? -1 / lambda : .infinity
     }
 
     func solve(rho: Double, multipliers: [Double]) -> SolverResult {
         let d = ops.dim, groups = ops.groups, m = groups + 1, r = ops.r
         let nu = Double(d + groups)
-        let tolerance = run.options.relativeGapTolerance ?? 1e-8
+        let tolerance = run.options.relativeGapTolerance ?? settings.tolerance
         let maxIterations = run.options.maxIterations ?? settings.maxIterations
         var b = [Double](repeating: 0, count: m)
         b[0] = 1
-        // Start: λ floored to a small positive value (as ECLipsE's zero multipliers would pin the
-        // complementarity), ρ raised until S ≻ 0.
-        let top = multipliers.max() ?? 0
-        var y = [rho] + multipliers
-        var factorS: [Double]? = nil
-        for floor in [1e-3, 1e-6, 1e-9] {
-            let c = settings.startScale
-            let trial = [rho * (1 + 1e-6) * c] + multipliers.map { c * max($0, top > 0 ? top * floor : floor) }
-            y = trial
-            if let f = DenseSym.cholesky(ops.assemble(trial), d) { factorS = f; break }
-        }
-        var raises = 0
-        while factorS == nil, raises < 40 {
-            if run.stopRequested { return result(run.stopReason, y, nil, 0, "stopped") }
-            y[0] *= raises < 10 ? 1.01 : 2
-            raises += 1
-            factorS = DenseSym.cholesky(ops.assemble(y), d)
-        }
-        guard var lS = factorS, r > 0 else {
+        guard let start = ops.strictlyFeasibleStart(rho: rho, multipliers: multipliers, scale: settings.startScale, stop: stop),
+              r > 0 else {
+            if run.stopRequested { return result(run.stopReason, [rho] + multipliers, nil, 0, "stopped") }
             return SolverResult(status: .numericalTrouble, x: [], iterations: 0, seconds: run.elapsed, solver: "structured",
                                 message: "the start point is not strictly feasible (S ≻ 0 fails even with ρ raised 40 times)")
         }
+        var y = start.y
+        var lS = start.factor
         var sMat = ops.assemble(y)
         guard var t = DenseSym.inverse(fromCholesky: lS, d) else {
             return result(.numericalTrouble, y, nil, 0, "S⁻¹ failed at the start")
@@ -166,12 +137,12 @@ final class StructuredPrimalDual {
                 return result(run.stopReason, y, lastDual, iteration, "stopped")
             }
             for g in 0..<groups { h[(1 + g) * (m + 1)] += z[g] / lambda[g] }
-            guard let lM = factorSchur(h, m) else {
+            guard let lM = SchurSystem.factor(h, m) else {
                 return result(gap <= 1e-6 ? .optimal : .numericalTrouble, y, dualObjective, iteration,
                               "the Schur matrix is singular at gap \(gap)")
             }
             // Predictor.
-            guard let dyA = solveSchur(lM, b.map { -$0 }) else {
+            guard let dyA = SchurSystem.solve(lM, b.map { -$0 }) else {
                 return result(.numericalTrouble, y, dualObjective, iteration, "predictor solve failed")
             }
             let dSA = ops.assemble(dyA, linear: true)
@@ -184,27 +155,24 @@ final class StructuredPrimalDual {
             var dzA = [Double](repeating: 0, count: groups)
             for g in 0..<groups { dzA[g] = -z[g] - z[g] / lambda[g] * dyA[1 + g] }
             let dlA = Array(dyA[1...])
-            let apA = min(1, coneStep(lX, dXA), StepLength.positive(z, dzA))
-            let adA = min(1, coneStep(lS, dSA), StepLength.positive(lambda, dlA))
+            let apA = min(1, coneStep(lX, dXA, steps: settings.predictorLanczosSteps), StepLength.positive(z, dzA))
+            let adA = min(1, coneStep(lS, dSA, steps: settings.predictorLanczosSteps), StepLength.positive(lambda, dlA))
             var compA = DenseSym.dot(x, sMat) + adA * DenseSym.dot(x, dSA) + apA * DenseSym.dot(dXA, sMat)
                 + apA * adA * DenseSym.dot(dXA, dSA)
             for g in 0..<groups { compA += (z[g] + apA * dzA[g]) * (lambda[g] + adA * dlA[g]) }
             let sigma = min(1, max(0, pow(max(compA, 0) / comp, 3)))
             if run.stopRequested { return result(run.stopReason, y, lastDual, iteration, "stopped") }
-            // Corrector: second-order term G = dXₐ dSₐ, A*(sym(G S⁻¹)).
-            let gTerm = ops.timesDirection(dXA, ops.timesRows(dXA), dyA)
-            guard var gt = DenseSym.multiply(gTerm, t, d, stop: stop) else {
-                return result(run.stopReason, y, lastDual, iteration, "stopped")
-            }
-            symmetrize(&gt, d)
-            let corr = ops.adjoint(gt, ops.timesRows(gt))
+            // Corrector: second-order term G = dXₐ dSₐ and A*(sym(G S⁻¹)) (`correctorAdjoint`).
+            let dXAa = ops.timesRows(dXA)
+            let gTerm = ops.timesDirection(dXA, dXAa, dyA)
+            let corr = ops.correctorAdjoint(dx: dXA, dxa: dXAa, tdS: ops.timesDirection(t, ta, dyA))
             let target = sigma * mu
             var rhs = [Double](repeating: 0, count: m)
             rhs[0] = target * aT[0] - b[0] - corr[0]
             for g in 0..<groups {
                 rhs[1 + g] = target * (aT[1 + g] + 1 / lambda[g]) - b[1 + g] - corr[1 + g] - dzA[g] * dlA[g] / lambda[g]
             }
-            guard let dy = solveSchur(lM, rhs) else {
+            guard let dy = SchurSystem.solve(lM, rhs) else {
                 return result(.numericalTrouble, y, dualObjective, iteration, "corrector solve failed")
             }
             let dS = ops.assemble(dy, linear: true)
@@ -219,8 +187,8 @@ final class StructuredPrimalDual {
             }
             let dl = Array(dy[1...])
             let gamma = settings.stepFraction
-            var ap = min(1, gamma * coneStep(lX, dX), gamma * StepLength.positive(z, dz))
-            var ad = min(1, gamma * coneStep(lS, dS), gamma * StepLength.positive(lambda, dl))
+            var ap = min(1, gamma * coneStep(lX, dX, steps: settings.lanczosSteps), gamma * StepLength.positive(z, dz))
+            var ad = min(1, gamma * coneStep(lS, dS, steps: settings.lanczosSteps), gamma * StepLength.positive(lambda, dl))
             if run.stopRequested { return result(run.stopReason, y, lastDual, iteration, "stopped") }
             // Verify both steps by Cholesky (the Lanczos estimate may overshoot).
             var newX: [Double] = [], newLX: [Double]? = nil
