@@ -57,6 +57,10 @@ public struct ECLipsEBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        try HeapRetention.during { try runChain(request, context: context) }
+    }
+
+    func runChain(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let parsed = try parseOptions(request)
         let scope = try LocalScope(request, parsed: parsed, network: full)
@@ -72,7 +76,10 @@ public struct ECLipsEBound: BoundMethod {
         if local == nil, variant == .fast, (net.architecture.dropLast().max() ?? 0) > Self.maximumWidth, WideLayerChain.applies(net) {
             return try runWide(request, net, context: context)
         }
-        let chain = local?.layerChain ?? LayerChain(net)
+        // A sparse (conv) first layer in band order: the chain's first Schur complement and the
+        // certificate's first block then factor as bands (`ChainBanded`); same LMI, permuted.
+        let given = local?.layerChain ?? LayerChain(net)
+        let chain = given.bandOrdered()?.chain ?? given
         var details: [String: JSONValue] = local.map { scope.details.merging($0.details) { a, _ in a } } ?? [:]
         let started = ContinuousClock.now
         let outcome: ChainRecursion.Outcome
