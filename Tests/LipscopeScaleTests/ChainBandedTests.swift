@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LipscopeLinearAlgebra
+import LipscopeTestSupport
 @testable import LipscopeEngine
 
 /// The band path of ECLipsE on conv nets (`ChainBanded.swift`): neurons of a sparse first layer
@@ -112,5 +113,45 @@ import LipscopeLinearAlgebra
         let reference = Matrix.transposeTimes(yt, yt)
         let gs = reference.storage.map(abs).max() ?? 1
         #expect(zip(g.storage, reference.storage).allSatisfy { abs($0 - $1) <= 1e-11 * gs })
+    }
+}
+
+/// ECLipsE's joint refinement of all layers' multipliers (`JointRefinement`).
+@Suite struct JointRefinementTests {
+    /// ρ* from the backward elimination equals the chain's ρ at the chain's own multipliers (the
+    /// chain is tight at its last layer), and its gradient matches central differences.
+    @Test func valueAndGradientAtTheChainPoint() throws {
+        let net = FeedforwardNetwork.gaussian(widths: [6, 9, 8, 3], seed: 21, name: "g").withLinearOutput
+        let chain = LayerChain(net)
+        let context = JobContext(token: CancellationToken(), sink: { _ in })
+        let outcome = try ChainRecursion.run(chain, context: context, phase: "", choose: ClosedFormRule.rule(.eclipse))
+        let problem = JointRefinement.Problem(chain)
+        let p = try #require(try JointRefinement.evaluate(problem, outcome.multipliers, power: .infinity))
+        #expect(ScaleFixtures.relativeError(p.rho, outcome.rho) <= 1e-9, "\(p.rho) vs \(outcome.rho)")
+        for (k, i) in [(0, 2), (1, 5), (0, 7)] {
+            let step = outcome.multipliers[k][i] * 1e-6
+            var up = outcome.multipliers, down = outcome.multipliers
+            up[k][i] += step; down[k][i] -= step
+            let a = try #require(try JointRefinement.evaluate(problem, up, power: .infinity)).rho
+            let b = try #require(try JointRefinement.evaluate(problem, down, power: .infinity)).rho
+            let numeric = (a - b) / (2 * step)
+            #expect(abs(numeric - p.gradient[k][i]) <= 1e-4 * max(abs(numeric), 1e-3 * p.rho / outcome.multipliers[k][i]),
+                    "layer \(k) neuron \(i): \(numeric) vs \(p.gradient[k][i])")
+        }
+    }
+
+    /// On the reference nets the refined ECLipsE lies between LipSDP-Neuron and the layer-by-layer
+    /// value, certified.
+    @Test(arguments: ["tiny_relu_deep.json", "medium_1.json"])
+    func betweenLipSDPAndTheLayerwiseValue(_ file: String) throws {
+        let net = try Fixtures.load("testnets/" + file)
+        let neuron = try #require(try ExpectedL2.cases().first { $0.file == file }?.values["lipsdp-neuron"])
+        let r = ScaleFixtures.run("eclipse", net)
+        #expect(r.certified, "\(r.details["reason"] ?? .null)")
+        let value = try #require(r.value)
+        #expect(value >= neuron * (1 - 1e-3), "\(value) below LipSDP-Neuron \(neuron)")
+        if case .number(let layerwise)? = r.details["rho_layerwise"] {
+            #expect(value <= layerwise.squareRoot() * (1 + 1e-6), "\(value) above the layer-by-layer \(layerwise.squareRoot())")
+        }
     }
 }
