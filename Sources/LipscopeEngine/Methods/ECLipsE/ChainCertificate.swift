@@ -255,6 +255,8 @@ enum ChainCertificate {
             // operations dpotrf would do on it, without its n₀³/3 flops on zeros.
             var diagonalFactor: [Double]? = nil
             var factor = Matrix(rows: 0, columns: 0)
+            // The previous block's factor in band form, when its band was narrow (`BandedCholesky`).
+            var band: BandedCholesky? = nil
             if var s = dense[0] {
                 for i in 0..<n0 { s[i, i] += scalbn(r, 2 * exps[0][i]) - c }
                 let isDiagonal = (0..<n0).allSatisfy { j in (0..<n0).allSatisfy { i in i == j || s[i, j] == 0 } }
@@ -309,21 +311,41 @@ enum ChainCertificate {
                         f.storage.withUnsafeMutableBufferPointer { fs in
                             for j in 0..<n0 { let d = dl[j]; for i in 0..<rows { fs[i + j * rows] = fs[i + j * rows] / d } }
                         }
+                    } else if let band {
+                        f.storage.withUnsafeMutableBufferPointer { fs in band.solveRightLowerTransposed(fs.baseAddress!, rows: rows) }
                     } else {
                         f.storage.withUnsafeMutableBufferPointer { fs in
                             factor.storage.withUnsafeBufferPointer { ls in
-                                BlasKernels.solveRightLowerTransposed(ls.baseAddress!, n: widths[k - 1], fs.baseAddress!, rows: rows)
+                                if !(Staircase.applies(rows: rows, k: widths[k - 1])
+                                     && Staircase.solveRightLowerTransposed(ls.baseAddress!, n: widths[k - 1], kd: widths[k - 1], fs.baseAddress!, rows: rows)) {
+                                    BlasKernels.solveRightLowerTransposed(ls.baseAddress!, n: widths[k - 1], fs.baseAddress!, rows: rows)
+                                }
                             }
                         }
                     }
-                    // Lower triangle of next − F Fᵀ.
+                    // Lower triangle of next − F Fᵀ (F's leading zeros skipped: `Staircase`).
                     f.storage.withUnsafeBufferPointer { fs in
                         next.storage.withUnsafeMutableBufferPointer { ns in
-                            BlasKernels.subtractGram(fs.baseAddress!, n: rows, k: widths[k - 1], ns.baseAddress!)
+                            if !(Staircase.applies(rows: rows, k: widths[k - 1])
+                                 && Staircase.addGram(fs.baseAddress!, rows: rows, k: widths[k - 1], sign: -1, ns.baseAddress!)) {
+                                BlasKernels.subtractGram(fs.baseAddress!, n: rows, k: widths[k - 1], ns.baseAddress!)
+                            }
                         }
                     }
                 }
                 diagonalFactor = nil
+                // A narrow band (the block after a sparse first layer, in band order) factors as a
+                // band: the same matrix, its zeros outside the band exact.
+                let kd = next.storage.withUnsafeBufferPointer { BandedCholesky.bandwidth($0.baseAddress!, n: rows) }
+                if BandedCholesky.applies(n: rows, kd: kd) {
+                    guard let b = next.storage.withUnsafeBufferPointer({ BandedCholesky(lowerOf: $0.baseAddress!, n: rows, kd: kd) }) else {
+                        return .failure(CertificationFailure(description: "the Schur complement at hidden layer \(k) fails the Cholesky with rounding margin \(c)"))
+                    }
+                    band = b
+                    factor = Matrix(rows: 0, columns: 0)
+                    continue
+                }
+                band = nil
                 let ok = next.storage.withUnsafeMutableBufferPointer { ns in BlasKernels.choleskyInPlace(ns.baseAddress!, n: rows) }
                 guard ok else {
                     return .failure(CertificationFailure(description: "the Schur complement at hidden layer \(k) fails the Cholesky with rounding margin \(c)"))

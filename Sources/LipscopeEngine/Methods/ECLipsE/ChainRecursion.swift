@@ -14,7 +14,12 @@ struct ChainRecursion {
     /// factor Ŷ (K̂ = ŶŶᵀ), and the next weight (Wₖ₊₁, or W_out after the last hidden layer).
     struct Stage {
         var layer: Int
-        var factor: Matrix
+        /// Ŷ, dense; after a sparse first layer it is kept sparse (`sparseFactor`) and formed on
+        /// demand (only the per-layer SDP reads it).
+        var factor: Matrix { denseFactor ?? sparseFactor!.dense }
+        var denseFactor: Matrix?
+        /// Ŷ = C₁W₁ for a sparse first layer: K̂ = ŶŶᵀ multiplies a vector in two sparse products.
+        var sparseFactor: SparseMatrix? = nil
         var coupling: Matrix
         var next: Matrix
         /// (α+β)/2 of the next layer's neurons (ones for the output).
@@ -60,8 +65,8 @@ struct ChainRecursion {
     /// solve and a Gram.
     struct Prepared {
         var exponent: Int
-        /// The Cholesky factor R of the normalized Xₖ.
-        var factor: Matrix
+        /// The Cholesky factor R of the normalized Xₖ (banded when Xₖ is).
+        var factor: ChainFactor
         var nextFactor: Matrix
         var nextCoupling: Matrix
     }
@@ -78,8 +83,8 @@ struct ChainRecursion {
         x.storage.withUnsafeMutableBufferPointer { xs in
             for j in 0..<xs.count { xs[j] = scalbn(xs[j], -e) }
         }
-        guard let r = LinearAlgebra.cholesky(x) else { return nil }
-        let y = ChainAlgebra.solveRightLowerTransposed(stage.next, r).scalingRows(by: stage.nextMid)
+        guard let r = ChainFactor.factor(x) else { return nil }
+        let y = r.solveRightLowerTransposed(stage.next).scalingRows(by: stage.nextMid)
         return Prepared(exponent: e, factor: r, nextFactor: y, nextCoupling: ChainAlgebra.gram(y))
     }
 
@@ -95,9 +100,10 @@ struct ChainRecursion {
     /// W_outX_h⁻¹W_outᵀ, so (X_h − W_outᵀW_out/ρ)w_h = 0), w_{k−1} = X_{k−1}⁻¹WₖᵀCₖLₖwₖ, X₀ = I. With
     /// the normalized X̃ₖ = Xₖ2^{-Eₖ} and L̃ₖ = Lₖ2^{-E_{k−1}} the powers of two cancel layer by
     /// layer (w is taken up to the common factor 2^{-E_h}).
-    static func nullDirection(_ chain: LayerChain, factors: [Matrix], normalizedL: [[Double]], top u: [Double]) -> [[Double]] {
+    static func nullDirection(_ chain: LayerChain, factors: [ChainFactor], normalizedL: [[Double]], top u: [Double]) -> [[Double]] {
         let h = chain.hidden.count
-        func solve(_ r: Matrix, _ b: inout [Double]) {
+        func solve(_ f: ChainFactor, _ b: inout [Double]) {
+            let r = f.dense
             r.storage.withUnsafeBufferPointer { rs in
                 b.withUnsafeMutableBufferPointer { bs in
                     BlasKernels.solveLower(rs.baseAddress!, n: r.rows, bs.baseAddress!, transposed: false)
@@ -150,25 +156,28 @@ struct ChainRecursion {
         var prefix: [Int] = []               // E before each layer
         var stageValues: [Double] = []
         var pending: Prepared? = nil         // the next stage, formed by the rule
-        var factors: [Matrix] = []           // R of each normalized Xₖ
+        var factors: [ChainFactor] = []      // R of each normalized Xₖ
         let h = chain.hidden.count
         for k in 0..<h {
             try context.checkCancelled()
             let layer = chain.hidden[k]
             // X₀ = I: Y = W without a factorization.
-            let y: Matrix
+            var y = Matrix(rows: 0, columns: 0)
+            var sparseFactor: SparseMatrix? = nil
             var preparedCoupling: Matrix? = nil
-            if k == 0 {
+            if k == 0, let s = layer.sparse {
+                sparseFactor = ChainSparse.scalingRows(s, by: layer.mid)
+            } else if k == 0 {
                 y = layer.weight.scalingRows(by: layer.mid)
             } else if let p = pending {
                 y = p.nextFactor
                 preparedCoupling = p.nextCoupling
             } else {
-                guard let r = LinearAlgebra.cholesky(x) else {
+                guard let r = ChainFactor.factor(x) else {
                     throw Breakdown(description: "the Schur complement before hidden layer \(k + 1) is not numerically positive definite")
                 }
                 factors.append(r)
-                y = ChainAlgebra.solveRightLowerTransposed(layer.weight, r).scalingRows(by: layer.mid)
+                y = r.solveRightLowerTransposed(layer.weight).scalingRows(by: layer.mid)
             }
             pending = nil
             // A sparse first layer (conv): K̂ = CWWᵀC from the sparse weight.
@@ -176,7 +185,7 @@ struct ChainRecursion {
                 ? ChainSparse.scaledGram(layer.sparse!, rowScale: layer.mid) : ChainAlgebra.gram(y))
             let next = k + 1 < h ? chain.hidden[k + 1].weight : chain.output
             let nextMid = k + 1 < h ? chain.hidden[k + 1].mid : Array(repeating: 1, count: chain.output.rows)
-            let choice = try rule(Stage(layer: k, factor: y, coupling: coupling, next: next, nextMid: nextMid,
+            let choice = try rule(Stage(layer: k, denseFactor: sparseFactor == nil ? y : nil, sparseFactor: sparseFactor, coupling: coupling, next: next, nextMid: nextMid,
                                         isLast: k == h - 1))
             let l = choice.diagonal, value = choice.value
             precondition(l.count == layer.width)
@@ -211,11 +220,11 @@ struct ChainRecursion {
         if let p = pending {
             outputGram = p.nextCoupling
         } else {
-            guard let r = LinearAlgebra.cholesky(x) else {
+            guard let r = ChainFactor.factor(x) else {
                 throw Breakdown(description: "the Schur complement of the last hidden layer is not numerically positive definite")
             }
             factors.append(r)
-            outputGram = ChainAlgebra.gram(ChainAlgebra.solveRightLowerTransposed(chain.output, r))
+            outputGram = ChainAlgebra.gram(r.solveRightLowerTransposed(chain.output))
         }
         let rhoNormalized = try ChainAlgebra.largestEigenvalue(outputGram)
         let rho = scalbn(rhoNormalized, -exponent)

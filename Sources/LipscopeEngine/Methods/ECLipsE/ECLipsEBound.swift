@@ -57,6 +57,10 @@ public struct ECLipsEBound: BoundMethod {
     }
 
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
+        try HeapRetention.during { try runChain(request, context: context) }
+    }
+
+    func runChain(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         guard let full = request.network.layerChain else { throw MethodFailure("a chain of layers only") }
         let parsed = try parseOptions(request)
         let scope = try LocalScope(request, parsed: parsed, network: full)
@@ -72,10 +76,14 @@ public struct ECLipsEBound: BoundMethod {
         if local == nil, variant == .fast, (net.architecture.dropLast().max() ?? 0) > Self.maximumWidth, WideLayerChain.applies(net) {
             return try runWide(request, net, context: context)
         }
-        let chain = local?.layerChain ?? LayerChain(net)
+        // A sparse (conv) first layer in band order: the chain's first Schur complement and the
+        // certificate's first block then factor as bands (`ChainBanded`); same LMI, permuted.
+        let given = local?.layerChain ?? LayerChain(net)
+        let chain = given.bandOrdered()?.chain ?? given
         var details: [String: JSONValue] = local.map { scope.details.merging($0.details) { a, _ in a } } ?? [:]
         let started = ContinuousClock.now
         let outcome: ChainRecursion.Outcome
+        var layerwise: ChainRecursion.Outcome? = nil      // the chain's own point, when refined
         var iterations = chain.hidden.count
         do {
             switch variant {
@@ -97,7 +105,20 @@ public struct ECLipsEBound: BoundMethod {
                     }
                 } else {
                     details["layer_solver"] = .string("descent")
-                    outcome = try ChainRecursion.run(chain, context: context, phase: "layers", rule: LayerDescentRule.choose)
+                    var chained = try ChainRecursion.run(chain, context: context, phase: "layers", rule: LayerDescentRule.choose)
+                    // Then all layers' multipliers jointly (`JointRefinement`): never above the chain's point.
+                    if JointRefinement.applies(chain) {
+                        let t0 = ContinuousClock.now
+                        if let r = try JointRefinement.refine(chain, from: chained.multipliers, context: context), r.rho < chained.rho {
+                            details["rho_layerwise"] = .number(chained.rho)
+                            layerwise = chained
+                            chained.rho = r.rho
+                            chained.multipliers = r.multipliers
+                            chained.nullDirection = r.nullDirection
+                        }
+                        details["joint_seconds"] = .number((ContinuousClock.now - t0).seconds)
+                    }
+                    outcome = chained
                 }
             }
         } catch let breakdown as ChainRecursion.Breakdown {
@@ -109,8 +130,15 @@ public struct ECLipsEBound: BoundMethod {
         details["stage_values"] = .numbers(outcome.stageValues)
         details["layer_scale_exponents"] = .numbers(outcome.exponents.map(Double.init))
         let certifyStart = ContinuousClock.now
-        let certificate = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho,
+        var certificate = try ChainCertificate.certify(chain, multipliers: outcome.multipliers, rho: outcome.rho,
                                                        nullDirection: outcome.nullDirection, context: context)
+        if case .failure(let why) = certificate, let layerwise {
+            // The joint point was computed without the chain's per-layer rescaling; on a deep net it
+            // can miss by rounding. The layer-by-layer point is certified instead.
+            certificate = try ChainCertificate.certify(chain, multipliers: layerwise.multipliers, rho: layerwise.rho,
+                                                       nullDirection: layerwise.nullDirection, context: context)
+            details["joint"] = .string("the jointly refined point did not certify (\(why.description)); the layer-by-layer point is reported")
+        }
         details["certify_seconds"] = .number((ContinuousClock.now - certifyStart).seconds)
         switch certificate {
         case .success(let cert):
@@ -124,7 +152,7 @@ public struct ECLipsEBound: BoundMethod {
                           iterations: iterations, details: details)
         case .failure(let why):
             details["reason"] = .string("not certified: \(why.description)")
-            return result(request, value: outcome.rho.squareRoot(), certified: false, iterations: iterations, details: details)
+            return result(request, value: (layerwise ?? outcome).rho.squareRoot(), certified: false, iterations: iterations, details: details)
         }
     }
 

@@ -70,11 +70,16 @@ enum ChainAlgebra {
         return y
     }
 
-    /// Y Yᵀ (full symmetric matrix).
+    /// Y Yᵀ (full symmetric matrix); a large Y skips its rows' leading zeros (`Staircase`).
     static func gram(_ y: Matrix) -> Matrix {
         var c = Matrix(rows: y.rows, columns: y.rows)
         if y.rows == 0 { return c }
-        if y.columns > 0 {
+        let staircase = Staircase.applies(rows: y.rows, k: y.columns) && y.storage.withUnsafeBufferPointer { ys in
+            c.storage.withUnsafeMutableBufferPointer { cs in
+                Staircase.addGram(ys.baseAddress!, rows: y.rows, k: y.columns, sign: 1, cs.baseAddress!)
+            }
+        }
+        if !staircase && y.columns > 0 {
             cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, Int32(y.rows), Int32(y.columns),
                         1.0, y.storage, Int32(y.rows), 0.0, &c.storage, Int32(c.rows))
         }

@@ -58,7 +58,10 @@ enum LayerDescentRule {
         let x = ChainRecursion.schurComplement(coupling: stage.coupling, diagonal: l)
         guard let r = LinearAlgebra.cholesky(x) else { return nil }
         let z = ChainAlgebra.solveRightLowerTransposed(next, r)   // W'R⁻ᵀ, g = λ_max(ZZᵀ)
-        let (values, vectors) = try LinearAlgebra.symmetricEigen(ChainAlgebra.gram(z))
+        // The top eigenpairs only (dsyevr): weights (λᵢ/value)^{p−1} of the rest are below 1e-12.
+        let gram = ChainAlgebra.gram(z)
+        let (values, vectors) = gram.rows > 32 ? try JointRefinement.topEigen(gram, count: p.isInfinite ? 1 : 16)
+                                               : try LinearAlgebra.symmetricEigen(gram)
         guard let top = values.last, top > 0 else { return nil }
         // Value (Σλᵢᵖ)^{1/p} and its eigenvector weights wᵢ = (λᵢ/value)^{p−1} (p = ∞: the top one).
         var value = top
@@ -71,8 +74,8 @@ enum LayerDescentRule {
             for i in values.indices { weights[i] = pow(max(values[i], 0) / value, p - 1) }
         }
         let used = values.indices.filter { weights[$0] > 1e-12 }
-        var vw = Matrix(rows: values.count, columns: used.count)
-        for (c, i) in used.enumerated() { for r in 0..<values.count { vw[r, c] = vectors[r, i] * weights[i].squareRoot() } }
+        var vw = Matrix(rows: vectors.rows, columns: used.count)
+        for (c, i) in used.enumerated() { for r in 0..<vectors.rows { vw[r, c] = vectors[r, i] * weights[i].squareRoot() } }
         // U = X⁻¹W'ᵀV√W = R⁻ᵀ(ZᵀV√W).
         var u = Matrix.transposeTimes(z, vw)
         u.storage.withUnsafeMutableBufferPointer { ub in
