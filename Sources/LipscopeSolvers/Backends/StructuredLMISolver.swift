@@ -1,4 +1,5 @@
 import Foundation
+import LipscopeLinearAlgebra
 
 /// The `structured` backend: a primal–dual interior-point method written for `RankTwoLMI` (the
 /// LipSDP LMI family; `StructuredPrimalDual`, HKM direction with Mehrotra's predictor–corrector).
@@ -32,7 +33,13 @@ public struct StructuredLMISolver: Solver {
         }
         let name = self.name
         return SolveRun.run(solverName: name, options: options, control: control) { run in
-            return StructuredPrimalDual(lmi: lmi, run: run).solve(rho: startRho, multipliers: startMultipliers)
+            // Its dense d³ steps gain from every core (measured on 2 cores: 256x2, n = 768, 3.9 s →
+            // 2.7 s; ERAN 9×200, n = 1 810, 41.6 s → 28.0 s); small LMIs stay on one thread,
+            // where OpenBLAS's spinning workers cost more than they give.
+            let threads = lmi.dimension >= 512 ? ProcessInfo.processInfo.activeProcessorCount : 1
+            return LinearAlgebra.withThreads(threads) {
+                StructuredPrimalDual(lmi: lmi, run: run).solve(rho: startRho, multipliers: startMultipliers)
+            }
         }
     }
 }
