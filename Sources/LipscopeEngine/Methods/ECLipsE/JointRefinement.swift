@@ -157,14 +157,17 @@ enum JointRefinement {
     /// (memory 10) on x = log λ for f = log of the smooth surrogate, first with p = 16 then p = 64
     /// (`iterations` split between them; each phase restarts the memory from the best point). The
     /// line search backtracks from the unit step (Armijo) and rejects points where S(λ) is not
-    /// positive definite; a phase ends when f gained less than `stall` over its last 10 steps.
+    /// positive definite; a phase ends when f gained less than `stall` over its last 5 steps, and
+    /// the p = 64 phase runs only when the first one lowered ρ* by more than 1 %.
     /// Every evaluated point's ρ* = μ_max is a valid value and the best one is returned, so the
     /// result is never above the start. Returns nil when the start itself does not evaluate.
     static func refine(_ chain: LayerChain, from start: [[Double]], iterations: Int = 90, tolerance: Double = 1e-7, stall: Double = 1e-3,
-                       context: JobContext) throws -> (rho: Double, multipliers: [[Double]], nullDirection: [[Double]])? {
+                       context: JobContext) throws -> (rho: Double, multipliers: [[Double]], nullDirection: [[Double]], evaluations: Int)? {
         let problem = Problem(chain)
+        var evaluations = 1
         guard var best = try evaluate(problem, start, power: .infinity) else { return nil }
         var bestLambda = start
+        let startRho = best.rho
         let sizes = start.map(\.count)
         func unpack(_ x: [Double]) -> [[Double]] {
             var out = [[Double]](), o = 0
@@ -174,11 +177,14 @@ enum JointRefinement {
         func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         var x = start.flatMap { $0.map { log($0) } }
         let phases: [(Double, Int)] = [(16, iterations / 2), (64, iterations - iterations / 2)]
-        for (power, budget) in phases {
+        for (phase, (power, budget)) in phases.enumerated() {
+            // The sharper phase only when the first one moved ρ* by more than 1 %.
+            if phase > 0, best.rho > 0.99 * startRho { break }
             x = bestLambda.flatMap { $0.map { log($0) } }
             // f = log g, ∂f/∂xᵢ = λᵢ ∂g/∂λᵢ / g.
             func objective(_ x: [Double]) throws -> (f: Double, g: [Double], point: Point)? {
                 let lambda = unpack(x)
+                evaluations += 1
                 guard let t = try evaluate(problem, lambda, power: power), t.value > 0, t.value.isFinite else { return nil }
                 let grad = zip(lambda.joined(), t.gradient.joined()).map { $0 * $1 / t.value }
                 if t.rho < best.rho { best = t; bestLambda = lambda }
@@ -243,10 +249,10 @@ enum JointRefinement {
                 current = next
                 history.append(next.f)
                 if decrease < tolerance { break }
-                // Stalled: less than `stall` (relative, in the surrogate) over the last 10 steps.
-                if history.count > 10, history[history.count - 11] - next.f < stall { break }
+                // Stalled: less than `stall` (relative, in the surrogate) over the last 5 steps.
+                if history.count > 5, history[history.count - 6] - next.f < stall { break }
             }
         }
-        return (best.rho, bestLambda, best.nullDirection)
+        return (best.rho, bestLambda, best.nullDirection, evaluations)
     }
 }
