@@ -16,8 +16,9 @@ import LipscopeLinearAlgebra
 /// 16 eigenvalues (p = 16, then 64); a trial point is accepted only when S stays positive definite
 /// and the Armijo condition holds, and the best μ_max seen is kept, so the result is never above
 /// the chain's point. The point (ρ*, λ) is then certified like the chain's (`ChainCertificate`),
-/// with w as its null direction. Measured (ECLipsE ÷ LipSDP-Neuron): ERAN 9×200 1.538× (20
-/// multiplicative steps per phase) → 1.009×; mnist-net_256x4 1.039× → 1.011×.
+/// with w as its null direction. Measured (ECLipsE ÷ LipSDP-Neuron, 40 layer-descent steps):
+/// ERAN 9×200 1.538× (20 multiplicative steps per phase) → 1.009×; mnist-net_256x4 1.039× →
+/// 1.016× (with 20 layer-descent steps, as now: 1.010× and 1.033×).
 enum JointRefinement {
     struct Point {
         var value: Double
