@@ -155,3 +155,26 @@ import LipscopeTestSupport
         }
     }
 }
+
+/// L-BFGS joint refinement from a poor start: it must get close to LipSDP-Neuron's value.
+@Suite struct JointRefinementConvergenceTests {
+    /// From ECLipsE-Fast's chain point on the reference nets, `refine` ends between LipSDP-Neuron
+    /// and the start, within 5 % of LipSDP-Neuron, and its point certifies.
+    @Test(arguments: ["tiny_relu_deep.json", "medium_1.json"])
+    func refineFromTheClosedFormPoint(_ file: String) throws {
+        let net = try #require(try Fixtures.load("testnets/" + file).layerChain).withLinearOutput
+        let neuron = try #require(try ExpectedL2.cases().first { $0.file == file }?.values["lipsdp-neuron"])
+        let chain = LayerChain(net)
+        let context = JobContext(token: CancellationToken(), sink: { _ in })
+        let start = try ChainRecursion.run(chain, context: context, phase: "", choose: ClosedFormRule.rule(.eclipse))
+        let r = try #require(try JointRefinement.refine(chain, from: start.multipliers, context: context))
+        let value = r.rho.squareRoot()
+        #expect(r.rho <= start.rho)
+        #expect(value >= neuron * (1 - 1e-3), "\(value) below LipSDP-Neuron \(neuron)")
+        #expect(value <= neuron * 1.05, "\(value) vs LipSDP-Neuron \(neuron) (start \(start.rho.squareRoot()))")
+        let certificate = try ChainCertificate.certify(chain, multipliers: r.multipliers, rho: r.rho,
+                                                       nullDirection: r.nullDirection, context: context)
+        guard case .success(let cert) = certificate else { Issue.record("not certified: \(certificate)"); return }
+        #expect(cert.rho >= r.rho && cert.rho <= r.rho * 1.01)
+    }
+}

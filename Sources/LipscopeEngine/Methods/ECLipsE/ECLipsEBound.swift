@@ -109,7 +109,8 @@ public struct ECLipsEBound: BoundMethod {
                     // Then all layers' multipliers jointly (`JointRefinement`): never above the chain's point.
                     if JointRefinement.applies(chain) {
                         let t0 = ContinuousClock.now
-                        if let r = try JointRefinement.refine(chain, from: chained.multipliers, context: context), r.rho < chained.rho {
+                        let refined = try JointRefinement.refine(chain, from: chained.multipliers, context: context)
+                        if let r = refined, r.rho < chained.rho {
                             details["rho_layerwise"] = .number(chained.rho)
                             layerwise = chained
                             chained.rho = r.rho
@@ -117,6 +118,7 @@ public struct ECLipsEBound: BoundMethod {
                             chained.nullDirection = r.nullDirection
                         }
                         details["joint_seconds"] = .number((ContinuousClock.now - t0).seconds)
+                        details["joint_evaluations"] = .number(Double(refined?.evaluations ?? 0))
                     }
                     outcome = chained
                 }
