@@ -106,16 +106,8 @@ enum JointRefinement {
         solve(factors[0], &k1, transposed: false)
         for j in 0..<n1 { for i in (j + 1)..<max(j + 1, n1) { let v = (k1[i, j] + k1[j, i]) / 2; k1[i, j] = v; k1[j, i] = v } }
         let (values, vectors) = try topEigen(k1, count: p.isInfinite ? 1 : 16)
-        guard let mu = values.last, mu > 0, mu.isFinite else { return nil }
-        var value = mu
-        var weights = [Double](repeating: 0, count: values.count)
-        if p.isInfinite {
-            weights[values.count - 1] = 1
-        } else {
-            let sum = values.reduce(0) { $0 + pow(max($1, 0) / mu, p) }
-            value = mu * pow(sum, 1 / p)
-            for i in values.indices { weights[i] = pow(max(values[i], 0) / value, p - 1) }
-        }
+        guard let (value, weights) = SmoothedMaximum.valueAndWeights(values, p: p) else { return nil }
+        let mu = values[values.count - 1]
         let used = values.indices.filter { weights[$0] > 1e-12 && values[$0] > 0 }
         // u = C₁R₁⁻ᵀyᵢ·√(ωᵢ/μᵢ): the input direction is vᵢ = W₁ᵀu (unit up to √ωᵢ), p₁ = W₁vᵢ = Gu.
         var u = Matrix(rows: n1, columns: used.count)

@@ -65,17 +65,7 @@ enum LayerDescentRule {
         let gram = ChainAlgebra.gram(z)
         let (values, vectors) = gram.rows > 32 ? try JointRefinement.topEigen(gram, count: p.isInfinite ? 1 : 16)
                                                : try LinearAlgebra.symmetricEigen(gram)
-        guard let top = values.last, top > 0 else { return nil }
-        // Value (Σλᵢᵖ)^{1/p} and its eigenvector weights wᵢ = (λᵢ/value)^{p−1} (p = ∞: the top one).
-        var value = top
-        var weights = [Double](repeating: 0, count: values.count)
-        if p.isInfinite {
-            weights[values.count - 1] = 1
-        } else {
-            let sum = values.reduce(0) { $0 + pow(max($1, 0) / top, p) }
-            value = top * pow(sum, 1 / p)
-            for i in values.indices { weights[i] = pow(max(values[i], 0) / value, p - 1) }
-        }
+        guard let (value, weights) = SmoothedMaximum.valueAndWeights(values, p: p) else { return nil }
         let used = values.indices.filter { weights[$0] > 1e-12 }
         var vw = Matrix(rows: vectors.rows, columns: used.count)
         for (c, i) in used.enumerated() { for r in 0..<vectors.rows { vw[r, c] = vectors[r, i] * weights[i].squareRoot() } }
