@@ -32,8 +32,9 @@ enum CostModel {
     static let dsdpLayerCubic = 8.4e-8
     /// The structured primal–dual (the default solver of lipsdp-neuron/-layer): ≈ 25–30
     /// iterations of a few dense d³ steps; measured (release, `lipscope bound … --method
-    /// lipsdp-neuron`, whole run): 3.9 s at n = 768 (mnist 256x2), 13 s at 1 280 (256x4), 43 s at
-    /// 1 810 (ERAN 9×200): ≈ 7e-9·n³.
+    /// lipsdp-neuron`, whole run) on one BLAS thread with the other core busy: 3.9 s at n = 768
+    /// (mnist 256x2), 13 s at 1 280 (256x4), 43 s at 1 810 (ERAN 9×200): ≈ 7e-9·n³. On two idle
+    /// cores it is 1.4–1.5× faster (2.7 s, 9.1 s, 28 s); the budget keeps the busier figure.
     static let structuredCubic = 7e-9
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0
