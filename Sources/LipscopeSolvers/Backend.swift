@@ -13,13 +13,15 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     /// The primal–dual interior-point method written for the LipSDP LMI family (`RankTwoLMI`); it refuses general
     /// SDPs, so `solving(_:)` does not offer it — LipSDP's own option list does.
     case structured
+    /// LipSDP-Neuron's LMI through its factored dual (`FactoredLMISolver`); like `structured`, not offered for general SDPs.
+    case factored
 
     /// The name users type (`--solver csdp`), also the backend's `Solver.name`.
     public var name: String { rawValue }
 
     public var problemKinds: Set<ProblemKind> {
         switch self {
-        case .dsdp, .csdp, .structured: [.sdp]
+        case .dsdp, .csdp, .structured, .factored: [.sdp]
         case .clp, .clpBarrier: [.lp]
         }
     }
@@ -30,7 +32,7 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Whether the backend solves every problem of its kinds (not only one structured family).
-    public var solvesGeneralProblems: Bool { self != .structured }
+    public var solvesGeneralProblems: Bool { self != .structured && self != .factored }
 
     public init?(name: String) { self.init(rawValue: name.lowercased()) }
 }
@@ -44,6 +46,7 @@ extension SolverBackend {
         case .clp: CLPSolver()
         case .clpBarrier: CLPSolver(algorithm: .barrier)
         case .structured: StructuredLMISolver()
+        case .factored: FactoredLMISolver()
         }
     }
 

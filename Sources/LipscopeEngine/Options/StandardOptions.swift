@@ -25,8 +25,8 @@ public enum StandardOptions {
 
     /// LipSDP-Neuron / -Layer: the SDP options with the structured backend first (the default).
     public static let lipsdp: [MethodOption] = [
-        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
-                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
+        MethodOption("solver", .choice(["structured", "factored"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs above 3000 go to factored), factored (LipSDP-Neuron: the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap), dsdp or csdp (cross-checks)"),
     ] + sdp.dropFirst()
 
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",

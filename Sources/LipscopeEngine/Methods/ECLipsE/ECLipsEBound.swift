@@ -50,8 +50,10 @@ public struct ECLipsEBound: BoundMethod {
         if widest > Self.maximumWidth && !(variant == .fast && WideLayerChain.applies(net)) {
             return .tooLarge("a layer of width \(widest) (limit \(Self.maximumWidth)): the chain keeps dense Schur complements of each layer's size")
         }
-        if variant == .sdp, let w = net.hiddenLayers.map(\.outputSize).max(), w > Self.maximumSDPWidth {
-            return .tooLarge("a hidden layer of width \(w) (limit \(Self.maximumSDPWidth) for the per-layer SDP); eclipse-fast has no such limit")
+        // The default per-layer descent has no such limit: it factors the layer's Schur complement only.
+        if variant == .sdp, (try? parseOptions(request))?.text("layer_solver") == "sdp",
+           let w = net.hiddenLayers.map(\.outputSize).max(), w > Self.maximumSDPWidth {
+            return .tooLarge("a hidden layer of width \(w) (limit \(Self.maximumSDPWidth) for the per-layer SDP); layer_solver descent and eclipse-fast have no such limit")
         }
         return .applicable
     }

@@ -20,6 +20,8 @@ public struct LipSDPBound: BoundMethod {
     public let norms: [Norm] = [.l2]
     /// Largest SDP block (after input reduction) attempted.
     public static let maximumDimension = 3000
+    /// Largest LMI LipSDP-Neuron takes with the factored dual (`FactoredLMISolver`).
+    public static let maximumFactoredDimension = 12000
     /// Most SDP variables the chordal split may create (dense m × m Schur complement).
     public static let maximumChordalVariables = 8000
 
@@ -35,7 +37,14 @@ public struct LipSDPBound: BoundMethod {
         // Bad options are reported by the run (Job.run checks them before applicability).
         guard let settings = try? SDPMethodOptions(self, request) else { return .applicable }
         if dimension > Self.maximumDimension, settings.split == nil {
-            return .tooLarge("LMI of dimension \(dimension) (limit \(Self.maximumDimension)); try --split")
+            // LipSDP-Neuron goes on with the factored dual (no d × d iterates) up to the size its
+            // certificate (a dense Cholesky of the LMI as given) and ρ*(λ) stay practical.
+            let factoredReaches = variant == .neuron && dimension <= Self.maximumFactoredDimension
+                && (!settings.solverExplicit || settings.solver.backend == .factored)
+            if !factoredReaches {
+                let limit = variant == .neuron ? Self.maximumFactoredDimension : Self.maximumDimension
+                return .tooLarge("LMI of dimension \(dimension) (limit \(dimension > limit ? limit : Self.maximumDimension)\(variant == .neuron && dimension <= limit ? " for --solver \(settings.solver.name); the factored solver goes to \(limit)" : "")); try --split")
+            }
         }
         if settings.chordal == .on, settings.split == nil {
             let variables = SDPChordalRule.splitVariables(hiddenWidths: linear.hiddenLayers.map(\.outputSize))
@@ -141,25 +150,40 @@ enum LipSDPChunk {
             if let slopes { balanced.slopes = slopes }
             forms.insert((balanced, "balanced"), at: 0)
         }
-        if options.reduceInput { forms = try forms.map { (try $0.0.reducingInput() ?? $0.0, $0.1) } }
+        var options = options
+        // Past the interior point's size the factored dual takes over (LipSDP-Neuron only); the
+        // size is that after the input reduction, n₀ → rank(W₁) ≤ n₁.
+        let dimension = min(net.inputSize, net.layers[0].outputSize) + net.hiddenNeuronCount
+        let large = dimension > LipSDPBound.maximumDimension
+        if large, perNeuron, !options.solverExplicit, let factored = SDPBackend(.factored) { options.solver = factored }
+        // The factored dual only multiplies by the weights: a sparse (conv) first layer is cheaper
+        // as it is than as the dense rank(W₁)-wide factor of the input reduction (and its SVD).
+        var reduce = options.reduceInput
+        if options.solver.backend == .factored, case .sparse = net.layers[0].weight { reduce = false }
+        if reduce { forms = try forms.map { (try $0.0.reducingInput() ?? $0.0, $0.1) } }
         let guardBound = try given ?? LipSDPGuard(net, perNeuron: perNeuron, context: context)
         var attempts: [String] = []
         var best: Outcome? = nil
         var iterations = 0
-        var options = options
-        if options.solver.backend == .structured {
-            switch try structuredBound(forms[0], original: original, guardBound: guardBound, options: options, context: context) {
+        if options.solver.backend == .structured || options.solver.backend == .factored {
+            // The factored point is certified block by block on the chain when the net is one
+            // (`ChainCertificate`: the LMI's Cholesky without its fill), else by `LMICertifier`.
+            let chain = options.solver.backend == .factored && slopes == nil && LayerChain.unsupported(net) == nil ? LayerChain(net) : nil
+            switch try structuredBound(forms[0], original: original, guardBound: guardBound, chain: chain, options: options, context: context) {
             case .success(var outcome):
                 outcome.details["chordal"] = .bool(false)
                 outcome.details["chordal_setting"] = .string(options.chordal.rawValue)
-                outcome.details["chordal_reason"] = .string("the structured solver works on the whole block-tridiagonal LMI (its Newton matrix already exploits the chain)")
+                outcome.details["chordal_reason"] = .string(options.solver.backend == .factored
+                    ? "the factored dual works on the whole LMI through products with the weights"
+                    : "the structured solver works on the whole block-tridiagonal LMI (its Newton matrix already exploits the chain)")
                 return outcome
             case .failure(let why):
                 attempts.append(why.description)
                 context.log("LipSDP: \(why.description)")
             }
-            // The general solvers as the fallback, unless structured was asked for by name.
-            if let dsdp = SDPBackend(.dsdp), !options.solverExplicit { options.solver = dsdp } else { forms = [] }
+            // The general solvers as the fallback, unless the backend was asked for by name or the
+            // LMI is past their size.
+            if let dsdp = SDPBackend(.dsdp), !options.solverExplicit, !large { options.solver = dsdp } else { forms = [] }
         }
         let decision = options.chordalDecision(hiddenWidths: net.hiddenLayers.map(\.outputSize))
         for (index, (form, label)) in forms.enumerated() {
@@ -199,15 +223,16 @@ enum LipSDPChunk {
 
     /// The structured backend's solve from ECLipsE-Fast's strictly feasible point, certified and
     /// checked against the guard; the failure says why it gave nothing usable.
-    static func structuredBound(_ form: (SlopeLMI, String), original: SlopeLMI, guardBound: LipSDPGuard,
+    static func structuredBound(_ form: (SlopeLMI, String), original: SlopeLMI, guardBound: LipSDPGuard, chain: LayerChain? = nil,
                                 options: SDPMethodOptions, context: JobContext) throws -> Result<Outcome, CertificationFailure> {
-        guard let point = guardBound.point, point.count == original.groupCount, guardBound.pointRho > 0 else {
+        let needsStart = options.solver.backend == .structured
+        guard let point = guardBound.point ?? (needsStart ? nil : []), !needsStart || (point.count == original.groupCount && guardBound.pointRho > 0) else {
             return .failure(CertificationFailure(description: "structured: no strictly feasible start (ECLipsE-Fast does not apply to this net or did not certify)"))
         }
         let solved: SDPSolveOutcome
         do {
             solved = try StructuredLMISolve.solveAndCertify(solveForm: form.0, original: original, startRho: guardBound.pointRho,
-                                                            startMultipliers: point, options: options, context: context)
+                                                            startMultipliers: point, chain: chain, options: options, context: context)
         } catch let stop as SDPDriver.SolverStop {
             return .failure(CertificationFailure(description: "structured on formulation \(form.1): \(stop.description)"))
         }

@@ -38,31 +38,38 @@ extension SlopeLMI {
     }
 }
 
-/// One solve of a LipSDP LMI by the structured backend, certified like every SDP solve
+/// One solve of a LipSDP LMI by the structured or the factored backend, certified like every SDP solve
 /// (`LMICertifier` on the LMI of the network as given, no scaling, no reduction).
 enum StructuredLMISolve {
     /// `start` is a strictly feasible point of `original` (ρ, λ per group, e.g. ECLipsE-Fast's);
     /// it is mapped into `solveForm`'s scaling. Throws `SDPDriver.SolverStop` when the solver
     /// ends without an optimum.
+    /// `chain`: the network's layer chain, when the certificate may be taken block by block.
     static func solveAndCertify(solveForm: SlopeLMI, original: SlopeLMI, startRho: Double, startMultipliers: [Double],
-                                options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
+                                chain: LayerChain? = nil, options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
         try context.checkCancelled()
         let built = ContinuousClock.now
         let lmi = solveForm.rankTwoLMI()
         let buildSeconds = (ContinuousClock.now - built).seconds
         let rho0 = startRho / solveForm.inputScale
-        let lambda0 = (0..<solveForm.groupCount).map { startMultipliers[$0] / solveForm.groupScale[$0] }
+        let lambda0 = startMultipliers.count == solveForm.groupCount ? (0..<solveForm.groupCount).map { startMultipliers[$0] / solveForm.groupScale[$0] } : []
         let result: SolverResult
+        let factored = options.solver.backend == .factored
+        let solverOptions = SolverOptions(relativeGapTolerance: options.gapTolerance, timeLimit: options.timeLimit)
         do {
-            result = try StructuredLMISolver().solve(lmi, startRho: rho0, startMultipliers: lambda0,
-                                                     options: SolverOptions(relativeGapTolerance: options.gapTolerance,
-                                                                            timeLimit: options.timeLimit),
-                                                     control: context.solverControl)
+            result = factored
+                ? try FactoredLMISolver().solve(lmi, options: solverOptions, control: context.solverControl)
+                : try StructuredLMISolver().solve(lmi, startRho: rho0, startMultipliers: lambda0, options: solverOptions,
+                                                  control: context.solverControl)
         } catch {
             throw SDPDriver.SolverStop(description: error.message)
         }
         if result.status == .cancelled { throw CancelledError() }
-        guard result.status == .optimal, result.x.count == 1 + solveForm.groupCount else {
+        // The factored method's point is feasible whatever its gap (ρ*(λ) is exact for its λ), so a
+        // run that stopped short still goes to the certificate; the gap is reported with it.
+        let usable = result.status == .optimal
+            || (factored && [.iterationLimit, .timeLimit, .numericalTrouble].contains(result.status))
+        guard usable, result.x.count == 1 + solveForm.groupCount else {
             throw SDPDriver.SolverStop(description: "status \(result.status.rawValue)\(result.message.isEmpty ? "" : " (\(result.message))")")
         }
         try context.checkCancelled()
@@ -70,26 +77,28 @@ enum StructuredLMISolve {
         let solverInput = Array(repeating: rho, count: original.inputSize)
         let multipliers = (0..<solveForm.groupCount).map { max(0, result.x[1 + $0]) * solveForm.groupScale[$0] }
         let certifyStart = ContinuousClock.now
+        if let chain, multipliers.count == chain.hidden.reduce(0, { $0 + $1.width }) {
+            var perLayer: [[Double]] = [], offset = 0
+            for layer in chain.hidden { perLayer.append(Array(multipliers[offset..<(offset + layer.width)])); offset += layer.width }
+            if case .success(let cert) = try ChainCertificate.certify(chain, multipliers: perLayer, rho: rho, context: context) {
+                var details = baseDetails(result, solveForm: solveForm, original: original, lmi: lmi, factored: factored,
+                                          startRho: startRho, buildSeconds: buildSeconds)
+                details["certify_seconds"] = .number((ContinuousClock.now - certifyStart).seconds)
+                details["certificate_margin"] = .number(cert.margin)
+                details["certificate_checks"] = .number(Double(cert.checks))
+                details["certificate_form"] = .string("block Cholesky along the layer chain, multipliers scaled by ρ'/ρ = \(cert.rho / rho)")
+                let scale = cert.rho / rho
+                return SDPSolveOutcome(solverInput: solverInput, certifiedInput: Array(repeating: cert.rho, count: original.inputSize),
+                                       failure: nil, iterations: result.iterations, details: details,
+                                       multipliers: multipliers.map { $0 * scale })
+            }
+        }
         let certificate = try LMICertifier.certify(original, base: solverInput, groupMultipliers: multipliers,
                                                    checkCancelled: { try context.checkCancelled() })
         let certifySeconds = (ContinuousClock.now - certifyStart).seconds
-        var details: [String: JSONValue] = [
-            "solver": .string("structured"),
-            "solver_status": .string(result.status.rawValue),
-            "solver_message": .string(result.message),
-            "solver_seconds": .number(result.seconds),
-            "build_seconds": .number(buildSeconds),
-            "certify_seconds": .number(certifySeconds),
-            "sdp_blocks": .numbers([Double(lmi.dimension)]),
-            "sdp_variables": .number(Double(1 + solveForm.groupCount)),
-            "chordal": .bool(false),
-            "multipliers": .number(Double(solveForm.groupCount)),
-            "start": .string("ECLipsE-Fast's certified point, ρ = \(startRho)"),
-        ]
-        if let gap = result.relativeGap { details["solver_gap_estimate"] = .number(gap) }
-        if solveForm.inputSize != original.inputSize {
-            details["input_reduction"] = .string("\(original.inputSize) → \(solveForm.inputSize) input coordinates")
-        }
+        var details = baseDetails(result, solveForm: solveForm, original: original, lmi: lmi, factored: factored,
+                                  startRho: startRho, buildSeconds: buildSeconds)
+        details["certify_seconds"] = .number(certifySeconds)
         switch certificate {
         case .success(let cert):
             details["certificate_shift"] = .number(cert.shift)
@@ -101,5 +110,36 @@ enum StructuredLMISolve {
             return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
                                    iterations: result.iterations, details: details, multipliers: multipliers)
         }
+    }
+
+    /// What every outcome reports about the solve.
+    static func baseDetails(_ result: SolverResult, solveForm: SlopeLMI, original: SlopeLMI, lmi: RankTwoLMI, factored: Bool,
+                            startRho: Double, buildSeconds: Double) -> [String: JSONValue] {
+        var details: [String: JSONValue] = [
+            "solver": .string(result.solver),
+            "solver_status": .string(result.status.rawValue),
+            "solver_message": .string(result.message),
+            "solver_seconds": .number(result.seconds),
+            "build_seconds": .number(buildSeconds),
+            "sdp_blocks": .numbers([Double(lmi.dimension)]),
+            "sdp_variables": .number(Double(1 + solveForm.groupCount)),
+            "chordal": .bool(false),
+            "multipliers": .number(Double(solveForm.groupCount)),
+        ]
+        if factored {
+            // The dual objective is a lower bound on the LMI's optimum ρ (weak duality, up to the
+            // rounding of the forward pass): with the certified value it brackets LipSDP-Neuron's.
+            let lower = max(0, result.dualObjective ?? 0) * solveForm.inputScale
+            details["lmi_lower_bound"] = .number(lower.squareRoot())
+            details["dual_rank"] = .number(16)
+            if let p = result.primalObjective, p > 0 { details["solver_gap"] = .number(max(0, p - (result.dualObjective ?? 0)) / p) }
+        } else {
+            details["start"] = .string("ECLipsE-Fast's certified point, ρ = \(startRho)")
+        }
+        if let gap = result.relativeGap { details["solver_gap_estimate"] = .number(gap) }
+        if solveForm.inputSize != original.inputSize {
+            details["input_reduction"] = .string("\(original.inputSize) → \(solveForm.inputSize) input coordinates")
+        }
+        return details
     }
 }
