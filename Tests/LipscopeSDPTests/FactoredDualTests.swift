@@ -1,0 +1,105 @@
+import Foundation
+import LipscopeLinearAlgebra
+import LipscopeSolvers
+import Testing
+@testable import LipscopeEngine
+import LipscopeTestSupport
+
+/// LipSDP-Neuron by the factored dual (`--solver factored`): the published values, the interior
+/// point's optimum, and the lower bound it reports on the LMI's optimum.
+@Suite struct FactoredDualTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let file: String, output: Int?, value: Double
+        var description: String { "\(file)\(output.map { " output \($0)" } ?? "")" }
+    }
+
+    /// Published LipSDP-Neuron values (the same as `PublishedValueTests`).
+    static let published: [Case] = [
+        Case(file: "networks/mat/random_weights.mat", output: nil, value: 36.482),
+        Case(file: "testnets-real/mnist_weights.mat", output: nil, value: 24.366),
+        Case(file: "networks/npz/dnn_d3.npz", output: nil, value: 14.146),
+        Case(file: "networks/mat/fnn2_seed0_weights.mat", output: 7, value: 5.109714769),
+        Case(file: "networks/mat/fnn3_seed0_weights.mat", output: 7, value: 9.728613898),
+    ]
+
+    static func number(_ v: JSONValue?) -> Double? {
+        if case .number(let x)? = v { return x }
+        return nil
+    }
+
+    @Test(arguments: published)
+    func reproducesPublishedValues(_ c: Case) throws {
+        let net = try Fixtures.load(c.file)
+        let r = SDPFixtures.run("lipsdp-neuron", net, output: c.output, options: ["solver": "factored"])
+        #expect(r.certified, "\(r.details)")
+        #expect(r.details["solver"] == .string("factored"), "\(r.details)")
+        #expect(SDPFixtures.relativeError(r.value, c.value) <= 1e-4, "\(c): \(r.value ?? .nan)")
+        // The dual lower bound sits below the certified value and within the gap of it.
+        let lower = try #require(Self.number(r.details["lmi_lower_bound"]))
+        let value = try #require(r.value)
+        #expect(lower <= value)
+        #expect(lower >= value * (1 - 1e-4), "lower \(lower), value \(value)")
+    }
+
+    /// VNN-COMP mnist-net_256x2: DSDP's full solve gives 312.41688 (the issue's reference run),
+    /// the structured interior point 312.41860.
+    @Test func mnist256x2MatchesTheFullSolve() throws {
+        let net = try Fixtures.load("vnncomp2021/mnist-net_256x2.onnx")
+        let r = SDPFixtures.run("lipsdp-neuron", net, options: ["solver": "factored"])
+        #expect(r.certified, "\(r.details)")
+        #expect(SDPFixtures.relativeError(r.value, 312.41688) <= 1e-5, "\(r.value ?? .nan)")
+        let lower = try #require(Self.number(r.details["lmi_lower_bound"]))
+        #expect(lower <= 312.41688 && lower >= 312.41688 * (1 - 1e-5), "\(lower)")
+    }
+
+    /// The backend alone on a `RankTwoLMI`: its primal ρ*(λ) and dual lower bound bracket the
+    /// structured interior point's optimum.
+    @Test func bracketsTheInteriorPointOptimum() throws {
+        let net = try Fixtures.load("testnets/medium_1.json")
+        guard case .feedforward(let ff) = net else { Issue.record("not feedforward"); return }
+        let lmi = SlopeLMI.feedforward(ff.withLinearOutput, perNeuron: true).rankTwoLMI()
+        let control = SolverControl()
+        let factored = try FactoredLMISolver().solve(lmi, options: SolverOptions(), control: control)
+        #expect(factored.status == .optimal, "\(factored.message)")
+        let guardPoint = try #require(try ECLipsEPoint.fast(ff.withLinearOutput, family: .best, context: JobContext()))
+        let structured = try StructuredLMISolver().solve(lmi, startRho: guardPoint.rho, startMultipliers: guardPoint.multipliers.flatMap { $0 },
+                                                         options: SolverOptions(), control: control)
+        #expect(structured.status == .optimal)
+        let upper = try #require(factored.primalObjective), lower = try #require(factored.dualObjective)
+        let optimum = try #require(structured.primalObjective)
+        #expect(lower <= optimum * (1 + 1e-7) && optimum <= upper * (1 + 1e-7), "\(lower) ≤ \(optimum) ≤ \(upper)")
+        #expect((upper - lower) / upper <= 1e-5)
+        #expect(factored.x.count == 1 + lmi.groupCount && factored.x.dropFirst().allSatisfy { $0 > 0 })
+    }
+
+    /// Past the interior point's size (3 000) LipSDP-Neuron is no longer refused: a 40-input net
+    /// with 3 000 hidden neurons (LMI 3 040) goes to the factored dual by default.
+    @Test func largeLMIGoesToTheFactoredDual() throws {
+        var numbers = UInt64(7)
+        func gaussian() -> Double {
+            numbers = numbers &* 6364136223846793005 &+ 1442695040888963407
+            let u1 = (Double(numbers >> 11) + 0.5) / 9_007_199_254_740_992
+            numbers = numbers &* 6364136223846793005 &+ 1442695040888963407
+            let u2 = (Double(numbers >> 11) + 0.5) / 9_007_199_254_740_992
+            return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+        }
+        func layer(_ rows: Int, _ columns: Int, _ activation: Activation) -> Layer {
+            var w = Matrix(rows: rows, columns: columns)
+            for j in 0..<columns { for i in 0..<rows { w[i, j] = gaussian() / Double(columns).squareRoot() } }
+            return Layer(weight: w, activation: activation)
+        }
+        let net = FeedforwardNetwork(name: "wide", inputSize: 40, layers: [layer(3000, 40, .relu), layer(3, 3000, .identity)])
+        let method = LipSDPBound(.neuron)
+        let request = BoundRequest(network: .feedforward(net), norm: .l2)
+        #expect(method.applicability(request) == .applicable)
+        let r = Job.run(method, request)
+        #expect(r.certified, "\(r.details)")
+        #expect(r.details["solver"] == .string("factored"))
+        let lower = try #require(Self.number(r.details["lmi_lower_bound"]))
+        let value = try #require(r.value)
+        #expect(lower <= value && value <= lower * (1 + 1e-4), "\(lower) \(value)")
+        // Never above ECLipsE-Fast's point of the same LMI.
+        let fast = Job.run(ECLipsEBound(.fast), request)
+        #expect(value <= (fast.value ?? .infinity) * (1 + 1e-9))
+    }
+}
