@@ -256,7 +256,7 @@ import Testing
         let r = try Self.run(["batch", "jobs.jsonl", "--out", "r.jsonl"], in: scratch)
         #expect(r.status == 2)
         #expect(r.stderr.contains("jobs.jsonl:2: expected a JSON object (one job per line), found text that is not JSON"), "\(r.stderr)")
-        #expect(r.stderr.contains(#"jobs.jsonl:3: field "options.solver": expected structured, dsdp or csdp for lipsdp-neuron, found "mosek""#), "\(r.stderr)")
+        #expect(r.stderr.contains(#"jobs.jsonl:3: field "options.solver": expected structured, dsdp, csdp or factored for lipsdp-neuron, found "mosek""#), "\(r.stderr)")
         #expect(r.stderr.contains(#"jobs.jsonl:4: field "network": expected an existing network file, found no such file"#), "\(r.stderr)")
         #expect(r.stderr.contains(#"jobs.jsonl:6: field "norm": expected "2" or "inf", found "7""#), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("r.jsonl")), "nothing ran, no results file")

@@ -155,7 +155,7 @@ import LipscopeSolvers
         let unknown = try #require(throws: OptionError.self) { try SharedOptions.check(["colour": "red"], for: methods) }
         #expect(unknown.key == "colour" && unknown.expected.contains("cliques"))
         let bad = try #require(throws: OptionError.self) { try SharedOptions.check(["solver": "clp"], for: methods) }
-        #expect(bad.method == "lipsdp-neuron" && bad.expected == "structured, dsdp or csdp")
+        #expect(bad.method == "lipsdp-neuron" && bad.expected == "structured, dsdp, csdp or factored")
         #expect(SharedOptions.methods(declaring: "cliques").map(\.id) == ["lipopt-lp", "lipopt-sdp"])
         #expect(LiPoptLPBound().declaredOptions(in: ["cliques": "dense", "chordal": "off"]) == ["cliques": "dense"])
 

@@ -76,9 +76,11 @@ import Testing
                 if let current { values.insert(current) }
             }
             // LiPopt-SDP adds its own interior point for the moment SDP ("ipm", its default);
-            // LipSDP-Neuron/-Layer the structured primal–dual method for their LMI (their default).
+            // LipSDP-Neuron/-Layer the structured primal–dual method for their LMI (their default),
+            // LipSDP-Neuron also the factored dual (it needs one multiplier per neuron).
             let own: Set<String> = method.id == "lipopt-sdp" ? ["ipm"]
-                : method.id.hasPrefix("lipsdp-") && method.id != "lipsdp-linf" ? ["structured"] : []
+                : method.id == "lipsdp-neuron" ? ["structured", "factored"]
+                : method.id == "lipsdp-layer" ? ["structured"] : []
             #expect(values == Set(SolverBackend.solving(.sdp).map(\.name)).union(own), "\(method.id): \(values)")
         }
     }

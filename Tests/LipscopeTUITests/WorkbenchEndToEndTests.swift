@@ -331,9 +331,11 @@ import LipscopeTestSupport
             #expect(screen.contains(token), "\(token) missing")
         }
         #expect(!screen.contains("cliques"))
-        // b: dsdp (set), csdp (set), back to the default structured, dsdp again — never an LP solver.
+        // b: dsdp (set), csdp (set), factored (set), back to the default structured, dsdp again —
+        // never an LP solver.
         for (shown, message) in [("[solver dsdp* (default structured)]", "LipSDP-Neuron solver: dsdp (set; default structured)"),
                                  ("[solver csdp* (default structured)]", "LipSDP-Neuron solver: csdp (set; default structured)"),
+                                 ("[solver factored* (default structured)]", "LipSDP-Neuron solver: factored (set; default structured)"),
                                  ("[solver structured]", "LipSDP-Neuron solver: structured (default)"),
                                  ("[solver dsdp* (default structured)]", "LipSDP-Neuron solver: dsdp (set; default structured)")] {
             tmux.send("b")

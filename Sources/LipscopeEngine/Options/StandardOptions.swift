@@ -23,10 +23,17 @@ public enum StandardOptions {
         MethodOption("time_limit", .double(min: 0, max: nil, open: true), default: nil, help: "wall-clock limit per SDP solve, seconds"),
     ]
 
-    /// LipSDP-Neuron / -Layer: the SDP options with the structured backend first (the default).
-    public static let lipsdp: [MethodOption] = [
-        MethodOption("solver", .choice(["structured", "factored"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
-                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs above 3000 go to factored), factored (LipSDP-Neuron: the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap), dsdp or csdp (cross-checks)"),
+    /// LipSDP-Neuron: the SDP options with the structured backend first (the default) and the
+    /// factored dual last (it needs one multiplier per neuron, so LipSDP-Layer does not offer it).
+    public static let lipsdpNeuron: [MethodOption] = [
+        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name) + ["factored"]), default: "structured",
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs above 3000 go to factored), dsdp or csdp (cross-checks), factored (the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap)"),
+    ] + sdp.dropFirst()
+
+    /// LipSDP-Layer: the SDP options with the structured backend first (the default).
+    public static let lipsdpLayer: [MethodOption] = [
+        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
     ] + sdp.dropFirst()
 
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",

@@ -6,7 +6,7 @@ import LipscopeSolvers
 /// minimize ρ s.t. [A; B]ᵀQ(T)[A; B] + blkdiag(−ρI, 0, …, W_LᵀW_L) ⪯ 0, T = diag(λ) ≥ 0 with one
 /// λ per hidden neuron or per hidden layer; bound √ρ. Only these two multiplier structures are
 /// offered: the coupled "network" variant is unsound (spec A.5).
-/// Options: solver (dsdp | csdp), chordal (on | off | auto: `SDPChordalRule`), split (chunk size,
+/// Options: solver (structured | dsdp | csdp, and factored for LipSDP-Neuron), chordal (on | off | auto: `SDPChordalRule`), split (chunk size,
 /// product of chunk bounds, looser), reduce / scale (exact speed-ups, on by default), gap.
 public struct LipSDPBound: BoundMethod {
     public enum Variant: String, Sendable { case neuron, layer }
@@ -14,7 +14,7 @@ public struct LipSDPBound: BoundMethod {
     public let variant: Variant
     public var id: String { "lipsdp-\(variant.rawValue)" }
     /// Plus an input region and/or a margin (Regions/LocalLipSDP.swift).
-    public var options: [MethodOption] { StandardOptions.lipsdp + LocalScope.options }
+    public var options: [MethodOption] { (variant == .neuron ? StandardOptions.lipsdpNeuron : StandardOptions.lipsdpLayer) + LocalScope.options }
     public var label: String { variant == .neuron ? "LipSDP-Neuron" : "LipSDP-Layer" }
     public let kind = BoundKind.upper
     public let norms: [Norm] = [.l2]
