@@ -36,6 +36,12 @@ enum CostModel {
     /// (mnist 256x2), 13 s at 1 280 (256x4), 43 s at 1 810 (ERAN 9×200): ≈ 7e-9·n³. On two idle
     /// cores it is 1.4–1.5× faster (2.7 s, 9.1 s, 28 s); the budget keeps the busier figure.
     static let structuredCubic = 7e-9
+    /// The factored dual (LipSDP-Neuron's default on wide nets, `Backends/Factored/`): its steps
+    /// are products with the weights, its recoveries and certificate dense work on the hidden
+    /// layers; measured (release, 2 idle cores, whole run) 0.23 s at n = 778 (256x2), 6.1 s at
+    /// 1 290 (256x4, many steps), 0.48 s at 1 810 (ERAN), 28.6 s at 5 220 (cifar base_kw), 72.9 s
+    /// at 8 804 (deep_kw): ≈ 1e-6·n² on the large ones.
+    static let factoredQuadratic = 1.0e-6
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0
     /// ECLipsE's per-layer SDP: 0.29 s a layer at width 80 (2-80×100-2), 1.8 s at 256: c·w^1.58.
@@ -156,14 +162,21 @@ extension LipSDPBound {
     public func predictedCost(_ request: BoundRequest) -> CostPrediction? {
         guard let net = CostModel.feedforward(request) else { return nil }
         let n = Double(CostModel.lipSDPDimension(net))
-        if (request.options["solver"] ?? "structured") == "structured", request.options["chordal"] != "on" {
+        let solver = request.options["solver"]
+        let factoredByDefault = variant == .neuron && solver == nil && request.options["chordal"] != "on"
+            && (Int(n) > Self.maximumDimension || LipSDPChunk.factoredFirst(net.withLinearOutput, dimension: Int(n)))
+        if solver == "factored" || factoredByDefault {
+            return CostModel.seconds(CostModel.sdpOverhead + CostModel.factoredQuadratic * n * n,
+                                     String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n² s", n, CostModel.factoredQuadratic))
+        }
+        if (solver ?? "structured") == "structured", request.options["chordal"] != "on" {
             return CostModel.seconds(CostModel.sdpOverhead + CostModel.structuredCubic * n * n * n,
                                      String(format: "LMI of size %.0f, structured primal–dual: ≈ %.2g·n³ s", n, CostModel.structuredCubic))
         }
-        let solver = CostModel.solverFactor(request)
+        let general = CostModel.solverFactor(request)
         let c = variant == .neuron ? CostModel.dsdpNeuronCubic : CostModel.dsdpLayerCubic
-        return CostModel.seconds(CostModel.sdpOverhead + solver.factor * c * n * n * n,
-                                 String(format: "LMI of size %.0f, %@: ≈ %.2g·n³ s", n, solver.name, solver.factor * c))
+        return CostModel.seconds(CostModel.sdpOverhead + general.factor * c * n * n * n,
+                                 String(format: "LMI of size %.0f, %@: ≈ %.2g·n³ s", n, general.name, general.factor * c))
     }
 }
 
