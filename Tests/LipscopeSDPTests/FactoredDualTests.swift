@@ -42,11 +42,14 @@ import LipscopeTestSupport
     }
 
     /// VNN-COMP mnist-net_256x2: DSDP's full solve gives 312.41688 (the issue's reference run),
-    /// the structured interior point 312.41860.
+    /// the structured interior point 312.41860. A wide net: the factored dual is the default.
     @Test func mnist256x2MatchesTheFullSolve() throws {
         let net = try Fixtures.load("vnncomp2021/mnist-net_256x2.onnx")
-        let r = SDPFixtures.run("lipsdp-neuron", net, options: ["solver": "factored"])
+        let prediction = try #require(LipSDPBound(.neuron).predictedCost(BoundRequest(network: net, norm: .l2)))
+        #expect(prediction.basis.contains("factored") && prediction.seconds < 5, "\(prediction)")
+        let r = SDPFixtures.run("lipsdp-neuron", net)
         #expect(r.certified, "\(r.details)")
+        #expect(r.details["solver"] == .string("factored"))
         #expect(SDPFixtures.relativeError(r.value, 312.41688) <= 1e-5, "\(r.value ?? .nan)")
         let lower = try #require(Self.number(r.details["lmi_lower_bound"]))
         #expect(lower <= 312.41688 && lower >= 312.41688 * (1 - 1e-5), "\(lower)")
@@ -70,6 +73,20 @@ import LipscopeTestSupport
         #expect(lower <= optimum * (1 + 1e-7) && optimum <= upper * (1 + 1e-7), "\(lower) ≤ \(optimum) ≤ \(upper)")
         #expect((upper - lower) / upper <= 1e-5)
         #expect(factored.x.count == 1 + lmi.groupCount && factored.x.dropFirst().allSatisfy { $0 > 0 })
+    }
+
+    /// Deep narrow nets stay with the interior point: past 3 000 they are refused unless the
+    /// factored dual is asked for by name (its rank-16 ascent does not converge there).
+    @Test func deepNarrowNetsAreNotSentToTheFactoredDual() {
+        let net = Network.feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 80, count: 50) + [2], seed: 1234, name: "random"))
+        let method = LipSDPBound(.neuron)
+        guard case .tooLarge(let why) = method.applicability(BoundRequest(network: net, norm: .l2)) else {
+            Issue.record("2-80×50-2 not refused"); return
+        }
+        #expect(why.contains("LMI of dimension 4002") && why.contains("average ≥ 128") && why.contains("average 80"), "\(why)")
+        #expect(method.applicability(BoundRequest(network: net, norm: .l2, options: ["solver": "factored"])) == .applicable)
+        let deep = Network.feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 80, count: 10) + [2], seed: 1234, name: "random"))
+        #expect(method.predictedCost(BoundRequest(network: deep, norm: .l2))?.basis.contains("structured") == true)
     }
 
     /// Past the interior point's size (3 000) LipSDP-Neuron is no longer refused: a 40-input net

@@ -164,7 +164,7 @@ extension LipSDPBound {
         let n = Double(CostModel.lipSDPDimension(net))
         let solver = request.options["solver"]
         let factoredByDefault = variant == .neuron && solver == nil && request.options["chordal"] != "on"
-            && (Int(n) > Self.maximumDimension || LipSDPChunk.factoredFirst(net.withLinearOutput, dimension: Int(n)))
+            && LipSDPChunk.factoredFirst(net.withLinearOutput, dimension: Int(n))
         if solver == "factored" || factoredByDefault {
             return CostModel.seconds(CostModel.sdpOverhead + CostModel.factoredQuadratic * n * n,
                                      String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n² s", n, CostModel.factoredQuadratic))
