@@ -17,6 +17,22 @@ public struct NaiveBound: BoundMethod {
         return .applicable
     }
 
+    /// ‖W‖₂ of one layer, an upper bound up to the dense SVD's rounding (which the callers'
+    /// margins cover), and how a structured layer got it. A convolution's norm from its banded
+    /// Gram matrix (ConvolutionNorm.swift): certified by a Cholesky check, exact to ~1e-12,
+    /// without the dense SVD; any other sparse layer by `SparseSpectralNorm`.
+    static func spectralNormUpper(_ layer: Layer, checkCancelled: () throws -> Void) throws -> (Double, String?) {
+        if let conv = layer.annotations.convolution,
+           let bound = try ConvolutionNorm.spectralNorm(conv, checkCancelled: checkCancelled) {
+            return (bound.upper, "convolution, banded Cholesky on the \(bound.side) Gram (n \(bound.size), band \(bound.bandwidth), \(bound.checks) checks)")
+        }
+        if case .sparse(let w) = layer.weight {
+            let sparse = try SparseSpectralNorm.upperBound(w, checkCancelled: checkCancelled)
+            return (sparse.upper, "sparse, \(sparse.how)")
+        }
+        return (try LinearAlgebra.spectralNorm(layer.weight.dense), nil)
+    }
+
     public func run(_ request: BoundRequest, context: JobContext) throws -> BoundResult {
         if case .graph(let graph) = request.network { return try runGraph(graph, request, context: context) }
         guard case .feedforward(let full) = request.network else { throw MethodFailure("feedforward only") }
@@ -32,19 +48,9 @@ public struct NaiveBound: BoundMethod {
             let norm: Double
             switch request.norm {
             case .l2:
-                // A convolution's norm from its banded Gram matrix (ConvolutionNorm.swift):
-                // certified by a Cholesky check, exact to ~1e-12, without the dense SVD.
-                if let conv = layer.annotations.convolution,
-                   let bound = try ConvolutionNorm.spectralNorm(conv, checkCancelled: context.checkCancelled) {
-                    norm = bound.upper
-                    structured.append("layer \(k + 1): convolution, banded Cholesky on the \(bound.side) Gram (n \(bound.size), band \(bound.bandwidth), \(bound.checks) checks)")
-                } else if case .sparse(let w) = layer.weight {
-                    let sparse = try SparseSpectralNorm.upperBound(w, checkCancelled: context.checkCancelled)
-                    norm = sparse.upper
-                    structured.append("layer \(k + 1): sparse, \(sparse.how)")
-                } else {
-                    norm = try LinearAlgebra.spectralNorm(layer.weight.dense)
-                }
+                let (upper, how) = try Self.spectralNormUpper(layer, checkCancelled: context.checkCancelled)
+                norm = upper
+                if let how { structured.append("layer \(k + 1): \(how)") }
             case .linf: norm = layer.weight.infinityNorm
             }
             let (alpha, beta) = layer.activation.slopeBounds
