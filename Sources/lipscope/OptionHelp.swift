@@ -24,7 +24,11 @@ enum OptionHelp {
             return ArgumentHelp("(no method declares '\(key)')", valueName: valueName)
         }
         let sentence = common.help.prefix(1).uppercased() + common.help.dropFirst()
-        return ArgumentHelp(sentence + ". " + facts(key, declaring), valueName: valueName ?? common.choices?.joined(separator: "|"))
+        // The value name lists every word some method accepts (`--solver <ipm|structured|…>`),
+        // not only the common declaration's; the facts say which method takes which.
+        var words: [String] = []
+        for w in declaring.compactMap({ $0.option(key)?.choices }).flatMap({ $0 }) where !words.contains(w) { words.append(w) }
+        return ArgumentHelp(sentence + ". " + facts(key, declaring), valueName: valueName ?? (words.isEmpty ? nil : words.joined(separator: "|")))
     }
 
     /// "Methods: …; choices …; default …" for `key` over the methods that declare it.
