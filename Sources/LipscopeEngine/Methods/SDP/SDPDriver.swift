@@ -15,6 +15,26 @@ struct SDPSolveOutcome: Sendable {
     var multipliers: [Double] = []
 }
 
+extension SDPSolveOutcome {
+    /// The outcome of a solve whose point went to `LMICertifier`: certified with the shift, margin
+    /// and checks in `details`, or not with the certifier's reason.
+    init(_ certificate: Result<LMICertifier.Certificate, CertificationFailure>, solverInput: [Double], iterations: Int,
+         details: [String: JSONValue], multipliers: [Double]) {
+        var details = details
+        switch certificate {
+        case .success(let cert):
+            details["certificate_shift"] = .number(cert.shift)
+            details["certificate_margin"] = .number(cert.margin)
+            details["certificate_checks"] = .number(Double(cert.checks))
+            self.init(solverInput: solverInput, certifiedInput: cert.inputDiagonal, failure: nil,
+                      iterations: iterations, details: details, multipliers: multipliers)
+        case .failure(let why):
+            self.init(solverInput: solverInput, certifiedInput: nil, failure: why.description,
+                      iterations: iterations, details: details, multipliers: multipliers)
+        }
+    }
+}
+
 enum SDPDriver {
     /// Solves the first of `solveForms` (equivalent formulations: balanced, unbalanced, …) and
     /// certifies on `original`. When the solver stops without an optimum (DSDP's "short steps"
@@ -95,17 +115,7 @@ enum SDPDriver {
         if solveForm.inputSize != original.inputSize {
             details["input_reduction"] = .string("\(original.inputSize) → \(solveForm.inputSize) input coordinates")
         }
-        switch certificate {
-        case .success(let cert):
-            details["certificate_shift"] = .number(cert.shift)
-            details["certificate_margin"] = .number(cert.margin)
-            details["certificate_checks"] = .number(Double(cert.checks))
-            return SDPSolveOutcome(solverInput: solverInput, certifiedInput: cert.inputDiagonal, failure: nil,
-                                   iterations: result.iterations, details: details, multipliers: multipliers)
-        case .failure(let why):
-            return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
-                                   iterations: result.iterations, details: details, multipliers: multipliers)
-        }
+        return SDPSolveOutcome(certificate, solverInput: solverInput, iterations: result.iterations, details: details, multipliers: multipliers)
     }
 }
 

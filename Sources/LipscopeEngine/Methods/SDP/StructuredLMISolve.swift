@@ -99,17 +99,7 @@ enum StructuredLMISolve {
         var details = baseDetails(result, solveForm: solveForm, original: original, lmi: lmi, factored: factored,
                                   startRho: startRho, buildSeconds: buildSeconds)
         details["certify_seconds"] = .number(certifySeconds)
-        switch certificate {
-        case .success(let cert):
-            details["certificate_shift"] = .number(cert.shift)
-            details["certificate_margin"] = .number(cert.margin)
-            details["certificate_checks"] = .number(Double(cert.checks))
-            return SDPSolveOutcome(solverInput: solverInput, certifiedInput: cert.inputDiagonal, failure: nil,
-                                   iterations: result.iterations, details: details, multipliers: multipliers)
-        case .failure(let why):
-            return SDPSolveOutcome(solverInput: solverInput, certifiedInput: nil, failure: why.description,
-                                   iterations: result.iterations, details: details, multipliers: multipliers)
-        }
+        return SDPSolveOutcome(certificate, solverInput: solverInput, iterations: result.iterations, details: details, multipliers: multipliers)
     }
 
     /// What every outcome reports about the solve.
