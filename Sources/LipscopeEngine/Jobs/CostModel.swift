@@ -39,8 +39,8 @@ enum CostModel {
     /// The factored dual (LipSDP-Neuron's default on wide nets, `Backends/Factored/`): its steps
     /// are products with the weights, its recoveries and certificate dense work on the hidden
     /// layers; measured (release, 2 idle cores, whole run) 0.23 s at n = 778 (256x2), 6.1 s at
-    /// 1 290 (256x4, many steps), 0.48 s at 1 810 (ERAN), 28.6 s at 5 220 (cifar base_kw), 72.9 s
-    /// at 8 804 (deep_kw): ≈ 1e-6·n² on the large ones.
+    /// 1 290 (256x4, many steps), 0.48 s at 1 810 (ERAN), 20.3 s at 5 220 (cifar base_kw), 56 s
+    /// at 8 804 (deep_kw): ≈ 0.75e-6·n² on the large ones, rounded up.
     static let factoredQuadratic = 1.0e-6
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0

@@ -44,7 +44,7 @@ enum ChainCertificate {
         // slack of ≈ t/2 (equilibrated) against a margin c of ≈ 1e-11 and usually passes at once.
         // One sweep per trial: no refinement below the first passing t. Past 1e-6 (a solver's point
         // a little inside the boundary: the factored dual's) the steps are half decades, so the
-        // value gives away at most ≈ 3× the shift it needs (cifar base_kw: 1e-5 instead of 1e-4).
+        // value gives away at most ≈ 3× the shift it needs (cifar base_kw: 3e-6 instead of 1e-4).
         var best: (t: Double, r: Double)? = nil
         for t in [1e-10, 1e-8, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, maxRelativeShift] where t <= maxRelativeShift {
             try context.checkCancelled()

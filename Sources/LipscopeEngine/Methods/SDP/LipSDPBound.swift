@@ -367,8 +367,8 @@ struct LipSDPGuard {
         var product = 1.0
         var operations = 0
         for layer in net.layers {
-            // Conv and other sparse layers by their banded proofs, as `naive` does: a dense SVD
-            // of cifar deep_kw's 2048-wide conv layers took ≈ 25 s and could not be cancelled.
+            // Conv and other sparse layers by their banded proofs, as `naive` does: dense SVDs of
+            // cifar deep_kw's 2048-wide conv layers took seconds each and could not be cancelled.
             try context.checkCancelled()
             let (a, b) = layer.activation.slopeBounds
             product *= try NaiveBound.spectralNormUpper(layer, checkCancelled: context.checkCancelled).0 * max(abs(a), abs(b))

@@ -182,9 +182,8 @@ struct SlopeLMI: Sendable {
 
     /// ‖W‖₂ as accurately as a power-of-two rounding needs (any exponent keeps the LMI exact; the
     /// rounding only conditions it). Small layers: the SVD, as always. Large ones: Lanczos on WᵀW
-    /// by products with W — its nonzeros for a conv layer — since a dense SVD of cifar deep_kw's
-    /// 2048 × 3072 and 2048 × 2048 conv layers took ≈ 25 s, more than the factored solve's checkpoints,
-    /// and could not be cancelled.
+    /// by products with W — its nonzeros for a conv layer — since the dense SVDs of cifar deep_kw's
+    /// 2048 × 3072 and 2048 × 2048 conv layers took seconds each and could not be cancelled.
     static func balancingNorm(_ weight: WeightMatrix) throws -> Double {
         if weight.rows * weight.columns <= balancingSVDLimit || min(weight.rows, weight.columns) <= 1 {
             return try LinearAlgebra.spectralNorm(weight.dense)
