@@ -33,7 +33,7 @@ public struct LipSDPBound: BoundMethod {
             return .notApplicable(request.network.chainRefusal("LipSDP") ?? "")
         }
         let linear = net.withLinearOutput
-        let dimension = min(linear.inputSize, linear.layers.first?.outputSize ?? 0) + linear.hiddenNeuronCount
+        let dimension = CostModel.lipSDPDimension(linear)
         // Bad options are reported by the run (Job.run checks them before applicability).
         guard let settings = try? SDPMethodOptions(self, request) else { return .applicable }
         if dimension > Self.maximumDimension, settings.split == nil {
@@ -161,7 +161,7 @@ enum LipSDPChunk {
         // size is that after the input reduction, n₀ → rank(W₁) ≤ n₁. Below it, wide nets try the
         // factored dual first and keep its point when it closes the gap (`factoredFirst`), else the
         // interior point runs as usual.
-        let dimension = min(net.inputSize, net.layers[0].outputSize) + net.hiddenNeuronCount
+        let dimension = CostModel.lipSDPDimension(net)
         let large = dimension > LipSDPBound.maximumDimension
         var backends: [SDPBackend] = [options.solver]
         if perNeuron, !options.solverExplicit, options.solver.backend == .structured, let factored = SDPBackend(.factored),
