@@ -1,6 +1,6 @@
 import Foundation
 import LipscopeLinearAlgebra
-import LipscopeSolvers
+@testable import LipscopeSolvers
 import Testing
 @testable import LipscopeEngine
 import LipscopeTestSupport
@@ -75,8 +75,47 @@ import LipscopeTestSupport
         #expect(factored.x.count == 1 + lmi.groupCount && factored.x.dropFirst().allSatisfy { $0 > 0 })
     }
 
+    /// A deep narrow net by name (`--solver factored`): the seeded 2-80×10-2 net of `bench scale`,
+    /// whose LMI optimum DSDP gives as 45.2744 (README's scale table). The recovered multipliers
+    /// are not feasible on such a chain (the backward least squares lets small errors grow layer
+    /// by layer, and this run used to stall with no primal point, ending at ECLipsE-Fast's 198.778);
+    /// pulled back towards ECLipsE-Fast's point they are, within the gap of the dual's lower bound.
+    @Test func deepNarrowNetReachesTheOptimumByName() throws {
+        let net = Network.feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 80, count: 10) + [2], seed: 1234, name: "random"))
+        let r = Job.run(LipSDPBound(.neuron), BoundRequest(network: net, norm: .l2, options: ["solver": "factored"]))
+        #expect(r.certified, "\(r.details)")
+        #expect(r.details["solver"] == .string("factored"), "\(r.details)")
+        #expect(SDPFixtures.relativeError(r.value, 45.2744) <= 1e-4, "\(r.value ?? .nan) \(r.details)")
+        let lower = try #require(Self.number(r.details["lmi_lower_bound"]))
+        #expect(lower <= 45.2744 * (1 + 2e-6) && lower >= 45.2744 * (1 - 1e-4), "\(lower)")
+    }
+
+    /// ρ*(λ) of the recovery with the neuron block factored as a band (layers in reverse order)
+    /// equals the general route's, which assembles S(0, λ) whole: on the 2-80×10-2 net (band 159,
+    /// 800 neurons) at ECLipsE-Fast's multipliers, and at a perturbation of them.
+    @Test func bandedRecoveryMatchesTheAssembledLMI() throws {
+        let ff = FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 80, count: 10) + [2], seed: 1234, name: "random").withLinearOutput
+        let lmi = SlopeLMI.feedforward(ff, perNeuron: true).rankTwoLMI()
+        let input = try #require(MultiplierRecovery.InputSide(lmi))
+        let order = MultiplierRecovery.ReversedLayers(lmi)
+        #expect(order.bandwidth == 159 && (order.bandwidth + 1) * 3 < lmi.neuronCount)
+        #expect(Set(order.position) == Set(0..<lmi.neuronCount) && order.position[0] == lmi.neuronCount - 80)
+        let point = try #require(try ECLipsEPoint.fast(ff, family: .best, context: JobContext()))
+        let base = point.multipliers.flatMap { $0 }
+        let ops = RankTwoOperators(lmi: lmi)
+        let atPoint = try #require(MultiplierRecovery.optimalRho(lmi, input: input, lambda: base))
+        let assembledAtPoint = try #require(MultiplierRecovery.optimalRho(ops, lambda: base))
+        #expect(abs(atPoint - assembledAtPoint) <= 1e-8 * assembledAtPoint, "\(atPoint) vs \(assembledAtPoint)")
+        // Either both routes find the neuron block not positive definite, or both give one ρ*.
+        let perturbed = base.enumerated().map { $0.element * (1.5 + 0.3 * sin(Double($0.offset))) }
+        let banded = MultiplierRecovery.optimalRho(lmi, input: input, lambda: perturbed)
+        let assembled = MultiplierRecovery.optimalRho(ops, lambda: perturbed)
+        #expect((banded == nil) == (assembled == nil))
+        if let banded, let assembled { #expect(abs(banded - assembled) <= 1e-8 * assembled, "\(banded) vs \(assembled)") }
+    }
+
     /// Deep narrow nets stay with the interior point: past 3 000 they are refused unless the
-    /// factored dual is asked for by name (its rank-16 ascent does not converge there).
+    /// factored dual is asked for by name (its ascent needs tens of thousands of steps there).
     @Test func deepNarrowNetsAreNotSentToTheFactoredDual() {
         let net = Network.feedforward(FeedforwardNetwork.gaussian(widths: [2] + Array(repeating: 80, count: 50) + [2], seed: 1234, name: "random"))
         let method = LipSDPBound(.neuron)

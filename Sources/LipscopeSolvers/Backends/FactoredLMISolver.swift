@@ -24,10 +24,12 @@ public struct FactoredLMISolver: Solver {
     /// Solves `lmi`; x of the result is [ρ, λ per neuron], primal objective ρ*(λ), dual
     /// objective the lower bound. Status optimal when they meet within the tolerance; otherwise the
     /// best point so far with status iteration_limit / numerical_trouble (stalled).
-    public func solve(_ lmi: RankTwoLMI, options: SolverOptions, control: SolverControl) throws(SolverError) -> SolverResult {
+    /// `feasible`: multipliers of a strictly feasible point (ECLipsE-Fast's), towards which a
+    /// recovered λ that is not feasible is pulled back.
+    public func solve(_ lmi: RankTwoLMI, feasible: [Double]? = nil, options: SolverOptions, control: SolverControl) throws(SolverError) -> SolverResult {
         if let why = lmi.validate() ?? Self.unsupported(lmi) { throw SolverError(solver: name, message: "invalid LMI: \(why)") }
         return SolveRun.run(solverName: name, options: options, control: control) { run in
-            LinearAlgebra.withThreads(1) { FactoredDual(lmi: lmi, run: run).solve() }
+            LinearAlgebra.withThreads(1) { FactoredDual(lmi: lmi, run: run, feasible: feasible).solve() }
         }
     }
 }

@@ -58,7 +58,7 @@ enum StructuredLMISolve {
         let solverOptions = SolverOptions(relativeGapTolerance: options.gapTolerance, timeLimit: options.timeLimit)
         do {
             result = factored
-                ? try FactoredLMISolver().solve(lmi, options: solverOptions, control: context.solverControl)
+                ? try FactoredLMISolver().solve(lmi, feasible: lambda0.isEmpty ? nil : lambda0, options: solverOptions, control: context.solverControl)
                 : try StructuredLMISolver().solve(lmi, startRho: rho0, startMultipliers: lambda0, options: solverOptions,
                                                   control: context.solverControl)
         } catch {

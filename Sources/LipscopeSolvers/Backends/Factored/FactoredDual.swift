@@ -13,11 +13,32 @@ final class FactoredDual {
     let lmi: RankTwoLMI
     let run: SolveRun
     let settings: FactoredSettings
+    /// A strictly feasible λ (e.g. ECLipsE-Fast's), for `blend`.
+    let feasible: [Double]?
 
-    init(lmi: RankTwoLMI, run: SolveRun, settings: FactoredSettings = FactoredSettings()) {
+    init(lmi: RankTwoLMI, run: SolveRun, settings: FactoredSettings = FactoredSettings(), feasible: [Double]? = nil) {
         self.lmi = lmi
         self.run = run
         self.settings = settings
+        self.feasible = feasible?.count == lmi.neuronCount ? feasible : nil
+    }
+
+    /// The best point on the segment from the feasible λ₀ to a recovered λ that is not feasible
+    /// itself (H not positive definite: on deep chains the backward least squares lets small errors
+    /// grow layer by layer). ρ*(λ) is convex in λ (the LMI's feasible set is convex), finite on
+    /// [0, t_max) of λ(t) = (1 − t)λ₀ + tλ, so t = 1 − 2⁻ʲ, j = 1, 2, … walks towards the
+    /// recovered point until ρ* stops falling or the segment leaves the feasible set.
+    private func blend(_ lambda: [Double], rhoOf: ([Double]) -> Double?) -> (rho: Double, lambda: [Double])? {
+        guard let start = feasible else { return nil }
+        var best: (rho: Double, lambda: [Double])? = nil
+        for j in 1...settings.blendSteps {
+            let t = 1 - scalbn(1.0, -j)
+            let mixed = (0..<lambda.count).map { (1 - t) * start[$0] + t * lambda[$0] }
+            guard let rho = rhoOf(mixed) else { break }
+            if let b = best, rho >= b.rho { break }
+            best = (rho, mixed)
+        }
+        return best
     }
 
     func solve() -> SolverResult {
@@ -37,7 +58,7 @@ final class FactoredDual {
         func finish(_ status: SolverStatus, _ iteration: Int, _ why: String) -> SolverResult {
             guard let best else {
                 return SolverResult(status: status == .optimal ? .numericalTrouble : status, dualObjective: lower, iterations: iteration,
-                                    seconds: run.elapsed, solver: "factored", message: why + "; no primal point recovered")
+                                    seconds: run.elapsed, solver: "factored", message: why + String(format: "; no primal point recovered (%d recoveries; dual lower bound %.6g)", checkpoints, lower))
             }
             return SolverResult(status: status, primalObjective: best.rho, dualObjective: lower, x: [best.rho] + best.lambda,
                                 iterations: iteration, seconds: run.elapsed, solver: "factored",
@@ -51,10 +72,13 @@ final class FactoredDual {
             checkpoints += 1
             let (lambda, _) = MultiplierRecovery.multipliers(ascent)
             let threads = lmi.dimension >= 512 ? ProcessInfo.processInfo.activeProcessorCount : 1
-            guard let rho = LinearAlgebra.withThreads(threads, {
-                if let inputSide { MultiplierRecovery.optimalRho(lmi, input: inputSide, lambda: lambda) }
-                else { MultiplierRecovery.optimalRho(ops!, lambda: lambda) }
-            }) else { return }
+            func rhoOf(_ lambda: [Double]) -> Double? {
+                LinearAlgebra.withThreads(threads) {
+                    if let inputSide { MultiplierRecovery.optimalRho(lmi, input: inputSide, lambda: lambda) }
+                    else { MultiplierRecovery.optimalRho(ops!, lambda: lambda) }
+                }
+            }
+            guard let (rho, lambda) = rhoOf(lambda).map({ ($0, lambda) }) ?? blend(lambda, rhoOf: rhoOf) else { return }
             if best == nil || rho < best!.rho { best = (rho, lambda) }
             trace.append(String(format: "%d: %.2g", history.count, rho > 0 ? max(0, rho - lower) / rho : 0))
         }

@@ -16,6 +16,8 @@ struct FactoredSettings {
     /// `stallWindow` steps; one last recovery follows.
     var stallTolerance = 1e-11
     var stallWindow = 200
+    /// Points tried on the segment from a feasible start to an infeasible recovered λ (`blend`).
+    var blendSteps = 30
     /// Seed of the random start (the run is deterministic).
     var seed: UInt64 = 0x5EED_1A75
 }
