@@ -32,6 +32,7 @@ final class FactoredDual {
         guard let start = feasible else { return nil }
         var best: (rho: Double, lambda: [Double])? = nil
         for j in 1...settings.blendSteps {
+            if run.stopRequested { break }   // each point costs a factorization of the neuron block
             let t = 1 - scalbn(1.0, -j)
             let mixed = (0..<lambda.count).map { (1 - t) * start[$0] + t * lambda[$0] }
             guard let rho = rhoOf(mixed) else { break }
