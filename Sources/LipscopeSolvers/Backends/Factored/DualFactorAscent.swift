@@ -14,9 +14,10 @@ import LipscopeLinearAlgebra
 /// duality; up to the rounding of the pass). It is the rank-k (Burer–Monteiro) form of the dual,
 /// with every constraint solved for in closed form.
 ///
-/// The ascent step moves each block to the point of its set that maximizes the gradient's inner
-/// product — V_input to ∇/‖∇‖, uᵢ to ∇ᵤᵢ/‖∇ᵤᵢ‖ (a power iteration: f is 2-homogeneous in
-/// V_input) — and costs one forward and one backward pass through the weights.
+/// The ascent step moves each block towards the point of its set that maximizes the gradient's
+/// inner product — V_input to ∇/‖∇‖, uᵢ to ∇ᵤᵢ/‖∇ᵤᵢ‖ (a power iteration: f is 2-homogeneous in
+/// V_input), over-relaxed by ω = 1.5 and put back on the sphere — and costs one forward and one
+/// backward pass through the weights.
 /// Measured against the interior-point optimum (release): mnist 256x2 312.416077 (IPM 312.41688)
 /// after 300 steps; ERAN 9×200 67377.75297 (IPM 67377.7568) after 400.
 struct DualFactorAscent {
@@ -63,6 +64,8 @@ struct DualFactorAscent {
         }
     }
     let sparse: [SparseBand?]
+    /// ω of `step` (`FactoredSettings.relaxation`).
+    let relaxation: Double
 
     /// Why the method does not apply to `lmi`, or nil: it needs one multiplier per neuron,
     /// sᵢ > 0 with qᵢ² ≥ pᵢsᵢ, and feedforward bands (each neuron's row reads only the input and
@@ -80,9 +83,10 @@ struct DualFactorAscent {
         return nil
     }
 
-    init(lmi: RankTwoLMI, k: Int, seed: UInt64) {
+    init(lmi: RankTwoLMI, k: Int, seed: UInt64, relaxation: Double = 1) {
         self.lmi = lmi
         self.k = k
+        self.relaxation = relaxation
         let n = lmi.neuronCount, d = lmi.dimension
         sparse = lmi.bands.map { SparseBand($0.weights) }
         center = (0..<n).map { -lmi.q[$0] / lmi.s[$0] }
@@ -233,21 +237,27 @@ struct DualFactorAscent {
         }
     }
 
-    /// Each block to the maximizer of ⟨gradient, ·⟩ over its set; false when the input gradient
-    /// vanished (nothing reaches the output).
+    /// Each block past the maximizer of ⟨gradient, ·⟩ over its set, by the relaxation ω, back on
+    /// its sphere: normalize((1 − ω)·block + ω·∇/‖∇‖) (ω = 1 is the maximizer itself); false when
+    /// the input gradient vanished (nothing reaches the output).
     mutating func step() -> Bool {
         let r = lmi.inputCount, k = self.k
         var s = 0.0
         for i in 0..<(r * k) { s += gradient[i] * gradient[i] }
         guard s > 0, s.isFinite else { return false }
         let inv = 1 / s.squareRoot()
-        for i in 0..<(r * k) { v[i] = gradient[i] * inv }
+        let w = relaxation
+        for i in 0..<(r * k) { v[i] = (1 - w) * v[i] + w * gradient[i] * inv }
+        var vs = 0.0
+        for i in 0..<(r * k) { vs += v[i] * v[i] }
+        if vs > 0 { let iv = 1 / vs.squareRoot(); for i in 0..<(r * k) { v[i] *= iv } }
         for i in 0..<lmi.neuronCount {
             var g = 0.0
             for c in 0..<k { g += gradientU[i * k + c] * gradientU[i * k + c] }
             guard g > 0, g.isFinite else { continue }
             let ig = 1 / g.squareRoot()
-            for c in 0..<k { u[i * k + c] = gradientU[i * k + c] * ig }
+            for c in 0..<k { u[i * k + c] = (1 - w) * u[i * k + c] + w * gradientU[i * k + c] * ig }
+            Self.normalizeRow(&u, i, k)
         }
         return true
     }

@@ -49,7 +49,7 @@ final class FactoredDual {
         // nets); the general route assembles S(0, λ) (d × d).
         let inputSide = MultiplierRecovery.InputSide(lmi)
         let ops = inputSide == nil ? RankTwoOperators(lmi: lmi) : nil
-        var ascent = DualFactorAscent(lmi: lmi, k: settings.rank, seed: settings.seed)
+        var ascent = DualFactorAscent(lmi: lmi, k: settings.rank, seed: settings.seed, relaxation: settings.relaxation)
         var lower = 0.0
         var best: (rho: Double, lambda: [Double])? = nil
         var history: [Double] = []
