@@ -36,7 +36,7 @@ enum CostModel {
     /// (mnist 256x2), 13 s at 1 280 (256x4), 43 s at 1 810 (ERAN 9×200): ≈ 7e-9·n³. On two idle
     /// cores it is 1.4–1.5× faster (2.7 s, 9.1 s, 28 s); the budget keeps the busier figure.
     static let structuredCubic = 7e-9
-    /// The factored dual (LipSDP-Neuron's default on wide nets, `Backends/Factored/`): its steps
+    /// The factored dual (tried first by LipSDP-Neuron on LMIs ≥ 512, `Backends/Factored/`): its steps
     /// are products with the weights, its recoveries and certificate dense work on the hidden
     /// layers; measured (release, 2 idle cores, whole run) 0.23 s at n = 778 (256x2), 6.1 s at
     /// 1 290 (256x4, many steps), 0.48 s at 1 810 (ERAN), 20.3 s at 5 220 (cifar base_kw), 56 s
