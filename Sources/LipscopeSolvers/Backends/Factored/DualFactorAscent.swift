@@ -16,8 +16,8 @@ import LipscopeLinearAlgebra
 ///
 /// The ascent step moves each block towards the point of its set that maximizes the gradient's
 /// inner product — V_input to ∇/‖∇‖, uᵢ to ∇ᵤᵢ/‖∇ᵤᵢ‖ (a power iteration: f is 2-homogeneous in
-/// V_input), over-relaxed by ω = 1.5 and put back on the sphere — and costs one forward and one
-/// backward pass through the weights.
+/// V_input), extrapolated with momentum (`Momentum`) and put back on the sphere — and costs one
+/// forward and one backward pass through the weights.
 /// Measured against the interior-point optimum (release): mnist 256x2 312.416077 (IPM 312.41688)
 /// after 300 steps; ERAN 9×200 67377.75297 (IPM 67377.7568) after 400.
 struct DualFactorAscent {
@@ -238,9 +238,12 @@ struct DualFactorAscent {
     }
 
     /// Each block past the maximizer of ⟨gradient, ·⟩ over its set, by the relaxation ω, back on
-    /// its sphere: normalize((1 − ω)·block + ω·∇/‖∇‖) (ω = 1 is the maximizer itself); false when
-    /// the input gradient vanished (nothing reaches the output).
-    mutating func step() -> Bool {
+    /// its sphere: z = normalize((1 − ω)·block + ω·∇/‖∇‖) (ω = 1 is the maximizer itself); then,
+    /// with an extrapolation β > 0 (`Momentum`), the block becomes normalize(z + β(z − z_prev)),
+    /// z_prev the previous step's z (the gradient is taken at the extrapolated point, as in
+    /// Nesterov's scheme; every point on the spheres is dual feasible, so its value stays a lower
+    /// bound). False when the input gradient vanished (nothing reaches the output).
+    mutating func step(extrapolation beta: Double = 0) -> Bool {
         let r = lmi.inputCount, k = self.k
         var s = 0.0
         for i in 0..<(r * k) { s += gradient[i] * gradient[i] }
@@ -248,9 +251,7 @@ struct DualFactorAscent {
         let inv = 1 / s.squareRoot()
         let w = relaxation
         for i in 0..<(r * k) { v[i] = (1 - w) * v[i] + w * gradient[i] * inv }
-        var vs = 0.0
-        for i in 0..<(r * k) { vs += v[i] * v[i] }
-        if vs > 0 { let iv = 1 / vs.squareRoot(); for i in 0..<(r * k) { v[i] *= iv } }
+        Self.normalize(&v, 0..<(r * k))
         for i in 0..<lmi.neuronCount {
             var g = 0.0
             for c in 0..<k { g += gradientU[i * k + c] * gradientU[i * k + c] }
@@ -259,6 +260,27 @@ struct DualFactorAscent {
             for c in 0..<k { u[i * k + c] = (1 - w) * u[i * k + c] + w * gradientU[i * k + c] * ig }
             Self.normalizeRow(&u, i, k)
         }
+        if beta > 0, previousV.count == v.count, previousU.count == u.count {
+            for i in 0..<(r * k) { let z = v[i]; v[i] = z + beta * (z - previousV[i]); previousV[i] = z }
+            Self.normalize(&v, 0..<(r * k))
+            for i in u.indices { let z = u[i]; u[i] = z + beta * (z - previousU[i]); previousU[i] = z }
+            for i in 0..<lmi.neuronCount { Self.normalizeRow(&u, i, k) }
+        } else {
+            previousV = v
+            previousU = u
+        }
         return true
+    }
+
+    /// V_input and u as the last `step` left them before extrapolating (z_prev).
+    private var previousV: [Double] = []
+    private var previousU: [Double] = []
+
+    private static func normalize(_ a: inout [Double], _ range: Range<Int>) {
+        var s = 0.0
+        for i in range { s += a[i] * a[i] }
+        guard s > 0, s.isFinite else { return }
+        let inv = 1 / s.squareRoot()
+        for i in range { a[i] *= inv }
     }
 }

@@ -124,7 +124,7 @@ enum MultiplierRecovery {
     /// In that order H is block tridiagonal (each layer couples to the one before it), so on deep
     /// narrow nets it is factored as a band (n·b² instead of n³/3: the 15 recoveries of a 50-layer
     /// 80-wide net took 397 s dense and 5.7 s banded, measured).
-    static func optimalRho(_ lmi: RankTwoLMI, input: InputSide, lambda: [Double]) -> Double? {
+    static func optimalRho(_ lmi: RankTwoLMI, input: InputSide, lambda: [Double], margin: Double = 0) -> Double? {
         let r = lmi.inputCount, n = lmi.neuronCount, n1 = input.firstLayer, rest = n - n1
         let order = ReversedLayers(lmi)
         let position = order.position
@@ -177,6 +177,10 @@ enum MultiplierRecovery {
                     add(position[o0 + b], pa, -dot)
                 }
             }
+        }
+        if margin > 0 {
+            // H − δ·diag(H): feasible with a relative margin on every pivot.
+            for i in 0..<n { h[banded ? i * ld : i + i * ld] *= 1 - margin }
         }
         let lower = CChar(UInt8(ascii: "L"))
         // L₁₁, dense n₁ × n₁ (leading dimension n₁).
