@@ -177,4 +177,19 @@ import LipscopeTestSupport
         guard case .success(let cert) = certificate else { Issue.record("not certified: \(certificate)"); return }
         #expect(cert.rho >= r.rho && cert.rho <= r.rho * 1.01)
     }
+
+    /// The chain certificate's bound on the factorization error is the smaller of the dense
+    /// (γ_{n+2}·tr A) and the banded one (γ_{b+2}(2b + 1)·max aᵢᵢ/(1 − γ), b = maxₖ(wₖ + wₖ₊₁) − 1):
+    /// on a deep narrow chain the band wins by n²/(4b²), on a wide two-block one the trace does.
+    @Test func factorErrorTakesTheBandOnDeepNarrowChains() {
+        let deep = [2] + Array(repeating: 80, count: 100)
+        let g = LMICertifier.gamma(161)
+        let banded = g * 319 * 2 / (1 - g)
+        let error = ChainCertificate.factorError(widths: deep, diagonalSum: 8002, diagonalMax: 2)
+        #expect(error == banded)
+        #expect(error * 500 < LMICertifier.gamma(8004) * 8002, "\(error)")
+        let wide = [3072, 2048]
+        let dense = LMICertifier.gamma(5122) * 5120
+        #expect(ChainCertificate.factorError(widths: wide, diagonalSum: 5120, diagonalMax: 2) == dense)
+    }
 }

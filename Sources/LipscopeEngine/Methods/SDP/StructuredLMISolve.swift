@@ -80,14 +80,16 @@ enum StructuredLMISolve {
         if let chain, multipliers.count == chain.hidden.reduce(0, { $0 + $1.width }) {
             var perLayer: [[Double]] = [], offset = 0
             for layer in chain.hidden { perLayer.append(Array(multipliers[offset..<(offset + layer.width)])); offset += layer.width }
-            if case .success(let cert) = try ChainCertificate.certify(chain, multipliers: perLayer, rho: rho, context: context) {
+            if case .success(let cert) = try ChainCertificate.certify(chain, multipliers: perLayer, rho: rho, inputShifts: true, context: context) {
                 var details = baseDetails(result, solveForm: solveForm, original: original, lmi: lmi, factored: factored,
                                           startRho: startRho, buildSeconds: buildSeconds)
                 details["certify_seconds"] = .number((ContinuousClock.now - certifyStart).seconds)
                 details["certificate_margin"] = .number(cert.margin)
                 details["certificate_checks"] = .number(Double(cert.checks))
-                details["certificate_form"] = .string("block Cholesky along the layer chain, multipliers scaled by ρ'/ρ = \(cert.rho / rho)")
-                let scale = cert.rho / rho
+                let scale = cert.multiplierScale
+                details["certificate_form"] = .string(scale == 1
+                    ? "block Cholesky along the layer chain, ρ'/ρ = \(cert.rho / rho), multipliers as solved"
+                    : "block Cholesky along the layer chain, multipliers scaled by ρ'/ρ = \(scale)")
                 return SDPSolveOutcome(solverInput: solverInput, certifiedInput: Array(repeating: cert.rho, count: original.inputSize),
                                        failure: nil, iterations: result.iterations, details: details,
                                        multipliers: multipliers.map { $0 * scale })
