@@ -38,9 +38,11 @@ enum CostModel {
     static let structuredCubic = 7e-9
     /// The factored dual (tried first by LipSDP-Neuron on LMIs ≥ 512, `Backends/Factored/`): its steps
     /// are products with the weights, its recoveries and certificate dense work on the hidden
-    /// layers; measured (release, 2 idle cores, whole run) 0.23 s at n = 778 (256x2), 6.1 s at
-    /// 1 290 (256x4, many steps), 0.48 s at 1 810 (ERAN), 20.3 s at 5 220 (cifar base_kw), 56 s
-    /// at 8 804 (deep_kw): ≈ 0.75e-6·n² on the large ones, rounded up.
+    /// layers; with momentum its step count no longer grows much with depth. Measured (release,
+    /// 2 idle cores, whole run, `bound … --method lipsdp-neuron`): 0.20 s at n = 778 (256x2), 0.56 s
+    /// at 1 290 (256x4), 0.26 s at 1 810 (ERAN), 7.2 s at 5 220 (cifar base_kw); random 2-80×L-2:
+    /// 0.94 s at 1 602 (L = 20), 2.0 s at 2 402 (30), 6.4 s at 4 002 (50), 20.4 s at 8 002 (100):
+    /// ≤ 0.4e-6·n² everywhere, rounded up for a loaded machine.
     static let factoredQuadratic = 1.0e-6
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0
@@ -166,17 +168,8 @@ extension LipSDPBound {
         let factoredByDefault = variant == .neuron && solver == nil && request.options["chordal"] != "on"
             && LipSDPChunk.factoredFirst(net.withLinearOutput, dimension: Int(n))
         if solver == "factored" || factoredByDefault {
-            // Its steps grow with depth: ≈ 300–1 100 on the VNN-COMP nets (≤ 9 hidden layers),
-            // 1 100 on random 2-80×10-2, 13 000 on 2-80×20-2 (measured), hence (h/8)² past 8 layers.
-            let depth = max(1, Double(net.hiddenLayers.count) / 8)
-            let factored = CostModel.factoredQuadratic * n * n * depth * depth
-            let basis = String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n²·max(1, h/8)² s", n, CostModel.factoredQuadratic)
-            // Tried first and predicted past its cap, it is the cap plus the interior point after it.
-            let cap = LipSDPChunk.factoredFirstCap(dimension: Int(n))
-            if factoredByDefault, Int(n) <= LipSDPBound.maximumDimension, factored > cap {
-                return CostModel.seconds(CostModel.sdpOverhead + cap + CostModel.structuredCubic * n * n * n,
-                                         basis + String(format: " past its %.0f s cap when first, then structured primal–dual ≈ %.2g·n³ s", cap, CostModel.structuredCubic))
-            }
+            let factored = CostModel.factoredQuadratic * n * n
+            let basis = String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n² s", n, CostModel.factoredQuadratic)
             return CostModel.seconds(CostModel.sdpOverhead + factored, basis)
         }
         if (solver ?? "structured") == "structured", request.options["chordal"] != "on" {

@@ -27,7 +27,7 @@ public enum StandardOptions {
     /// factored dual last (it needs one multiplier per neuron, so LipSDP-Layer does not offer it).
     public static let lipsdpNeuron: [MethodOption] = [
         MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name) + ["factored"]), default: "structured",
-                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 try factored first, and above LMI size 3000 only factored runs, by default on nets whose hidden layers average ≥ 128 neurons), dsdp or csdp (cross-checks), factored (the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap)"),
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 try factored first, and above LMI size 3000 only factored runs), dsdp or csdp (cross-checks), factored (the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap)"),
     ] + sdp.dropFirst()
 
     /// LipSDP-Layer: the SDP options with the structured backend first (the default).
