@@ -251,7 +251,7 @@ struct DualFactorAscent {
         let inv = 1 / s.squareRoot()
         let w = relaxation
         for i in 0..<(r * k) { v[i] = (1 - w) * v[i] + w * gradient[i] * inv }
-        Self.normalize(&v, 0..<(r * k))
+        Self.normalizeRow(&v, 0, r * k)
         for i in 0..<lmi.neuronCount {
             var g = 0.0
             for c in 0..<k { g += gradientU[i * k + c] * gradientU[i * k + c] }
@@ -262,9 +262,13 @@ struct DualFactorAscent {
         }
         if beta > 0, previousV.count == v.count, previousU.count == u.count {
             for i in 0..<(r * k) { let z = v[i]; v[i] = z + beta * (z - previousV[i]); previousV[i] = z }
-            Self.normalize(&v, 0..<(r * k))
+            Self.normalizeRow(&v, 0, r * k)
             for i in u.indices { let z = u[i]; u[i] = z + beta * (z - previousU[i]); previousU[i] = z }
             for i in 0..<lmi.neuronCount { Self.normalizeRow(&u, i, k) }
+        } else if previousV.count == v.count, previousU.count == u.count {
+            // Copied into the kept buffers: a restart allocates nothing.
+            for i in v.indices { previousV[i] = v[i] }
+            for i in u.indices { previousU[i] = u[i] }
         } else {
             previousV = v
             previousU = u
@@ -275,12 +279,4 @@ struct DualFactorAscent {
     /// V_input and u as the last `step` left them before extrapolating (z_prev).
     private var previousV: [Double] = []
     private var previousU: [Double] = []
-
-    private static func normalize(_ a: inout [Double], _ range: Range<Int>) {
-        var s = 0.0
-        for i in range { s += a[i] * a[i] }
-        guard s > 0, s.isFinite else { return }
-        let inv = 1 / s.squareRoot()
-        for i in range { a[i] *= inv }
-    }
 }
