@@ -120,97 +120,12 @@ enum MultiplierRecovery {
     /// ρ*(λ) without the d × d matrix: the neuron block H ordered by layer from the last to the
     /// first, so the trailing block L₁₁ of its Cholesky factor is that of the Schur complement onto
     /// the first layer, [H⁻¹]₁₁ = (L₁₁L₁₁ᵀ)⁻¹, and with B = DA₀ (D = diag(qᵢλᵢ))
-    ///     ρ* = λ_max(BᵀH⁻¹B) = λ_max(L₁₁⁻¹ D G D L₁₁⁻ᵀ),   an n₁ × n₁ eigenproblem.
-    /// In that order H is block tridiagonal (each layer couples to the one before it), so on deep
-    /// narrow nets it is factored as a band (n·b² instead of n³/3: the 15 recoveries of a 50-layer
-    /// 80-wide net took 397 s dense and 5.7 s banded, measured).
-    static func optimalRho(_ lmi: RankTwoLMI, input: InputSide, lambda: [Double], margin: Double = 0) -> Double? {
-        let r = lmi.inputCount, n = lmi.neuronCount, n1 = input.firstLayer, rest = n - n1
-        let order = ReversedLayers(lmi)
-        let position = order.position
-        let bandwidth = order.bandwidth
-        let banded = (bandwidth + 1) * 3 < n
-        let ld = banded ? bandwidth + 1 : n
-        var h = [Double](repeating: 0, count: ld * n)
-        h.withUnsafeMutableBufferPointer { hb in
-            let m = hb.baseAddress!
-            // The lower triangle only (dpotrf / dpbtrf read no more); every pair below is added in
-            // both orders, so the filter keeps each entry once.
-            func add(_ a: Int, _ b: Int, _ v: Double) {
-                guard a >= b else { return }
-                m[banded ? (a - b) + b * ld : a + b * ld] += v
-            }
-            for i in 0..<n { add(position[i], position[i], lmi.s[i] * lambda[i]) }
-            for band in lmi.bands.dropFirst() {
-                let w = band.weights, rows = w.rows, cols = w.columns, c0 = band.columnStart - r
-                for local in 0..<rows {
-                    let i = band.firstRow + local, pi = position[i]
-                    let coef = lmi.q[i] * lambda[i]
-                    if coef != 0 {
-                        for c in 0..<cols {
-                            let v = coef * w.storage[local + c * rows]
-                            if v != 0 {
-                                let pj = position[c0 + c]
-                                add(pi, pj, v)
-                                add(pj, pi, v)
-                            }
-                        }
-                    }
-                    let pc = lmi.p[i] * lambda[i]
-                    if pc != 0 {
-                        // p λ aaᵀ on the band's columns.
-                        for c in 0..<cols {
-                            let x = pc * w.storage[local + c * rows]
-                            if x == 0 { continue }
-                            let pc1 = position[c0 + c]
-                            for e in 0..<cols { add(position[c0 + e], pc1, x * w.storage[local + e * rows]) }
-                        }
-                    }
-                }
-            }
-            let c = lmi.output.weights, o0 = lmi.output.columnStart - r
-            for a in 0..<c.columns {
-                let pa = position[o0 + a]
-                for b in 0..<c.columns {
-                    var dot = 0.0
-                    for q in 0..<c.rows { dot += c.storage[q + a * c.rows] * c.storage[q + b * c.rows] }
-                    add(position[o0 + b], pa, -dot)
-                }
-            }
-        }
-        if margin > 0 {
-            // H − δ·diag(H): feasible with a relative margin on every pivot.
-            for i in 0..<n { h[banded ? i * ld : i + i * ld] *= 1 - margin }
-        }
-        let lower = CChar(UInt8(ascii: "L"))
-        // L₁₁, dense n₁ × n₁ (leading dimension n₁).
-        var l11 = [Double](repeating: 0, count: n1 * n1)
-        if banded {
-            guard LAPACKE_dpbtrf(LAPACK_COL_MAJOR, lower, Int32(n), Int32(bandwidth), &h, Int32(ld)) == 0 else { return nil }
-            for j in 0..<n1 {
-                for i in j..<min(n1, j + bandwidth + 1) { l11[i + j * n1] = h[(i - j) + (rest + j) * ld] }
-            }
-        } else {
-            guard LAPACKE_dpotrf(LAPACK_COL_MAJOR, lower, Int32(n), &h, Int32(n)) == 0 else { return nil }
-            for j in 0..<n1 { for i in j..<n1 { l11[i + j * n1] = h[(rest + i) + (rest + j) * n] } }
-        }
-        // K = D G D, then L₁₁⁻¹ K L₁₁⁻ᵀ.
-        var k = input.gram
-        for j in 0..<n1 {
-            let dj = lmi.q[j] * lambda[j]
-            for i in j..<n1 { k[i + j * n1] *= lmi.q[i] * lambda[i] * dj }
-            for i in 0..<j { k[i + j * n1] = k[j + i * n1] }
-        }
-        cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(n1), Int32(n1), 1, l11, Int32(n1), &k, Int32(n1))
-        cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, Int32(n1), Int32(n1), 1, l11, Int32(n1), &k, Int32(n1))
-        var count: Int32 = 0
-        var w = [Double](repeating: 0, count: n1)
-        var z = [Double](repeating: 0, count: 1)
-        var support = [Int32](repeating: 0, count: 2)
-        let info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "I")), lower, Int32(n1), &k, Int32(n1),
-                                  0, 0, Int32(n1), Int32(n1), 0, &count, &w, &z, 1, &support)
-        guard info == 0, count == 1, w[0].isFinite else { return nil }
-        return max(w[0], 0)
+    ///     ρ* = λ_max(BᵀH⁻¹B) = λ_max(L₁₁⁻¹ D G D L₁₁⁻ᵀ),   an n₁ × n₁ eigenproblem
+    /// (`NeuronBlockFactor`, banded on deep narrow nets).
+    static func optimalRho(_ lmi: RankTwoLMI, input: InputSide, lambda: [Double], margin: Double = 0,
+                           order: ReversedLayers? = nil) -> Double? {
+        guard let factor = NeuronBlockFactor(lmi, input: input, lambda: lambda, margin: margin, order: order ?? ReversedLayers(lmi)) else { return nil }
+        return factor.topEigenpair(vector: false)?.value
     }
 
     /// The neurons ordered by layer (band) from the last to the first, each layer in its own
