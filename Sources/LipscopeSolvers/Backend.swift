@@ -15,13 +15,15 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     case structured
     /// LipSDP-Neuron's LMI through its factored dual (`FactoredLMISolver`); like `structured`, not offered for general SDPs.
     case factored
+    /// LipSDP-Layer's LMI by quasi-Newton descent on ρ*(λ) over its layer multipliers (`DescentLMISolver`); not offered for general SDPs.
+    case descent
 
     /// The name users type (`--solver csdp`), also the backend's `Solver.name`.
     public var name: String { rawValue }
 
     public var problemKinds: Set<ProblemKind> {
         switch self {
-        case .dsdp, .csdp, .structured, .factored: [.sdp]
+        case .dsdp, .csdp, .structured, .factored, .descent: [.sdp]
         case .clp, .clpBarrier: [.lp]
         }
     }
@@ -32,7 +34,7 @@ public enum SolverBackend: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Whether the backend solves every problem of its kinds (not only one structured family).
-    public var solvesGeneralProblems: Bool { self != .structured && self != .factored }
+    public var solvesGeneralProblems: Bool { ![.structured, .factored, .descent].contains(self) }
 
     public init?(name: String) { self.init(rawValue: name.lowercased()) }
 }
@@ -47,6 +49,7 @@ extension SolverBackend {
         case .clpBarrier: CLPSolver(algorithm: .barrier)
         case .structured: StructuredLMISolver()
         case .factored: FactoredLMISolver()
+        case .descent: DescentLMISolver()
         }
     }
 
