@@ -77,10 +77,11 @@ import Testing
             }
             // LiPopt-SDP adds its own interior point for the moment SDP ("ipm", its default);
             // LipSDP-Neuron/-Layer the structured primal–dual method for their LMI (their default),
-            // LipSDP-Neuron also the factored dual (it needs one multiplier per neuron).
+            // LipSDP-Neuron also the factored dual (it needs one multiplier per neuron), LipSDP-Layer
+            // the descent on ρ*(λ) (it needs few).
             let own: Set<String> = method.id == "lipopt-sdp" ? ["ipm"]
                 : method.id == "lipsdp-neuron" ? ["structured", "factored"]
-                : method.id == "lipsdp-layer" ? ["structured"] : []
+                : method.id == "lipsdp-layer" ? ["structured", "descent"] : []
             #expect(values == Set(SolverBackend.solving(.sdp).map(\.name)).union(own), "\(method.id): \(values)")
         }
     }

@@ -44,6 +44,23 @@ enum CostModel {
     /// 0.94 s at 1 602 (L = 20), 2.0 s at 2 402 (30), 6.4 s at 4 002 (50), 20.4 s at 8 002 (100):
     /// ≤ 0.4e-6·n² everywhere, rounded up for a loaded machine.
     static let factoredQuadratic = 1.0e-6
+    /// LipSDP-Layer's descent (`Backends/Descent/`): each evaluation of ρ*(λ) factors the neuron
+    /// block (n·b² banded or n³/3 dense flops) and solves the n₁ × n₁ eigenproblem (≈ 3.3·n₁³);
+    /// the runs measured took 24–137 evaluations (release: 256x2 0.30 s, 256x4 0.35 s, ERAN 0.85 s,
+    /// cifar base_kw 48 s at 73 evaluations of 3.9e10 flops, ≈ 6e10 flop/s on two idle cores).
+    static let descentEvaluations = 80.0
+    static let descentFlopsPerSecond = 4e10
+
+    /// The descent's predicted seconds on `net` (linear output form).
+    static func descentSeconds(_ net: FeedforwardNetwork) -> Double {
+        let widths = net.hiddenLayers.map { Double($0.outputSize) }
+        let n = widths.reduce(0, +)
+        let band = zip(widths, widths.dropFirst()).map { $0 + $1 - 1 }.max() ?? (widths.first ?? 0)
+        let factor = (band + 1) * 3 < n ? n * band * band : n * n * n / 3
+        let first = widths.first ?? 0
+        return descentEvaluations * (factor + 3.3 * first * first * first) / descentFlopsPerSecond
+    }
+
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
     static let csdpFactor = 3.0
     /// ECLipsE's per-layer SDP: 0.29 s a layer at width 80 (2-80×100-2), 1.8 s at 256: c·w^1.58.
@@ -171,6 +188,13 @@ extension LipSDPBound {
             let factored = CostModel.factoredQuadratic * n * n
             let basis = String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n² s", n, CostModel.factoredQuadratic)
             return CostModel.seconds(CostModel.sdpOverhead + factored, basis)
+        }
+        let linear = net.withLinearOutput
+        let descentByDefault = variant == .layer && solver == nil && request.options["chordal"] != "on" && LipSDPChunk.descentApplies(linear)
+            && (Int(n) > LipSDPBound.maximumDimension || LipSDPChunk.descentFirst(linear, dimension: Int(n)))
+        if solver == "descent" || descentByDefault {
+            return CostModel.seconds(CostModel.sdpOverhead + CostModel.descentSeconds(linear),
+                                     String(format: "LMI of size %.0f, descent: ≈ %.0f evaluations of ρ*(λ)", n, CostModel.descentEvaluations))
         }
         if (solver ?? "structured") == "structured", request.options["chordal"] != "on" {
             return CostModel.seconds(CostModel.sdpOverhead + CostModel.structuredCubic * n * n * n,

@@ -30,10 +30,11 @@ public enum StandardOptions {
                      help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 try factored first, and above LMI size 3000 only factored runs), dsdp or csdp (cross-checks), factored (the dual in rank-16 factored form with the primal point recovered from it, to LMI size 12000; reports the LMI's lower bound and gap)"),
     ] + sdp.dropFirst()
 
-    /// LipSDP-Layer: the SDP options with the structured backend first (the default).
+    /// LipSDP-Layer: the SDP options with the structured backend first (the default) and the
+    /// descent on ρ*(λ) last (it needs few multipliers, so LipSDP-Neuron does not offer it).
     public static let lipsdpLayer: [MethodOption] = [
-        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name)), default: "structured",
-                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp), dsdp or csdp (cross-checks)"),
+        MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name) + ["descent"]), default: "structured",
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 or nets ≥ 16 hidden layers deep take descent instead, and above LMI size 3000 only descent runs), dsdp or csdp (cross-checks), descent (quasi-Newton descent on the exact ρ*(λ) over the layer multipliers, from ECLipsE-Fast's point, to LMI size 12000; ReLU-like first layers)"),
     ] + sdp.dropFirst()
 
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",

@@ -55,20 +55,27 @@ enum StructuredLMISolve {
         let lambda0 = startMultipliers.count == solveForm.groupCount ? (0..<solveForm.groupCount).map { startMultipliers[$0] / solveForm.groupScale[$0] } : []
         let result: SolverResult
         let factored = options.solver.backend == .factored
+        let descent = options.solver.backend == .descent
         let solverOptions = SolverOptions(relativeGapTolerance: options.gapTolerance, timeLimit: options.timeLimit)
         do {
-            result = factored
-                ? try FactoredLMISolver().solve(lmi, feasible: lambda0.isEmpty ? nil : lambda0, options: solverOptions, control: context.solverControl)
-                : try StructuredLMISolver().solve(lmi, startRho: rho0, startMultipliers: lambda0, options: solverOptions,
-                                                  control: context.solverControl)
+            switch options.solver.backend {
+            case .factored:
+                result = try FactoredLMISolver().solve(lmi, feasible: lambda0.isEmpty ? nil : lambda0, options: solverOptions, control: context.solverControl)
+            case .descent:
+                result = try DescentLMISolver().solve(lmi, start: lambda0, options: solverOptions, control: context.solverControl)
+            default:
+                result = try StructuredLMISolver().solve(lmi, startRho: rho0, startMultipliers: lambda0, options: solverOptions,
+                                                         control: context.solverControl)
+            }
         } catch {
             throw SDPDriver.SolverStop(description: error.message)
         }
         if result.status == .cancelled { throw CancelledError() }
         // The factored method's point is feasible whatever its gap (ρ*(λ) is exact for its λ), so a
         // run that stopped short still goes to the certificate; the gap is reported with it.
+        // So is every point the descent evaluated.
         let usable = result.status == .optimal
-            || (factored && [.iterationLimit, .timeLimit, .numericalTrouble].contains(result.status))
+            || ((factored || descent) && [.iterationLimit, .timeLimit, .numericalTrouble].contains(result.status))
         guard usable, result.x.count == 1 + solveForm.groupCount else {
             throw SDPDriver.SolverStop(description: "status \(result.status.rawValue)\(result.message.isEmpty ? "" : " (\(result.message))")")
         }
@@ -77,9 +84,11 @@ enum StructuredLMISolve {
         let solverInput = Array(repeating: rho, count: original.inputSize)
         let multipliers = (0..<solveForm.groupCount).map { max(0, result.x[1 + $0]) * solveForm.groupScale[$0] }
         let certifyStart = ContinuousClock.now
-        if let chain, multipliers.count == chain.hidden.reduce(0, { $0 + $1.width }) {
+        // The chain certificate takes one multiplier per neuron (a layer's are all its group's).
+        let perNeuron = original.group.map { multipliers[$0] }
+        if let chain, perNeuron.count == chain.hidden.reduce(0, { $0 + $1.width }) {
             var perLayer: [[Double]] = [], offset = 0
-            for layer in chain.hidden { perLayer.append(Array(multipliers[offset..<(offset + layer.width)])); offset += layer.width }
+            for layer in chain.hidden { perLayer.append(Array(perNeuron[offset..<(offset + layer.width)])); offset += layer.width }
             if case .success(let cert) = try ChainCertificate.certify(chain, multipliers: perLayer, rho: rho, inputShifts: true, context: context) {
                 var details = baseDetails(result, solveForm: solveForm, original: original, lmi: lmi, factored: factored,
                                           startRho: startRho, buildSeconds: buildSeconds)
