@@ -218,6 +218,10 @@ enum LipSDPChunk {
                     context.log("LipSDP: the descent did not converge; the interior point goes on")
                     continue
                 }
+                if descent, !Self.descentFirst(net, dimension: max(dimension, 512)) {
+                    // Past 3 000 on a deep net the descent is the only route, but not a proven optimum.
+                    outcome.details["note"] = .string("the descent's point on a net of \(net.hiddenLayers.count) hidden layers: a feasible point of the LMI below ECLipsE-Fast's, not shown to be its optimum (no dual bound; on deep nets the top eigenvalue is multiple and the descent crawls: deep_8x30 14 005 where csdp certifies 6 092)")
+                }
                 outcome.details["chordal"] = .bool(false)
                 outcome.details["chordal_setting"] = .string(options.chordal.rawValue)
                 outcome.details["chordal_reason"] = .string(factored
