@@ -43,11 +43,6 @@ import LipscopeTestSupport
 }
 
 extension LayerDescentTests {
-    static func number(_ v: JSONValue?) -> Double? {
-        if case .number(let x)? = v { return x }
-        return nil
-    }
-
     /// Published LipSDP-Layer values (Fazlyab et al.; the same as `SDPBoundTests`), by the descent.
     @Test(arguments: [("networks/mat/random_weights.mat", 39.839), ("testnets-real/mnist_weights.mat", 26.256)])
     func reproducesPublishedValues(_ file: String, _ value: Double) throws {

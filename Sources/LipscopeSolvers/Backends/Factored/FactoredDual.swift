@@ -63,6 +63,7 @@ final class FactoredDual {
         // ρ*(λ) on the first layer's Schur complement when the input block carries ρ only (ReLU
         // nets); the general route assembles S(0, λ) (d × d).
         let inputSide = MultiplierRecovery.InputSide(lmi)
+        let order = inputSide.map { _ in MultiplierRecovery.ReversedLayers(lmi) }
         let ops = inputSide == nil ? RankTwoOperators(lmi: lmi) : nil
         var ascent = DualFactorAscent(lmi: lmi, k: settings.rank, seed: settings.seed, relaxation: settings.relaxation)
         var lower = 0.0
@@ -90,7 +91,7 @@ final class FactoredDual {
             let threads = lmi.dimension >= 512 ? ProcessInfo.processInfo.activeProcessorCount : 1
             func rhoOf(_ lambda: [Double]) -> Double? {
                 LinearAlgebra.withThreads(threads) {
-                    if let inputSide { MultiplierRecovery.optimalRho(lmi, input: inputSide, lambda: lambda, margin: settings.pivotMargin) }
+                    if let inputSide { MultiplierRecovery.optimalRho(lmi, input: inputSide, lambda: lambda, margin: settings.pivotMargin, order: order) }
                     else { MultiplierRecovery.optimalRho(ops!, lambda: lambda) }
                 }
             }
