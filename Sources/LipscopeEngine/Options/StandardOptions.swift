@@ -34,7 +34,7 @@ public enum StandardOptions {
     /// descent on ρ*(λ) last (it needs few multipliers, so LipSDP-Neuron does not offer it).
     public static let lipsdpLayer: [MethodOption] = [
         MethodOption("solver", .choice(["structured"] + SolverBackend.solving(.sdp).map(\.name) + ["descent"]), default: "structured",
-                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 or nets ≥ 16 hidden layers deep take descent instead, and above LMI size 3000 only descent runs), dsdp or csdp (cross-checks), descent (quasi-Newton descent on the exact ρ*(λ) over the layer multipliers, from ECLipsE-Fast's point, to LMI size 12000; ReLU-like first layers)"),
+                     help: "SDP solver: structured (default: the primal-dual interior-point method for this LMI, started from ECLipsE-Fast's point; falls back to dsdp, then csdp; LMIs of size ≥ 512 on nets under 16 hidden layers try descent first, deeper nets only when the interior points certify nothing, and above LMI size 3000 only descent runs), dsdp or csdp (cross-checks), descent (quasi-Newton descent on the exact ρ*(λ) over the layer multipliers, from ECLipsE-Fast's point, to LMI size 12000; ReLU-like first layers)"),
     ] + sdp.dropFirst()
 
     public static let cliques = MethodOption("cliques", .choice(["sparse", "dense"]), default: "sparse",

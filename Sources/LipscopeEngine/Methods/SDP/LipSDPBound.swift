@@ -185,9 +185,9 @@ enum LipSDPChunk {
             options.solver = backend
             let factored = backend.backend == .factored
             let descent = backend.backend == .descent
-            // Tried first, the factored dual gets at most `factoredFirstCap`.
+            // Tried first, the factored dual or the descent gets at most `factoredFirstCap`.
             options.timeLimit = userTimeLimit
-            if factored, index < backends.count - 1, userTimeLimit == nil {
+            if factored || descent, index < backends.count - 1, userTimeLimit == nil {
                 options.timeLimit = Self.factoredFirstCap(dimension: dimension)
             }
             // The factored dual only multiplies by the weights: a sparse (conv) first layer is
@@ -218,9 +218,9 @@ enum LipSDPChunk {
                     context.log("LipSDP: the descent did not converge; the interior point goes on")
                     continue
                 }
-                if descent, !Self.descentFirst(net, dimension: max(dimension, 512)) {
+                if descent, net.hiddenLayers.count >= Self.deepLayers {
                     // Past 3 000 on a deep net the descent is the only route, but not a proven optimum.
-                    outcome.details["note"] = .string("the descent's point on a net of \(net.hiddenLayers.count) hidden layers: a feasible point of the LMI below ECLipsE-Fast's, not shown to be its optimum (no dual bound; on deep nets the top eigenvalue is multiple and the descent crawls: deep_8x30 14 005 where csdp certifies 6 092)")
+                    outcome.details["note"] = .string("the descent's point on a net of \(net.hiddenLayers.count) hidden layers: a feasible point of the LMI below ECLipsE-Fast's, not shown to be its optimum (no dual bound; on deep nets the top eigenvalue is multiple and the descent crawls)")
                 }
                 outcome.details["chordal"] = .bool(false)
                 outcome.details["chordal_setting"] = .string(options.chordal.rawValue)
@@ -318,8 +318,11 @@ enum LipSDPChunk {
     /// (many layer multipliers, a narrow first layer) and the quasi-Newton steps crawl (deep_8x30:
     /// 14 005 where csdp certifies 6 092), so there it is the last resort only.
     static func descentFirst(_ net: FeedforwardNetwork, dimension: Int) -> Bool {
-        dimension >= 512 && net.hiddenLayers.count < 16
+        dimension >= 512 && net.hiddenLayers.count < deepLayers
     }
+
+    /// Hidden layers from which the descent is not trusted to reach the optimum.
+    static let deepLayers = 16
 
     /// Whether LipSDP-Layer's descent (`RhoDescent`) applies: ρ must be alone in the input block,
     /// so the first layer's slope interval has α·β = 0 (ReLU, tanh, sigmoid; not leaky ReLU).
