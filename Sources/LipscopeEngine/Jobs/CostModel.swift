@@ -49,6 +49,10 @@ enum CostModel {
     /// the runs measured took 24–137 evaluations (release: 256x2 0.30 s, 256x4 0.35 s, ERAN 0.85 s,
     /// cifar base_kw 48 s at 73 evaluations of 3.9e10 flops, ≈ 6e10 flop/s on two idle cores).
     static let descentEvaluations = 80.0
+    /// On nets of `LipSDPChunk.deepLayers` hidden layers and more the descent restarts until it
+    /// stops gaining (`RhoDescent.solve`): 1 168 and 1 724 evaluations on deep_8x30 / deep_6x60,
+    /// up to its limit of 5 000 on the seeded 100-layer net.
+    static let descentEvaluationsDeep = 2000.0
     static let descentFlopsPerSecond = 4e10
 
     /// The descent's predicted seconds on `net` (linear output form).
@@ -58,7 +62,11 @@ enum CostModel {
         let band = zip(widths, widths.dropFirst()).map { $0 + $1 - 1 }.max() ?? (widths.first ?? 0)
         let factor = (band + 1) * 3 < n ? n * band * band : n * n * n / 3
         let first = widths.first ?? 0
-        return descentEvaluations * (factor + 3.3 * first * first * first) / descentFlopsPerSecond
+        return descentEvaluations(net) * (factor + 3.3 * first * first * first) / descentFlopsPerSecond
+    }
+
+    static func descentEvaluations(_ net: FeedforwardNetwork) -> Double {
+        net.hiddenLayers.count >= LipSDPChunk.deepLayers ? descentEvaluationsDeep : descentEvaluations
     }
 
     /// csdp took 2–5× DSDP's time on the MNIST-sized LMIs (`bench sdp`).
@@ -194,7 +202,7 @@ extension LipSDPBound {
             && (Int(n) > LipSDPBound.maximumDimension || LipSDPChunk.descentFirst(linear, dimension: Int(n)))
         if solver == "descent" || descentByDefault {
             return CostModel.seconds(CostModel.sdpOverhead + CostModel.descentSeconds(linear),
-                                     String(format: "LMI of size %.0f, descent: ≈ %.0f evaluations of ρ*(λ)", n, CostModel.descentEvaluations))
+                                     String(format: "LMI of size %.0f, descent: ≈ %.0f evaluations of ρ*(λ)", n, CostModel.descentEvaluations(linear)))
         }
         if (solver ?? "structured") == "structured", request.options["chordal"] != "on" {
             return CostModel.seconds(CostModel.sdpOverhead + CostModel.structuredCubic * n * n * n,

@@ -220,7 +220,7 @@ enum LipSDPChunk {
                 }
                 if descent, net.hiddenLayers.count >= Self.deepLayers {
                     // Past 3 000 on a deep net the descent is the only route, but not a proven optimum.
-                    outcome.details["note"] = .string("the descent's point on a net of \(net.hiddenLayers.count) hidden layers: a feasible point of the LMI below ECLipsE-Fast's, not shown to be its optimum (no dual bound; on deep nets the top eigenvalue is multiple and the descent crawls)")
+                    outcome.details["note"] = .string("the descent's point on a net of \(net.hiddenLayers.count) hidden layers: a feasible point of the LMI below ECLipsE-Fast's, not shown to be its optimum (no dual bound; on deep nets the optimum lies where the neuron block is nearly singular, and the descent slows there)")
                 }
                 outcome.details["chordal"] = .bool(false)
                 outcome.details["chordal_setting"] = .string(options.chordal.rawValue)
@@ -282,7 +282,7 @@ enum LipSDPChunk {
             switch try structuredBound(plainForms[0], original: original, guardBound: guardBound, chain: chain, options: options, context: context) {
             case .success(var outcome):
                 outcome.details["earlier_formulations"] = .array(attempts.map { .string($0) })
-                outcome.details["note"] = .string("the interior points gave nothing certified below the \(guardBound.source) bound; this is the descent's point, a feasible point of the LMI below that bound but not shown to be its optimum (the descent has no dual bound; on deep nets its top eigenvalue is multiple and it crawls)")
+                outcome.details["note"] = .string("the interior points gave nothing certified below the \(guardBound.source) bound; this is the descent's point, a feasible point of the LMI below that bound but not shown to be its optimum (the descent has no dual bound; on deep nets the optimum lies where the neuron block is nearly singular, and the descent slows there)")
                 outcome.iterations += iterations
                 return outcome
             case .failure(let why):
@@ -314,9 +314,10 @@ enum LipSDPChunk {
     /// LipSDP-Layer's descent goes first on LMIs of at least 512 with fewer than 16 hidden layers:
     /// there it meets the interior point's optimum (release: mnist-net_256x2 404.63679 in 0.30 s
     /// against 1.98 s, 256x4 31 241.786 in 0.35 s against 7.36 s, ERAN 9×200 330 365.6 in 0.85 s
-    /// against 293 s, 6·10⁻⁶ above). On deeper nets the optimum's top eigenvalue is multiple
-    /// (many layer multipliers, a narrow first layer) and the quasi-Newton steps crawl (deep_8x30:
-    /// 14 005 where csdp certifies 6 092), so there it is the last resort only.
+    /// against 293 s, 6·10⁻⁶ above). On deeper nets the optimum lies where the neuron block is
+    /// nearly singular, ρ*'s gradient grows by orders of magnitude there and the descent needs
+    /// restarts to get close (deep_8x30: 6 556 where csdp certifies 6 092), so there it is the last
+    /// resort only.
     static func descentFirst(_ net: FeedforwardNetwork, dimension: Int) -> Bool {
         dimension >= 512 && net.hiddenLayers.count < deepLayers
     }

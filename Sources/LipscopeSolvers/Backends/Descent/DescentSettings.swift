@@ -4,7 +4,7 @@ struct DescentSettings {
     var tolerance = 1e-7
     var window = 4
     /// Evaluations of ρ*(λ) (one Cholesky of the neuron block each) before the run stops.
-    var maxEvaluations = 600
+    var maxEvaluations = 5000
     /// Trial steps of one line search (bisections and doublings) before it gives up.
     var lineSearchSteps = 40
     /// Weak Wolfe constants: sufficient decrease c₁ and curvature c₂ (Lewis & Overton 2013).
@@ -12,4 +12,8 @@ struct DescentSettings {
     var curvature = 0.9
     /// Largest first step in log λ (a factor e⁴ on a multiplier): the first direction is the bare gradient.
     var firstStep = 4.0
+    /// BFGS phases in all, each from a fresh matrix (`RhoDescent.solve`); none follows a phase
+    /// that ends with ‖∇ log ρ*‖∞ (over log λ) at most `stationarity`.
+    var maxPhases = 20
+    var stationarity = 1e-4
 }
