@@ -93,27 +93,45 @@ extension LayerDescentTests {
         #expect(value < (fast.value ?? 0), "\(value) vs ECLipsE-Fast \(fast.value ?? .nan)")
     }
 
-    /// deep_8x30 (30 layers): the interior points fail on LipSDP-Layer's LMI there, and the
+    /// deep_6x60 (60 layers): every interior point fails on LipSDP-Layer's LMI there, and the
     /// descent's point is reported instead of ECLipsE-Fast's (its start), saying it is not shown
-    /// optimal; it stays above LipSDP-Neuron's optimum (the csdp reference, 451.822) and, since
-    /// its restarts, within 10 % of the point csdp certifies for the same LMI when asked by name
-    /// (6 092.25; one phase stopped at 14 005).
+    /// optimal; it stays above LipSDP-Neuron's optimum (the csdp reference, 3 319.29) and, since
+    /// the restarts, below a third of ECLipsE-Fast's point (6.06·10⁶; one phase stopped at
+    /// 3.13·10⁶, the restarts reach 1.01·10⁶ in release and 1.52·10⁶ in a debug build: the path
+    /// along the nearly singular edge depends on the last bits).
     @Test func deepNetFallsBackToTheDescent() throws {
-        let net = try Fixtures.load("testnets-deep/deep_8x30.json")
+        let net = try Fixtures.load("testnets-deep/deep_6x60.json")
         let r = SDPFixtures.run("lipsdp-layer", net)
         #expect(r.certified, "\(r.details)")
-        let fast = SDPFixtures.run("eclipse-fast", net)
-        let value = try #require(r.value)
-        #expect(451.822 <= value && value < 0.5 * (fast.value ?? 0), "\(value) vs ECLipsE-Fast \(fast.value ?? .nan)")
         #expect(r.details["solver"] == .string("descent"), "\(r.details)")
         if case .string(let note)? = r.details["note"] {
             #expect(note.contains("not shown to be its optimum"), "\(note)")
         } else {
             Issue.record("no note on the descent's point: \(r.details)")
         }
-        let csdp = SDPFixtures.run("lipsdp-layer", net, options: ["solver": "csdp", "chordal": "on"])
-        #expect(csdp.certified, "\(csdp.details)")
-        let reference = try #require(csdp.value)
-        #expect(value <= 1.1 * reference, "descent \(value), csdp \(reference)")
+        let fast = SDPFixtures.run("eclipse-fast", net)
+        let value = try #require(r.value)
+        #expect(3319.29 <= value && value < (fast.value ?? 0) / 3, "\(value) vs ECLipsE-Fast \(fast.value ?? .nan): \(r.details)")
+    }
+
+    /// deep_8x30 (30 layers): by default csdp certifies LipSDP-Layer's LMI once the whole LMI has
+    /// failed, on its chordal split (6 092.25); the descent by name, with its restarts, comes
+    /// within 25 % of that point (release: 6 556, 7.6 % above; one phase stopped at 14 005, 2.3×)
+    /// and says it is not shown optimal.
+    @Test func deepNetDescentApproachesCsdp() throws {
+        let net = try Fixtures.load("testnets-deep/deep_8x30.json")
+        let r = SDPFixtures.run("lipsdp-layer", net)
+        #expect(r.certified && r.details["solver"] == .string("csdp"), "\(r.details)")
+        let reference = try #require(r.value)
+        #expect(451.822 <= reference, "\(reference)")
+        let descent = SDPFixtures.run("lipsdp-layer", net, options: ["solver": "descent"])
+        #expect(descent.certified, "\(descent.details)")
+        let value = try #require(descent.value)
+        #expect(451.822 <= value && value <= 1.25 * reference, "descent \(value), csdp \(reference)")
+        if case .string(let note)? = descent.details["note"] {
+            #expect(note.contains("not shown to be its optimum"), "\(note)")
+        } else {
+            Issue.record("no note on the descent's point: \(descent.details)")
+        }
     }
 }

@@ -43,17 +43,21 @@ enum SDPDriver {
     /// the details; cancellation ends at once.
     static func solveAndCertify(solveForms: [SlopeLMI], original: SlopeLMI, input: LMIInputTerm, chordal: Bool,
                                 options: SDPMethodOptions, context: JobContext) throws -> SDPSolveOutcome {
-        var attempts: [(Int, SDPBackend)] = solveForms.indices.map { ($0, options.solver) }
+        var attempts: [(Int, SDPBackend, Bool)] = solveForms.indices.map { ($0, options.solver, chordal) }
         if !options.solverExplicit, options.solver.backend == .dsdp, let csdp = SDPBackend(.csdp),
            CSDPSolver.findExecutable() != nil {
-            attempts.append((0, csdp))
+            attempts.append((0, csdp, chordal))
+            // csdp once more with the chordal split flipped: the split is the same LMI, but on deep
+            // nets the two forms fail differently (deep_8x30's LipSDP-Layer: exit code 7 whole,
+            // 6 092.25 certified split).
+            if (solveForms[0].layerWidths?.count ?? 0) >= 2 { attempts.append((0, csdp, !chordal)) }
         }
         var failures: [String] = []
-        for (index, backend) in attempts {
-            let label = "\(backend.name) on formulation \(index + 1)"
+        for (index, backend, split) in attempts {
+            let label = "\(backend.name) on formulation \(index + 1)\(split == chordal ? "" : split ? " (chordal split)" : " (whole)")"
             do {
                 var outcome = try solveAndCertify(solveForm: solveForms[index], original: original, input: input,
-                                                  chordal: chordal, backend: backend, options: options, context: context)
+                                                  chordal: split, backend: backend, options: options, context: context)
                 if !failures.isEmpty { outcome.details["earlier_attempts"] = .array(failures.map { .string($0) }) }
                 return outcome
             } catch let failure as SolverStop {
