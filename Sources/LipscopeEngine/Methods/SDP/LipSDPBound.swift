@@ -313,8 +313,8 @@ enum LipSDPChunk {
 
     /// LipSDP-Layer's descent goes first on LMIs of at least 512 with fewer than 16 hidden layers:
     /// there it meets the interior point's optimum (release: mnist-net_256x2 404.63679 in 0.30 s
-    /// against 1.98 s, 256x4 31 241.786 in 0.35 s against 7.36 s, ERAN 9×200 330 365.6 in 0.85 s
-    /// against 293 s, 6·10⁻⁶ above). On deeper nets the optimum lies where the neuron block is
+    /// against 1.98 s, 256x4 31 241.786 in 0.35 s against 7.36 s, ERAN 9×200 330 363.81 in 0.87 s
+    /// against 293 s, 5·10⁻⁷ above, with one restart). On deeper nets the optimum lies where the neuron block is
     /// nearly singular, ρ*'s gradient grows by orders of magnitude there and the descent needs
     /// restarts to get close (deep_8x30: 6 556 where csdp certifies 6 092), so there it is the last
     /// resort only.

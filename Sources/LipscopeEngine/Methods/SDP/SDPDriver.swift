@@ -47,10 +47,13 @@ enum SDPDriver {
         if !options.solverExplicit, options.solver.backend == .dsdp, let csdp = SDPBackend(.csdp),
            CSDPSolver.findExecutable() != nil {
             attempts.append((0, csdp, chordal))
-            // csdp once more with the chordal split flipped: the split is the same LMI, but on deep
-            // nets the two forms fail differently (deep_8x30's LipSDP-Layer: exit code 7 whole,
-            // 6 092.25 certified split).
-            if (solveForms[0].layerWidths?.count ?? 0) >= 2 { attempts.append((0, csdp, !chordal)) }
+            // csdp once more with the chordal split flipped, when the split was left to the rule
+            // and stays within its size: the split is the same LMI, but on deep nets the two forms
+            // fail differently (deep_8x30's LipSDP-Layer: exit code 7 whole, 6 092.25 certified split).
+            if options.chordal == .auto, let widths = solveForms[0].layerWidths, widths.count >= 2,
+               chordal || SDPChordalRule.splitVariables(hiddenWidths: widths) <= LipSDPBound.maximumChordalVariables {
+                attempts.append((0, csdp, !chordal))
+            }
         }
         var failures: [String] = []
         for (index, backend, split) in attempts {
@@ -59,6 +62,9 @@ enum SDPDriver {
                 var outcome = try solveAndCertify(solveForm: solveForms[index], original: original, input: input,
                                                   chordal: split, backend: backend, options: options, context: context)
                 if !failures.isEmpty { outcome.details["earlier_attempts"] = .array(failures.map { .string($0) }) }
+                if split != chordal {
+                    outcome.details["chordal_flipped"] = .string("csdp certified the \(split ? "chordal split" : "whole LMI") after every attempt on the \(chordal ? "split" : "whole LMI") failed")
+                }
                 return outcome
             } catch let failure as SolverStop {
                 failures.append("\(label): \(failure.description)")
@@ -152,6 +158,7 @@ public enum SDPChordalRule {
         func record(in details: inout [String: JSONValue], setting: SDPMethodOptions.Chordal) {
             details["chordal_setting"] = .string(setting.rawValue)
             details["chordal_reason"] = .string(reason)
+            if case .string(let flipped)? = details["chordal_flipped"] { details["chordal_reason"] = .string(reason + "; then " + flipped) }
             if let predictedRatio { details["chordal_predicted_ratio"] = .number(predictedRatio) }
         }
     }

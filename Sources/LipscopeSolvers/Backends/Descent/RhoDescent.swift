@@ -64,10 +64,13 @@ final class RhoDescent {
     }
 
     /// Weak Wolfe line search along d from x (bisection on failure of sufficient decrease,
-    /// doubling on failure of curvature); nil when no trial satisfies both.
+    /// doubling on failure of curvature); nil when no trial satisfies both — except when the
+    /// trials run out while still doubling (a restart's first step far too short): then the
+    /// longest step with sufficient decrease is taken.
     private func lineSearch(from x: Point, direction d: [Double]) -> Point? {
         let slope = zip(x.gradient, d).reduce(0) { $0 + $1.0 * $1.1 }
         var lo = 0.0, hi = Double.infinity, t = 1.0
+        var atLo: Point? = nil
         for _ in 0..<settings.lineSearchSteps {
             if run.stopRequested || evaluations >= settings.maxEvaluations { return nil }
             let trial = evaluate(zip(x.mu, d).map { $0 + t * $1 })
@@ -75,13 +78,14 @@ final class RhoDescent {
                 let curvature = zip(p.gradient, d).reduce(0) { $0 + $1.0 * $1.1 }
                 if curvature >= settings.curvature * slope { return p }
                 lo = t
+                atLo = p
             } else {
                 hi = t
             }
             t = hi.isFinite ? (lo + hi) / 2 : 2 * lo
             if hi.isFinite, hi - lo < 1e-14 * max(1, hi) { return nil }
         }
-        return nil
+        return hi.isFinite ? nil : atLo
     }
 
     /// `start`: multipliers per group of a strictly feasible point (ECLipsE-Fast's).
@@ -118,6 +122,8 @@ final class RhoDescent {
             phases += 1
             let before = x.value
             let (status, why) = descend(&x, firstStep: &cap, iteration: &iteration)
+            // A limit reached in a restart ends the run; the first phase had converged.
+            if status != .optimal, phases > 1, status != .cancelled { return finish(.optimal, "converged; a restart then ended at its \(status.rawValue) (\(why))") }
             if status != .optimal { return finish(status, why) }
             // Another phase while the gradient is not small and the last phase still helped (where
             // one phase reached the optimum, as on the VNN-COMP MLPs, ‖∇F‖∞ ends near 10⁻⁸; on
@@ -170,6 +176,9 @@ final class RhoDescent {
                 bfgsUpdate(&inverse, s: s, y: y, sy: sy)
             }
             x = next
+            // Not floored higher: near the singular edge a restart must start as small as the last
+            // step (a floor of 10⁻³·firstStep cost deep_8x30 6 556 → 13 116); the line search
+            // doubles a step that is too short.
             firstStep = min(settings.firstStep, max(s.map(abs).max() ?? 0, 1e-12))
             iteration += 1
             history.append(x.value)
