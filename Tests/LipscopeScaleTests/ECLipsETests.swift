@@ -166,3 +166,21 @@ struct ExpectedL2: @unchecked Sendable {
         return (0..<n).map { a[$0][$0] }.max()!
     }
 }
+
+extension ECLipsETests {
+    /// The verivital avgpool net (784-23 328-10, one hidden layer past `maximumWidth`): ECLipsE-Fast
+    /// works it on the input side (`WideLayerChain`), certified between the sampled lower bound
+    /// and the naive product, and its predicted cost is that path's (0.1–0.3 s in release), inside
+    /// `compare`'s default budget of 60 s — the per-layer w³ rule had predicted 4 443 s.
+    @Test func wideLayerIsCertifiedAndPredictedCheap() throws {
+        let net = try Fixtures.load("networks/onnx/vnncomp21_verivital_Convnet_avgpool.onnx")
+        let prediction = try #require(ECLipsEBound(.fast).predictedCost(BoundRequest(network: net, norm: .l2)))
+        #expect(prediction.seconds < 5 && prediction.basis.contains("Woodbury"), "\(prediction)")
+        let r = ScaleFixtures.run("eclipse-fast", net)
+        #expect(r.certified, "\(r.details)")
+        let lower = ScaleFixtures.run("sampling", net).value ?? .infinity
+        let naive = ScaleFixtures.run("naive", net).value ?? 0
+        let value = try #require(r.value)
+        #expect(lower <= value && value <= naive, "sampling \(lower) ≤ ECLipsE-Fast \(value) ≤ naive \(naive)")
+    }
+}

@@ -78,6 +78,10 @@ enum CostModel {
     /// cifar_base_kw's 2048 and 1024 wide layers, 8.6 s on deep_kw's three 2048 ones: ≈ 3.5e-10·w³
     /// (it was 5e-9 before the in-place certificate sweep).
     static let eclipseFastCubic = 3.5e-10
+    /// ECLipsE-Fast past `ECLipsEBound.maximumWidth` (`WideLayerChain`): the Gram W₁ᵀW₁ (n₁·n₀²)
+    /// and dense work on the (n₀ + q)-sized Schur complement. The verivital avgpool net (784-23 328-10)
+    /// takes 0.10–0.26 s; the per-layer w³ rule predicted 4 443 s, so `compare` left it out.
+    static let wideGramFlopsPerSecond = 4e10
     /// LiPopt's moment SDP with its own interior point (block-arrow Schur complement): 0.8 s for
     /// the 2-5-6-2 example (tiny_relu_1) at order 2, 2 964 moments summed over its cliques:
     /// c·m³ (DSDP took 13.9 s there; the ratio is applied for `solver=dsdp|csdp`).
@@ -248,6 +252,11 @@ extension ECLipsEBound {
             let s = CostModel.sdpOverhead + widths.reduce(0) { $0 + CostModel.eclipseLayerConstant * pow($1, CostModel.eclipseLayerExponent) }
             return CostModel.seconds(s, "one small SDP per hidden layer (\(widths.count) layers, widest \(Int(widths.max() ?? 0)))")
         case .fast:
+            if (widths.max() ?? 0) > Double(Self.maximumWidth), WideLayerChain.applies(net) {
+                let n0 = Double(net.inputSize), n1 = widths[0], side = n0 + Double(net.outputSize)
+                let s = n1 * n0 * n0 / CostModel.wideGramFlopsPerSecond + CostModel.eclipseFastCubic * side * side * side
+                return CostModel.seconds(s, "one hidden layer of \(Int(n1)) worked on the input side (Woodbury): a Gram of \(Int(n1)) × \(Int(n0)) and a Schur complement of \(Int(side))")
+            }
             let s = widths.reduce(0) { $0 + CostModel.eclipseFastCubic * $1 * $1 * $1 }
             return CostModel.seconds(s, "a closed form per hidden layer, widest \(Int(widths.max() ?? 0))")
         }
