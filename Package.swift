@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "CClpExt",
             path: "Sources/CClpExt",
-            linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]
+            linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils"), .linkedLibrary("amd")]
         ),
         // COIN-OR CBC with an event handler for live incumbent/bound and a stop (not in its C API).
         .target(

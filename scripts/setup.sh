@@ -6,6 +6,7 @@ packages=(
   libopenblas-dev liblapacke-dev   # BLAS/LAPACK (link lapacke + openblas)
   libdsdp-dev                      # DSDP: in-process SDP solver
   coinor-libclp-dev                # COIN-OR CLP: LP solver
+  libsuitesparse-dev               # SuiteSparse AMD: the ordering of CLP's barrier Cholesky
   coinor-libcbc-dev                # COIN-OR CBC: MILP solver (exact ℓ∞ constant, LipMIP form)
   coinor-csdp                      # csdp binary: independent SDP cross-check
   libncurses-dev                   # ncursesw for the workbench

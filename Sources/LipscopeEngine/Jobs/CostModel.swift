@@ -87,7 +87,10 @@ enum CostModel {
     /// c·m³ (DSDP took 13.9 s there; the ratio is applied for `solver=dsdp|csdp`).
     static let momentCubic = 3.0e-11
     static let momentDSDPFactor = 17.0
-    /// CLP's barrier on LiPopt's LP: 2.3 s for ≈ 1e6 nonzeros.
+    /// CLP's barrier on LiPopt's LP: 2.3 s for ≈ 1e6 nonzeros (with the AMD ordering, 1.6–3.8e-6 s
+    /// per solved nonzero: the verivital avg-pool LP, banded 12×12×12×1 at k = 5). The estimate's
+    /// nonzeros count each clique's products before shared ones merge (verivital: 2.2e7 against
+    /// 8.0e6 solved), so nets with overlapping cliques are overestimated.
     static let lpSecondsPerNonzero = 2.3e-6
     /// implicit-sdp's closed-form point on a graph past the solvers' limit: dominated by building
     /// and factoring the dense LMI (resnet_2b, n = 9 316: 27.6 s, with one Cholesky).
