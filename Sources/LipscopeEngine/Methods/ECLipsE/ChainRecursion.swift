@@ -21,6 +21,10 @@ struct ChainRecursion {
         /// Ŷ = C₁W₁ for a sparse first layer: K̂ = ŶŶᵀ multiplies a vector in two sparse products.
         var sparseFactor: SparseMatrix? = nil
         var coupling: Matrix
+        /// λ_max(K̂) when a rule already computed it for this very matrix (`ClosedFormRule.best`
+        /// judged the previous layer by it): the same number, so ECLipsE-Fast's ℓ need not run
+        /// Lanczos on it again.
+        var couplingTop: Double? = nil
         var next: Matrix
         /// (α+β)/2 of the next layer's neurons (ones for the output).
         var nextMid: [Double]
@@ -69,6 +73,8 @@ struct ChainRecursion {
         var factor: ChainFactor
         var nextFactor: Matrix
         var nextCoupling: Matrix
+        /// λ_max(nextCoupling), when the rule computed it.
+        var nextCouplingTop: Double? = nil
     }
 
     /// The next stage from Lₖ, exactly as `run` forms it: Xₖ = L − LK̂L normalized by 2^{-e}
@@ -165,6 +171,7 @@ struct ChainRecursion {
             var y = Matrix(rows: 0, columns: 0)
             var sparseFactor: SparseMatrix? = nil
             var preparedCoupling: Matrix? = nil
+            var preparedTop: Double? = nil
             if k == 0, let s = layer.sparse {
                 sparseFactor = ChainSparse.scalingRows(s, by: layer.mid)
             } else if k == 0 {
@@ -172,6 +179,7 @@ struct ChainRecursion {
             } else if let p = pending {
                 y = p.nextFactor
                 preparedCoupling = p.nextCoupling
+                preparedTop = p.nextCouplingTop
             } else {
                 guard let r = ChainFactor.factor(x) else {
                     throw Breakdown(description: "the Schur complement before hidden layer \(k + 1) is not numerically positive definite")
@@ -185,7 +193,7 @@ struct ChainRecursion {
                 ? ChainSparse.scaledGram(layer.sparse!, rowScale: layer.mid) : ChainAlgebra.gram(y))
             let next = k + 1 < h ? chain.hidden[k + 1].weight : chain.output
             let nextMid = k + 1 < h ? chain.hidden[k + 1].mid : Array(repeating: 1, count: chain.output.rows)
-            let choice = try rule(Stage(layer: k, denseFactor: sparseFactor == nil ? y : nil, sparseFactor: sparseFactor, coupling: coupling, next: next, nextMid: nextMid,
+            let choice = try rule(Stage(layer: k, denseFactor: sparseFactor == nil ? y : nil, sparseFactor: sparseFactor, coupling: coupling, couplingTop: preparedTop, next: next, nextMid: nextMid,
                                         isLast: k == h - 1))
             let l = choice.diagonal, value = choice.value
             precondition(l.count == layer.width)

@@ -41,7 +41,10 @@ enum ClosedFormRule {
     }
 
     static func eclipseFast(_ stage: ChainRecursion.Stage) throws -> [Double] {
-        try scaled(stage.coupling, scaling: Array(repeating: 1, count: stage.coupling.rows), factor: stage.sparseFactor)
+        if let top = stage.couplingTop, top > 0, top.isFinite {
+            return Array(repeating: 1 / (2 * top), count: stage.coupling.rows)
+        }
+        return try scaled(stage.coupling, scaling: Array(repeating: 1, count: stage.coupling.rows), factor: stage.sparseFactor)
     }
 
     /// Jacobi member: T = diag(K̂)⁻¹ where K̂ᵢᵢ > 0 (neurons with K̂ᵢᵢ = 0 get the largest tᵢ).
@@ -57,8 +60,10 @@ enum ClosedFormRule {
     /// (X normalized by 2^{-e} first, as the recursion does, so ν = 2^{-e}·λ_max of the normalized
     /// coupling); nil when X is not positive definite.
     static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> (nu: Double, prepared: ChainRecursion.Prepared)? {
-        guard let p = ChainRecursion.prepare(stage, diagonal: l) else { return nil }
-        return (scalbn(try ChainAlgebra.topEigenvalue(p.nextCoupling), -p.exponent), p)
+        guard var p = ChainRecursion.prepare(stage, diagonal: l) else { return nil }
+        let top = try ChainAlgebra.topEigenvalue(p.nextCoupling)
+        p.nextCouplingTop = top
+        return (scalbn(top, -p.exponent), p)
     }
 
     /// The stage rule of `family`; the reported value is ν of the member taken (best) or 0.
