@@ -184,3 +184,46 @@ extension ECLipsETests {
         #expect(lower <= value && value <= naive, "sampling \(lower) ≤ ECLipsE-Fast \(value) ≤ naive \(naive)")
     }
 }
+
+extension ECLipsETests {
+    /// `closed_form=best` forms the Jacobi member's next coupling only when Lanczos on that
+    /// coupling as an operator cannot show its ν above the plain member's
+    /// (`ClosedFormRule.provablyAbove`). On cifar base_kw (conv layers 2 048 and 1 024 wide) the
+    /// pruned chain must pick the same members as forming both, so the same ρ and multipliers bit
+    /// for bit; where it prunes, the member's ν formed outright must indeed be the larger.
+    @Test func pruningTheLosingMemberChangesNothing() throws {
+        guard case .feedforward(let ff) = try Fixtures.load("networks/onnx/vnncomp21_oval21_cifar_base_kw.onnx") else {
+            Issue.record("cifar_base_kw did not load as a feedforward net")
+            return
+        }
+        let given = LayerChain(ff.withLinearOutput)
+        let chain = given.bandOrdered()?.chain ?? given
+        var pruned = 0
+        let both = try ChainRecursion.run(chain, context: JobContext(), phase: "both", choose: { stage in
+            let plain = try ClosedFormRule.eclipseFast(stage), scaled = try ClosedFormRule.jacobi(stage)
+            if stage.next.rows >= ClosedFormRule.pruningWidth,
+               let a = try ClosedFormRule.nextCoupling(stage, diagonal: plain),
+               let factored = ChainRecursion.factorSchur(stage, diagonal: scaled),
+               try ClosedFormRule.provablyAbove(stage, factored: factored, threshold: a.nu) {
+                pruned += 1
+                let b = try ClosedFormRule.nextCoupling(stage, factored: factored)
+                #expect(b.nu > a.nu, "layer \(stage.layer): pruned the Jacobi member with ν \(b.nu) against \(a.nu)")
+            }
+            return try ClosedFormRule.better(stage, plain: plain, scaled: scaled, prune: false)
+        })
+        let pruning = try ChainRecursion.run(chain, context: JobContext(), phase: "pruning", choose: ClosedFormRule.rule(.best))
+        #expect(pruned >= 1, "no layer was pruned: the test would compare nothing")
+        #expect(pruning.rho == both.rho, "ρ \(pruning.rho) with pruning, \(both.rho) forming both members")
+        #expect(pruning.multipliers == both.multipliers)
+    }
+
+    /// Ritz values never exceed λ_max: a spectrum {10, ≤ 1} passes 9.9 within a few steps and
+    /// never passes 10.001.
+    @Test func lanczosExceedsOnlyBelowTheTopEigenvalue() throws {
+        let n = 600
+        let d = (0..<n).map { i in i == 17 ? 10.0 : Double(i % 50) / 50 }
+        let times: ([Double]) -> [Double] = { v in zip(d, v).map { $0 * $1 } }
+        #expect(try ChainSparse.lanczosExceeds(size: n, steps: 12, threshold: 9.9, times: times))
+        #expect(try !ChainSparse.lanczosExceeds(size: n, steps: 40, threshold: 10.001, times: times))
+    }
+}

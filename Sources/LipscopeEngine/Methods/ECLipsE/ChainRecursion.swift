@@ -81,6 +81,11 @@ struct ChainRecursion {
     /// (e = round(log₂ max diag)), its Cholesky factor R, Ŷ' = C'W'R⁻ᵀ and K̂' = Ŷ'Ŷ'ᵀ; nil when
     /// Xₖ has no positive diagonal or is not numerically positive definite.
     static func prepare(_ stage: Stage, diagonal l: [Double]) -> Prepared? {
+        factorSchur(stage, diagonal: l).map { prepare(stage, factored: $0) }
+    }
+
+    /// The first half of `prepare`: Xₖ normalized by 2^{-e} and its Cholesky factor R.
+    static func factorSchur(_ stage: Stage, diagonal l: [Double]) -> (exponent: Int, factor: ChainFactor)? {
         var x = schurComplement(coupling: stage.coupling, diagonal: l)
         var top = 0.0
         for i in 0..<x.rows { top = max(top, x[i, i]) }
@@ -89,9 +94,13 @@ struct ChainRecursion {
         x.storage.withUnsafeMutableBufferPointer { xs in
             for j in 0..<xs.count { xs[j] = scalbn(xs[j], -e) }
         }
-        guard let r = ChainFactor.factor(x) else { return nil }
-        let y = r.solveRightLowerTransposed(stage.next).scalingRows(by: stage.nextMid)
-        return Prepared(exponent: e, factor: r, nextFactor: y, nextCoupling: ChainAlgebra.gram(y))
+        return ChainFactor.factor(x).map { (e, $0) }
+    }
+
+    /// The second half: Ŷ' = C'W'R⁻ᵀ and K̂' = Ŷ'Ŷ'ᵀ from `factorSchur`'s R.
+    static func prepare(_ stage: Stage, factored: (exponent: Int, factor: ChainFactor)) -> Prepared {
+        let y = factored.factor.solveRightLowerTransposed(stage.next).scalingRows(by: stage.nextMid)
+        return Prepared(exponent: factored.exponent, factor: factored.factor, nextFactor: y, nextCoupling: ChainAlgebra.gram(y))
     }
 
     /// A rule's answer: the diagonal of Lₖ, its figure, and optionally the next stage.

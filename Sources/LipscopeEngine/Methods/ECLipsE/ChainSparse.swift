@@ -130,6 +130,38 @@ enum ChainSparse {
         return s
     }
 
+    /// Whether Lanczos (full reorthogonalization) on the symmetric operator `times` finds a Ritz
+    /// value above `threshold` within `steps` steps. Ritz values never exceed λ_max, so true means
+    /// λ_max > threshold (up to the rounding of the steps); false means only "not shown".
+    static func lanczosExceeds(size n: Int, steps: Int, threshold: Double, times: ([Double]) -> [Double]) throws -> Bool {
+        let m = min(steps, n)
+        var basis: [[Double]] = []
+        var v: [Double] = (0..<n).map { (i: Int) -> Double in 1 + 0.001 * Double(i % 7) + 0.0001 * Double(i % 13) }
+        var norm = dot(v, v).squareRoot()
+        v = v.map { $0 / norm }
+        var alphas: [Double] = [], betas: [Double] = []
+        for j in 0..<m {
+            basis.append(v)
+            var w = times(v)
+            alphas.append(dot(w, v))
+            for _ in 0..<2 {
+                for b in basis {
+                    let p = dot(w, b)
+                    for i in 0..<n { w[i] -= p * b[i] }
+                }
+            }
+            var t = Matrix(rows: j + 1, columns: j + 1)
+            for i in 0...j { t[i, i] = alphas[i]; if i < j { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
+            let theta = try LinearAlgebra.symmetricEigen(t).values.last ?? 0
+            if theta > threshold { return true }
+            norm = dot(w, w).squareRoot()
+            guard norm > 1e-300, norm.isFinite else { return false }
+            betas.append(norm)
+            v = w.map { $0 / norm }
+        }
+        return false
+    }
+
     static func lanczosTop(size n: Int, steps: Int, tolerance: Double, times: ([Double]) -> [Double]) throws -> Double {
         let m = min(steps, n)
         var basis: [[Double]] = []

@@ -60,10 +60,80 @@ enum ClosedFormRule {
     /// (X normalized by 2^{-e} first, as the recursion does, so ν = 2^{-e}·λ_max of the normalized
     /// coupling); nil when X is not positive definite.
     static func nextCoupling(_ stage: ChainRecursion.Stage, diagonal l: [Double]) throws -> (nu: Double, prepared: ChainRecursion.Prepared)? {
-        guard var p = ChainRecursion.prepare(stage, diagonal: l) else { return nil }
+        guard let factored = ChainRecursion.factorSchur(stage, diagonal: l) else { return nil }
+        return try nextCoupling(stage, factored: factored)
+    }
+
+    static func nextCoupling(_ stage: ChainRecursion.Stage, factored: (exponent: Int, factor: ChainFactor)) throws -> (nu: Double, prepared: ChainRecursion.Prepared) {
+        var p = ChainRecursion.prepare(stage, factored: factored)
         let top = try ChainAlgebra.topEigenvalue(p.nextCoupling)
         p.nextCouplingTop = top
         return (scalbn(top, -p.exponent), p)
+    }
+
+    /// Below this width the second member's coupling is formed outright (its Gram is cheap).
+    static let pruningWidth = 384
+    /// Lanczos steps spent on showing that a member loses before its coupling is formed.
+    static let pruningSteps = 12
+
+    /// Whether ν = λ_max(C'W'X⁻¹W'ᵀC') of the member factored as `factored` provably exceeds
+    /// `threshold` — a Ritz value of Lanczos on v ↦ C'W'X⁻¹W'ᵀC'v (two products with W' and two
+    /// triangular solves a step, no Gram) is at most λ_max, so once one passes the threshold the
+    /// member cannot win and its coupling (a triangular solve with W' and a Gram, the dominant
+    /// cost of a 2048-wide layer) need not be formed. False when `pruningSteps` do not show it.
+    /// Only the choice between two feasible members depends on this, never a certificate.
+    static func provablyAbove(_ stage: ChainRecursion.Stage, factored: (exponent: Int, factor: ChainFactor),
+                              threshold nu: Double) throws -> Bool {
+        let next = stage.next, mid = stage.nextMid
+        let n = next.columns, m = next.rows
+        guard m > 0, n > 0 else { return false }
+        let r = factored.factor.dense
+        // In X's normalized units: λ_max(K̃) = 2^e ν.
+        let target = scalbn(nu, factored.exponent) * (1 + 1e-8)
+        let apply: ([Double]) -> [Double] = { v in
+            var w = [Double](repeating: 0, count: n)
+            let scaled = zip(mid, v).map { $0 * $1 }
+            next.storage.withUnsafeBufferPointer { ns in
+                w.withUnsafeMutableBufferPointer { ws in
+                    BlasKernels.multiplyAdd(ns.baseAddress!, rows: m, cols: n, transposed: true, scaled, alpha: 1, ws.baseAddress!)
+                }
+            }
+            r.storage.withUnsafeBufferPointer { rs in
+                w.withUnsafeMutableBufferPointer { ws in
+                    BlasKernels.solveLower(rs.baseAddress!, n: n, ws.baseAddress!, transposed: false)
+                    BlasKernels.solveLower(rs.baseAddress!, n: n, ws.baseAddress!, transposed: true)
+                }
+            }
+            var u = [Double](repeating: 0, count: m)
+            next.storage.withUnsafeBufferPointer { ns in
+                u.withUnsafeMutableBufferPointer { us in
+                    BlasKernels.multiplyAdd(ns.baseAddress!, rows: m, cols: n, transposed: false, w, alpha: 1, us.baseAddress!)
+                }
+            }
+            return zip(mid, u).map { $0 * $1 }
+        }
+        return try ChainSparse.lanczosExceeds(size: m, steps: pruningSteps, threshold: target, times: apply)
+    }
+
+    /// `best`'s two members judged by ν; the Jacobi member's coupling is formed only when it may win.
+    /// `prune: false` forms both couplings (the tests compare the two).
+    static func better(_ stage: ChainRecursion.Stage, plain: [Double], scaled: [Double], prune: Bool = true) throws -> ChainRecursion.Choice {
+        let a = try nextCoupling(stage, diagonal: plain)
+        var b: (nu: Double, prepared: ChainRecursion.Prepared)? = nil
+        if let factored = ChainRecursion.factorSchur(stage, diagonal: scaled) {
+            if prune, let a, stage.next.rows >= pruningWidth, try provablyAbove(stage, factored: factored, threshold: a.nu) {
+                return .init(diagonal: plain, value: a.nu, prepared: a.prepared)
+            }
+            b = try nextCoupling(stage, factored: factored)
+        }
+        switch (a, b) {
+        case let (a?, b?):
+            return b.nu < a.nu ? .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
+                               : .init(diagonal: plain, value: a.nu, prepared: a.prepared)
+        case let (a?, nil): return .init(diagonal: plain, value: a.nu, prepared: a.prepared)
+        case let (nil, b?): return .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
+        default: return .init(diagonal: plain, value: .nan)
+        }
     }
 
     /// The stage rule of `family`; the reported value is ν of the member taken (best) or 0.
@@ -73,20 +143,7 @@ enum ClosedFormRule {
         case .eclipse:
             return { stage in ChainRecursion.Choice(diagonal: try eclipseFast(stage), value: 0) }
         case .best:
-            return { stage in
-                let plain = try eclipseFast(stage)
-                let scaled = try jacobi(stage)
-                let a = try nextCoupling(stage, diagonal: plain)
-                let b = try nextCoupling(stage, diagonal: scaled)
-                switch (a, b) {
-                case let (a?, b?):
-                    return b.nu < a.nu ? .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
-                                       : .init(diagonal: plain, value: a.nu, prepared: a.prepared)
-                case let (a?, nil): return .init(diagonal: plain, value: a.nu, prepared: a.prepared)
-                case let (nil, b?): return .init(diagonal: scaled, value: b.nu, prepared: b.prepared)
-                default: return .init(diagonal: plain, value: .nan)
-                }
-            }
+            return { stage in try better(stage, plain: try eclipseFast(stage), scaled: try jacobi(stage)) }
         }
     }
 }
