@@ -84,8 +84,8 @@ namespace {
    has one nearly dense row (the constant monomial: every product has a constant term), which
    makes AᴰAᵀ's graph a star on top of the mesh; CLP's ordering then updates that row's
    adjacency at every elimination and took 90 % of a 124 s solve of the verivital avg-pool net's
-   LP (114 195 rows, ten outputs, the ordering repeated for each). AMD sets rows denser than
-   10√n aside and orders them last. The symbolic and numeric factorization stay CLP's. */
+   LP (114 195 rows, ten outputs, the ordering repeated for each). AMD sets rows of degree above
+   max(16, 10√n) aside and orders them last. The symbolic and numeric factorization stay CLP's. */
 class ClpCholeskySuiteSparseAMD : public ClpCholeskyBase {
 public:
     ClpCholeskySuiteSparseAMD() : ClpCholeskyBase() {}
@@ -105,7 +105,8 @@ public:
         amd_defaults(control);
         int status = amd_order(n, choleskyStart_, choleskyRow_, perm, control, info);
         if (status != AMD_OK && status != AMD_OK_BUT_JUMBLED) {
-            /* AMD out of memory: CLP's own ordering, from its own pre-ordering. */
+            /* AMD failed (out of memory, or a pattern it calls invalid): CLP's own ordering, from
+               its own pre-ordering. */
             delete[] perm;
             delete[] rowsDropped_;
             rowsDropped_ = NULL;

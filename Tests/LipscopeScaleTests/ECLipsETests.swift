@@ -191,13 +191,17 @@ extension ECLipsETests {
     /// (`ClosedFormRule.provablyAbove`). On cifar base_kw (conv layers 2 048 and 1 024 wide) the
     /// pruned chain must pick the same members as forming both, so the same ρ and multipliers bit
     /// for bit; where it prunes, the member's ν formed outright must indeed be the larger.
-    @Test func pruningTheLosingMemberChangesNothing() throws {
+    static func baseKwChain() throws -> LayerChain? {
         guard case .feedforward(let ff) = try Fixtures.load("networks/onnx/vnncomp21_oval21_cifar_base_kw.onnx") else {
             Issue.record("cifar_base_kw did not load as a feedforward net")
-            return
+            return nil
         }
         let given = LayerChain(ff.withLinearOutput)
-        let chain = given.bandOrdered()?.chain ?? given
+        return given.bandOrdered()?.chain ?? given
+    }
+
+    @Test func pruningTheLosingMemberChangesNothing() throws {
+        guard let chain = try Self.baseKwChain() else { return }
         var pruned = 0
         let both = try ChainRecursion.run(chain, context: JobContext(), phase: "both", choose: { stage in
             let plain = try ClosedFormRule.eclipseFast(stage), scaled = try ClosedFormRule.jacobi(stage)
@@ -215,6 +219,26 @@ extension ECLipsETests {
         #expect(pruned >= 1, "no layer was pruned: the test would compare nothing")
         #expect(pruning.rho == both.rho, "ρ \(pruning.rho) with pruning, \(both.rho) forming both members")
         #expect(pruning.multipliers == both.multipliers)
+    }
+
+    /// `best` hands the λ_max it measured on the winner's next coupling on as that layer's
+    /// ECLipsE-Fast ℓ; recomputing it (Lanczos on cifar base_kw's 1 024-wide coupling, dsyevr on
+    /// the 100-wide one) must give the same chain bit for bit.
+    @Test func handingOnTheCouplingsTopChangesNothing() throws {
+        guard let chain = try Self.baseKwChain() else { return }
+        let rule = ClosedFormRule.rule(.best)
+        var handedOn = 0
+        let recomputing: (ChainRecursion.Stage) throws -> ChainRecursion.Choice = { stage in
+            var choice = try rule(stage)
+            if choice.prepared?.nextCouplingTop != nil { handedOn += 1 }
+            choice.prepared?.nextCouplingTop = nil
+            return choice
+        }
+        let reused = try ChainRecursion.run(chain, context: JobContext(), phase: "reused", choose: rule)
+        let recomputed = try ChainRecursion.run(chain, context: JobContext(), phase: "recomputed", choose: recomputing)
+        #expect(handedOn >= 2, "only \(handedOn) layers handed a λ_max on")
+        #expect(reused.rho == recomputed.rho, "ρ \(reused.rho) reusing λ_max, \(recomputed.rho) recomputing it")
+        #expect(reused.multipliers == recomputed.multipliers)
     }
 
     /// Ritz values never exceed λ_max: a spectrum {10, ≤ 1} passes 9.9 within a few steps and

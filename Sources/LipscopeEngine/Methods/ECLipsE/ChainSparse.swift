@@ -130,17 +130,17 @@ enum ChainSparse {
         return s
     }
 
-    /// Whether Lanczos (full reorthogonalization) on the symmetric operator `times` finds a Ritz
-    /// value above `threshold` within `steps` steps. Ritz values never exceed λ_max, so true means
-    /// λ_max > threshold (up to the rounding of the steps); false means only "not shown".
-    static func lanczosExceeds(size n: Int, steps: Int, threshold: Double, times: ([Double]) -> [Double]) throws -> Bool {
-        let m = min(steps, n)
+    /// Lanczos with full reorthogonalization (twice is enough) from a fixed start vector, for at
+    /// most `steps` steps. After step j, `inspect(j, α₀…α_j, β₀…β_{j−1}, ‖w‖)` returns a result to
+    /// stop with, or nil to go on; the sweep also stops, with nil, once ‖w‖ vanishes.
+    static func lanczos<Result>(size n: Int, steps: Int, times: ([Double]) -> [Double],
+                                inspect: (Int, [Double], [Double], Double) throws -> Result?) rethrows -> Result? {
         var basis: [[Double]] = []
         var v: [Double] = (0..<n).map { (i: Int) -> Double in 1 + 0.001 * Double(i % 7) + 0.0001 * Double(i % 13) }
         var norm = dot(v, v).squareRoot()
         v = v.map { $0 / norm }
         var alphas: [Double] = [], betas: [Double] = []
-        for j in 0..<m {
+        for j in 0..<min(steps, n) {
             basis.append(v)
             var w = times(v)
             alphas.append(dot(w, v))
@@ -150,59 +150,47 @@ enum ChainSparse {
                     for i in 0..<n { w[i] -= p * b[i] }
                 }
             }
-            var t = Matrix(rows: j + 1, columns: j + 1)
-            for i in 0...j { t[i, i] = alphas[i]; if i < j { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
-            let theta = try LinearAlgebra.symmetricEigen(t).values.last ?? 0
-            if theta > threshold { return true }
             norm = dot(w, w).squareRoot()
-            guard norm > 1e-300, norm.isFinite else { return false }
+            if let result = try inspect(j, alphas, betas, norm) { return result }
+            guard norm > 1e-300 else { return nil }
             betas.append(norm)
             v = w.map { $0 / norm }
         }
-        return false
+        return nil
+    }
+
+    /// The tridiagonal T_j of a Lanczos sweep's α₀…α_j, β₀…β_{j−1}.
+    static func tridiagonal(_ alphas: [Double], _ betas: [Double]) -> Matrix {
+        let size = alphas.count
+        var t = Matrix(rows: size, columns: size)
+        for i in 0..<size { t[i, i] = alphas[i]; if i < size - 1 { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
+        return t
+    }
+
+    /// Whether Lanczos on the symmetric operator `times` finds a Ritz value above `threshold`
+    /// within `steps` steps. Ritz values never exceed λ_max, so true means λ_max > threshold (up to
+    /// the rounding of the steps); false means only "not shown".
+    static func lanczosExceeds(size n: Int, steps: Int, threshold: Double, times: ([Double]) -> [Double]) throws -> Bool {
+        try lanczos(size: n, steps: steps, times: times) { _, alphas, betas, _ in
+            (try LinearAlgebra.symmetricEigen(tridiagonal(alphas, betas)).values.last ?? 0) > threshold ? true : nil
+        } ?? false
     }
 
     static func lanczosTop(size n: Int, steps: Int, tolerance: Double, times: ([Double]) -> [Double]) throws -> Double {
         let m = min(steps, n)
-        var basis: [[Double]] = []
-        var v: [Double] = (0..<n).map { (i: Int) -> Double in 1 + 0.001 * Double(i % 7) + 0.0001 * Double(i % 13) }
-        var norm = dot(v, v).squareRoot()
-        v = v.map { $0 / norm }
-        var alphas: [Double] = [], betas: [Double] = []
         var estimate = -Double.infinity
-        for j in 0..<m {
-            basis.append(v)
-            var w = times(v)
-            let alpha = dot(w, v)
-            alphas.append(alpha)
-            // Full reorthogonalization (twice is enough).
-            for _ in 0..<2 {
-                for b in basis {
-                    let p = dot(w, b)
-                    for i in 0..<n { w[i] -= p * b[i] }
-                }
-            }
-            norm = dot(w, w).squareRoot()
+        let converged = try lanczos(size: n, steps: m, times: times) { j, alphas, betas, norm -> Double? in
             // Past 80 steps (only a cheap operator runs that long) the Ritz values every 10 steps.
-            if j >= 80 && (j + 1) % 10 != 0 && j != m - 1 && norm > 1e-300 {
-                betas.append(norm)
-                v = w.map { $0 / norm }
-                continue
-            }
-            // Ritz values of the tridiagonal T_j.
-            var t = Matrix(rows: j + 1, columns: j + 1)
-            for i in 0...j { t[i, i] = alphas[i]; if i < j { t[i, i + 1] = betas[i]; t[i + 1, i] = betas[i] } }
-            let (values, vectors) = try LinearAlgebra.symmetricEigen(t)
+            if j >= 80 && (j + 1) % 10 != 0 && j != m - 1 && norm > 1e-300 { return nil }
+            let (values, vectors) = try LinearAlgebra.symmetricEigen(tridiagonal(alphas, betas))
             let theta = values.last ?? 0
             let residual = abs(norm * vectors[j, j])
-            let bound = theta + residual
             if residual <= tolerance * max(abs(theta), 1e-300) || norm <= 1e-300 || j == m - 1 {
-                return max(bound, estimate)
+                return max(theta + residual, estimate)
             }
             estimate = max(estimate, theta)
-            betas.append(norm)
-            v = w.map { $0 / norm }
+            return nil
         }
-        return estimate
+        return converged ?? estimate
     }
 }

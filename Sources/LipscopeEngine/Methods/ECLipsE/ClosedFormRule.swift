@@ -82,6 +82,9 @@ enum ClosedFormRule {
     /// member cannot win and its coupling (a triangular solve with W' and a Gram, the dominant
     /// cost of a 2048-wide layer) need not be formed. False when `pruningSteps` do not show it.
     /// Only the choice between two feasible members depends on this, never a certificate.
+    /// The choice is the one forming the coupling would make because ν formed outright is never
+    /// below a Ritz value: `ChainAlgebra.topEigenvalue` is exact (dsyevr) up to `iterativeSize`
+    /// and above it returns Lanczos' θ + residual, an upper estimate; a change there must keep that.
     static func provablyAbove(_ stage: ChainRecursion.Stage, factored: (exponent: Int, factor: ChainFactor),
                               threshold nu: Double) throws -> Bool {
         let next = stage.next, mid = stage.nextMid
