@@ -43,7 +43,14 @@ enum CostModel {
     /// at 1 290 (256x4), 0.26 s at 1 810 (ERAN), 7.2 s at 5 220 (cifar base_kw); random 2-80×L-2:
     /// 0.94 s at 1 602 (L = 20), 2.0 s at 2 402 (30), 6.4 s at 4 002 (50), 20.4 s at 8 002 (100):
     /// ≤ 0.4e-6·n² everywhere, rounded up for a loaded machine.
-    static let factoredQuadratic = 1.0e-6
+    /// Measured again (`bench scale --budget 150`, one run, 2 idle cores): 0.14 s at 778, 0.47 s at
+    /// 1 290, 0.19 s at 1 810, 6.0 s at 5 220, 22.5 s at 8 804 (cifar deep_kw), and on the random
+    /// nets 4.45 s at 4 002 (L = 50) but 41.8 s at 8 002 (L = 100): 2–3e-7·n², more on the deepest
+    /// nets. The flat 1e-6·n² predicted 77.5 s for deep_kw, over `compare`'s 60 s budget, so the
+    /// tightest method there was left out; 4e-7·(1 + L/100)·n² (L hidden layers) is above every run
+    /// (1.3–7×: deep_kw 32.6 s, 2-80×100-2 51 s).
+    static let factoredQuadratic = 4e-7
+    static let factoredDepthScale = 100.0
     /// LipSDP-Layer's descent (`Backends/Descent/`): each evaluation of ρ*(λ) factors the neuron
     /// block (n·b² banded or n³/3 dense flops) and solves the n₁ × n₁ eigenproblem (≈ 3.3·n₁³);
     /// the runs measured took 24–137 evaluations (release: 256x2 0.30 s, 256x4 0.35 s, ERAN 0.85 s,
@@ -76,8 +83,10 @@ enum CostModel {
     static let eclipseLayerExponent = 1.58
     /// ECLipsE-Fast's dense work per layer (Cholesky, triangular solve, Gram, Lanczos): 2.6 s on
     /// cifar_base_kw's 2048 and 1024 wide layers, 8.6 s on deep_kw's three 2048 ones: ≈ 3.5e-10·w³
-    /// (it was 5e-9 before the in-place certificate sweep).
-    static let eclipseFastCubic = 3.5e-10
+    /// (it was 5e-9 before the in-place certificate sweep). Since the band factors and `best`'s
+    /// pruning: 0.52 s on base_kw, 1.8 s on deep_kw (`bench scale`): ≈ 0.5–0.7e-10·w³; 1e-10 keeps
+    /// a margin for a loaded machine (3.5e-10 predicted deep_kw at 9.1 s).
+    static let eclipseFastCubic = 1e-10
     /// ECLipsE-Fast past `ECLipsEBound.maximumWidth` (`WideLayerChain`): the Gram W₁ᵀW₁ (n₁·n₀²)
     /// and dense work on the (n₀ + q)-sized Schur complement. The verivital avgpool net (784-23 328-10)
     /// takes 0.10–0.26 s; the per-layer w³ rule predicted 4 443 s, so `compare` left it out.
@@ -200,8 +209,10 @@ extension LipSDPBound {
         let factoredByDefault = variant == .neuron && solver == nil && request.options["chordal"] != "on"
             && LipSDPChunk.factoredFirst(net.withLinearOutput, dimension: Int(n))
         if solver == "factored" || factoredByDefault {
-            let factored = CostModel.factoredQuadratic * n * n
-            let basis = String(format: "LMI of size %.0f, factored dual: ≈ %.2g·n² s", n, CostModel.factoredQuadratic)
+            let depth = Double(net.withLinearOutput.hiddenLayers.count)
+            let factored = CostModel.factoredQuadratic * (1 + depth / CostModel.factoredDepthScale) * n * n
+            let basis = String(format: "LMI of size %.0f, factored dual over %.0f hidden layers: ≈ %.2g·(1 + L/%.0f)·n² s",
+                               n, depth, CostModel.factoredQuadratic, CostModel.factoredDepthScale)
             return CostModel.seconds(CostModel.sdpOverhead + factored, basis)
         }
         let linear = net.withLinearOutput
