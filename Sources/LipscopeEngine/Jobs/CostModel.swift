@@ -48,7 +48,7 @@ enum CostModel {
     /// nets 4.45 s at 4 002 (L = 50) but 41.8 s at 8 002 (L = 100): 2–3e-7·n², more on the deepest
     /// nets. The flat 1e-6·n² predicted 77.5 s for deep_kw, over `compare`'s 60 s budget, so the
     /// tightest method there was left out; 4e-7·(1 + L/100)·n² (L hidden layers) is above every run
-    /// (1.3–7×: deep_kw 32.6 s, 2-80×100-2 51 s).
+    /// (1.2–7.4×: deep_kw 32.6 s, 2-80×100-2 51 s, ERAN 1.4 s).
     static let factoredQuadratic = 4e-7
     static let factoredDepthScale = 100.0
     /// LipSDP-Layer's descent (`Backends/Descent/`): each evaluation of ρ*(λ) factors the neuron
