@@ -77,15 +77,13 @@ struct ChainRecursion {
         var nextCouplingTop: Double? = nil
     }
 
-    /// The next stage from Lₖ, exactly as `run` forms it: Xₖ = L − LK̂L normalized by 2^{-e}
-    /// (e = round(log₂ max diag)), its Cholesky factor R, Ŷ' = C'W'R⁻ᵀ and K̂' = Ŷ'Ŷ'ᵀ; nil when
-    /// Xₖ has no positive diagonal or is not numerically positive definite.
-    static func prepare(_ stage: Stage, diagonal l: [Double]) -> Prepared? {
-        factorSchur(stage, diagonal: l).map { prepare(stage, factored: $0) }
-    }
+    /// Xₖ's normalizing exponent e and the Cholesky factor R of Xₖ·2^{-e}.
+    typealias FactoredSchur = (exponent: Int, factor: ChainFactor)
 
-    /// The first half of `prepare`: Xₖ normalized by 2^{-e} and its Cholesky factor R.
-    static func factorSchur(_ stage: Stage, diagonal l: [Double]) -> (exponent: Int, factor: ChainFactor)? {
+    /// The next stage from Lₖ, exactly as `run` forms it, in two halves (a rule may judge Lₖ after
+    /// the first): Xₖ = L − LK̂L normalized by 2^{-e} (e = round(log₂ max diag)) and its Cholesky
+    /// factor R — nil when Xₖ has no positive diagonal or is not numerically positive definite.
+    static func factorSchur(_ stage: Stage, diagonal l: [Double]) -> FactoredSchur? {
         var x = schurComplement(coupling: stage.coupling, diagonal: l)
         var top = 0.0
         for i in 0..<x.rows { top = max(top, x[i, i]) }
@@ -98,7 +96,7 @@ struct ChainRecursion {
     }
 
     /// The second half: Ŷ' = C'W'R⁻ᵀ and K̂' = Ŷ'Ŷ'ᵀ from `factorSchur`'s R.
-    static func prepare(_ stage: Stage, factored: (exponent: Int, factor: ChainFactor)) -> Prepared {
+    static func prepare(_ stage: Stage, factored: FactoredSchur) -> Prepared {
         let y = factored.factor.solveRightLowerTransposed(stage.next).scalingRows(by: stage.nextMid)
         return Prepared(exponent: factored.exponent, factor: factored.factor, nextFactor: y, nextCoupling: ChainAlgebra.gram(y))
     }

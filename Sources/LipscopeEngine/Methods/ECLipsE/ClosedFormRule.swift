@@ -64,7 +64,7 @@ enum ClosedFormRule {
         return try nextCoupling(stage, factored: factored)
     }
 
-    static func nextCoupling(_ stage: ChainRecursion.Stage, factored: (exponent: Int, factor: ChainFactor)) throws -> (nu: Double, prepared: ChainRecursion.Prepared) {
+    static func nextCoupling(_ stage: ChainRecursion.Stage, factored: ChainRecursion.FactoredSchur) throws -> (nu: Double, prepared: ChainRecursion.Prepared) {
         var p = ChainRecursion.prepare(stage, factored: factored)
         let top = try ChainAlgebra.topEigenvalue(p.nextCoupling)
         p.nextCouplingTop = top
@@ -85,7 +85,7 @@ enum ClosedFormRule {
     /// The choice is the one forming the coupling would make because ν formed outright is never
     /// below a Ritz value: `ChainAlgebra.topEigenvalue` is exact (dsyevr) up to `iterativeSize`
     /// and above it returns Lanczos' θ + residual, an upper estimate; a change there must keep that.
-    static func provablyAbove(_ stage: ChainRecursion.Stage, factored: (exponent: Int, factor: ChainFactor),
+    static func provablyAbove(_ stage: ChainRecursion.Stage, factored: ChainRecursion.FactoredSchur,
                               threshold nu: Double) throws -> Bool {
         let next = stage.next, mid = stage.nextMid
         let n = next.columns, m = next.rows
